@@ -1,0 +1,425 @@
+"""The catalog: every flow, map and delay system of dysts, plus our own, as immutable records.
+
+The catalog is data read from dysts's metadata files (parameters, initial conditions, time scales,
+reference Lyapunov estimates, descriptions, citations); right-hand sides are dysts's own compiled
+functions, or their restatements in ``core.ports`` where dysts's are not compilable.
+
+    >>> from core import systems
+    >>> lorenz = systems.get("Lorenz", rho=35.0)
+    >>> lorenz.params["rho"], lorenz.dim
+    (35.0, 3)
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import warnings
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Callable, Mapping
+
+import numpy as np
+
+from core.compiled import RhsSource, rhs_kernel
+
+KINDS = ("flow", "map", "delay")
+GROUPS = {"flow": "Flows", "map": "Maps", "delay": "Delay systems", "ours": "Chaos Lab additions"}
+
+
+@dataclass(frozen=True, eq=False)
+class System:
+    """One dynamical system: its data and a handle on its compiled right-hand side.
+
+    ``dt`` is the default *output* sampling (dysts's convention of 100 points per dominant
+    period for flows, 1 for maps); ``integrator_dt`` is a step known to be stable for fixed-step
+    schemes (dysts's ``dt``). ``lyapunov_max`` and ``lyapunov_spectrum`` are dysts's reference
+    estimates at the *published* parameters (None when the parameters were changed, or unknown).
+    ``dim`` is the dimension of the returned trajectories; a delay system integrates one scalar
+    ``x`` and returns its delay embedding ``x(t - k tau/(dim-1))``, k = 0..dim-1, as dysts does.
+    """
+
+    name: str
+    kind: str
+    dim: int
+    params: Mapping[str, float | np.ndarray]
+    ic: np.ndarray
+    dt: float
+    period: float | None
+    lyapunov_max: float | None
+    lyapunov_spectrum: tuple[float, ...] | None
+    description: str
+    citation: str
+    group: str = "flow"
+    integrator_dt: float | None = None
+    nonautonomous: bool = False
+    unbounded_indices: tuple[int, ...] = ()
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+    kaplan_yorke_dimension: float | None = None
+    correlation_dimension: float | None = None
+    published_params: Mapping[str, float | np.ndarray] = field(default_factory=dict)
+    source: RhsSource | None = field(default=None, repr=False)
+    postprocess_with: Callable | None = field(default=None, repr=False)
+    origin: str = "dysts"
+
+    # -- parameters -------------------------------------------------------------------------
+    @property
+    def param_vector(self) -> np.ndarray:
+        """Parameters packed flat, in the order the compiled right-hand side unpacks them."""
+        parts = [np.ravel(np.asarray(self.params[name], dtype=float)) for name, _ in self.source.param_shapes]
+        return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(1))
+
+    @property
+    def is_published(self) -> bool:
+        """True when every parameter has its published value."""
+        return all(
+            np.array_equal(np.asarray(self.params[k]), np.asarray(v)) for k, v in self.published_params.items()
+        )
+
+    def changed_params(self) -> dict[str, float | np.ndarray]:
+        """Parameters that differ from the published ones."""
+        return {
+            k: self.params[k]
+            for k, v in self.published_params.items()
+            if not np.array_equal(np.asarray(self.params[k]), np.asarray(v))
+        }
+
+    @property
+    def delay_tau(self) -> float | None:
+        return float(self.params["tau"]) if self.kind == "delay" else None
+
+    @property
+    def state_dim(self) -> int:
+        """Dimension of the integrated state (1 for delay systems, ``dim`` otherwise)."""
+        return 1 if self.kind == "delay" else self.dim
+
+    # -- compiled functions -----------------------------------------------------------------
+    @property
+    def rhs_kernel(self):
+        """The C-callable right-hand side ``rhs(t, x*, p*, out*)`` shared by all integrators."""
+        return rhs_kernel(self.source)
+
+    def rhs(self, x, t: float = 0.0) -> np.ndarray:
+        """Evaluate the right-hand side (the map itself, for maps) at one state."""
+        from core.integrate import evaluate_rhs
+
+        return evaluate_rhs(self, np.asarray(x, dtype=float), t)
+
+    def postprocess(self, x: np.ndarray) -> np.ndarray:
+        """dysts's coordinate change for unbounded variables (e.g. an angle to its sine)."""
+        if self.postprocess_with is None:
+            return x
+        return self.postprocess_with(self, x)
+
+    def __repr__(self) -> str:
+        changed = ", ".join(f"{k}={v}" for k, v in self.changed_params().items())
+        return f"System({self.name!r}, kind={self.kind!r}, dim={self.dim}{', ' + changed if changed else ''})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources of the right-hand sides
+
+# dysts flows whose right-hand side is a method reading ``self``: our compilable restatements
+_PORTED_FLOWS = {
+    "AnishchenkoAstakhov": ("anishchenko_astakhov", "scalar"),
+    "BeerRNN": ("beer_rnn", "vector"),
+    "BlinkingRotlet": ("blinking_rotlet", "scalar"),
+    "BlinkingVortex": ("blinking_rotlet", "scalar"),
+    "CaTwoPlus": ("ca_two_plus", "scalar"),
+    "CaTwoPlusQuasiperiodic": ("ca_two_plus", "scalar"),
+    "CellCycle": ("cell_cycle", "scalar"),
+    "CellularNeuralNetwork": ("cellular_neural_network", "scalar"),
+    "CircadianRhythm": ("circadian_rhythm", "scalar"),
+    "Colpitts": ("colpitts", "scalar"),
+    "ExcitableCell": ("excitable_cell", "scalar"),
+    "FluidTrampoline": ("fluid_trampoline", "scalar"),
+    "Hopfield": ("hopfield", "vector"),
+    "InteriorSquirmer": ("interior_squirmer", "vector"),
+    "IsothermalChemical": ("isothermal_chemical", "scalar"),
+    "LidDrivenCavityFlow": ("lid_driven_cavity_flow", "scalar"),
+    "Lorenz96": ("lorenz96", "vector"),
+    "MacArthur": ("mac_arthur", "vector"),
+    "MultiChua": ("multi_chua", "scalar"),
+    "VallisElNino": ("vallis_el_nino", "scalar"),
+}
+
+_PORTED_MAPS = {
+    "Zaslavskii": "zaslavskii",
+    "BlinkingVortexMap": "blinking_vortex_map",
+}
+
+# dysts names one flow and one map "Duffing"; the catalog needs unique names
+_MAP_RENAMES = {"Duffing": "DuffingMap"}
+
+# Maps whose coordinates live on a circle or torus and grow without bound when unwrapped
+_MAP_UNBOUNDED = {"Circle": (0,), "Chirikov": (0, 1)}
+
+# Listed in dysts's metadata but not integrable: EndCap has no equations anywhere in dysts 0.96;
+# ZeraouliaSprott's equations are commented out there and diverge at the published parameters.
+_NO_EQUATIONS = {"EndCap", "ZeraouliaSprott"}
+
+
+def _metadata(filename: str) -> dict:
+    with resources.files("dysts").joinpath(f"data/{filename}").open() as fh:
+        return json.load(fh)
+
+
+def _param_shapes(params: Mapping) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    return tuple((name, tuple(np.shape(params[name]))) for name in sorted(params))
+
+
+def _freeze(params: Mapping) -> MappingProxyType:
+    frozen = {}
+    for k, v in params.items():
+        if np.ndim(v) == 0:
+            frozen[k] = float(v)
+        else:
+            arr = np.array(v, dtype=float)
+            arr.setflags(write=False)
+            frozen[k] = arr
+    return MappingProxyType(frozen)
+
+
+def _readonly(x) -> np.ndarray | None:
+    if x is None:
+        return None
+    arr = np.atleast_1d(np.array(x, dtype=float))
+    arr.setflags(write=False)
+    return arr
+
+
+def _dysts_postprocess(module: str, cls_name: str):
+    """Apply dysts's ``_postprocessing`` of class ``cls_name`` with the system's parameters."""
+
+    def apply(system: System, x: np.ndarray) -> np.ndarray:
+        import importlib
+
+        cls = getattr(importlib.import_module(module), cls_name)
+        obj = cls.__new__(cls)  # skip __init__: it re-reads the metadata file
+        obj.__dict__.update(system.params)
+        with np.errstate(all="ignore"):
+            cols = obj._postprocessing(*np.moveaxis(x, -1, 0))
+        return np.stack([np.broadcast_to(c, x.shape[:-1]) for c in cols], axis=-1)
+
+    return apply
+
+
+def _dysts_flow(name: str, meta: dict) -> System:
+    import dysts.flows
+
+    cls = getattr(dysts.flows, name)
+    params = meta["parameters"]
+    dim = int(meta["embedding_dimension"])
+    delay = bool(meta.get("delay"))
+    if name in _PORTED_FLOWS:
+        fn, convention = _PORTED_FLOWS[name]
+        source = RhsSource("core.ports", fn, convention, dim, _param_shapes(params))
+    else:
+        source = RhsSource(
+            "dysts.flows", f"{name}._rhs", "scalar", 2 if delay else dim, _param_shapes(params), delay=delay
+        )
+    spectrum = meta.get("lyapunov_spectrum_estimated")
+    period = meta.get("period")
+    return System(
+        name=name,
+        kind="delay" if delay else "flow",
+        dim=dim,
+        params=_freeze(params),
+        ic=_readonly(meta["initial_conditions"]),
+        dt=float(period) / 100.0,
+        period=float(period),
+        lyapunov_max=meta.get("maximum_lyapunov_estimated"),
+        lyapunov_spectrum=tuple(spectrum) if spectrum else None,
+        description=meta.get("description", ""),
+        citation=meta.get("citation", ""),
+        group="delay" if delay else "flow",
+        integrator_dt=float(meta["dt"]),
+        nonautonomous=bool(meta.get("nonautonomous")),
+        unbounded_indices=tuple(meta.get("unbounded_indices") or ()),
+        mean=_readonly(meta.get("mean")),
+        std=_readonly(meta.get("std")),
+        kaplan_yorke_dimension=meta.get("kaplan_yorke_dimension"),
+        correlation_dimension=meta.get("correlation_dimension"),
+        published_params=_freeze(params),
+        source=source,
+        postprocess_with=_dysts_postprocess("dysts.flows", name) if hasattr(cls, "_postprocessing") else None,
+    )
+
+
+def _dysts_map(name: str, meta: dict) -> System:
+    params = meta["parameters"]
+    ic = np.atleast_1d(np.array(meta["initial_conditions"], dtype=float))
+    dim = ic.size
+    if name in _PORTED_MAPS:
+        source = RhsSource("core.ports", _PORTED_MAPS[name], "scalar", dim, _param_shapes(params), time_arg="_n")
+        origin = "dysts (equations restated by Chaos Lab)"
+    else:
+        source = RhsSource("dysts.maps", f"{name}._rhs", "scalar", dim, _param_shapes(params), time_arg=None)
+        origin = "dysts"
+    description = meta.get("description") or f"The {name} map (dysts.maps.{name})."
+    return System(
+        name=_MAP_RENAMES.get(name, name),
+        kind="map",
+        dim=dim,
+        params=_freeze(params),
+        ic=_readonly(ic),
+        dt=1.0,
+        period=None,
+        lyapunov_max=None,
+        lyapunov_spectrum=None,
+        description=description,
+        citation=meta.get("citation", "").strip(". ") or "See the dysts database (Gilpin 2021).",
+        group="map",
+        unbounded_indices=_MAP_UNBOUNDED.get(name, ()),
+        published_params=_freeze(params),
+        source=source,
+        origin=origin,
+    )
+
+
+def _our_systems() -> list[System]:
+    chialvo = dict(a=0.89, b=0.6, c=0.28, k=0.03)
+    rulkov = dict(alpha=4.3, mu=0.001, sigma=0.001)
+    l96 = dict(N=10.0, f=8.0)
+    l96_ic = 8.0 + 0.01 * np.arange(1, 11) ** 0.5  # F plus a small, fixed asymmetric perturbation
+    return [
+        System(
+            name="Chialvo",
+            kind="map",
+            dim=2,
+            params=_freeze(chialvo),
+            ic=_readonly([0.0, 0.8]),
+            dt=1.0,
+            period=None,
+            lyapunov_max=None,
+            lyapunov_spectrum=None,
+            description="A two-dimensional map of an excitable neuron: x is the activation, y a recovery variable.",
+            citation="D. R. Chialvo (1995). Generic excitable dynamics on a two-dimensional map. Chaos, Solitons & Fractals 5(3-4):461-479.",
+            group="ours",
+            published_params=_freeze(chialvo),
+            source=RhsSource("core.ports", "chialvo", "scalar", 2, _param_shapes(chialvo), time_arg=None),
+            origin="chaoslab",
+        ),
+        System(
+            name="Rulkov",
+            kind="map",
+            dim=2,
+            params=_freeze(rulkov),
+            ic=_readonly([-1.0, -2.9]),
+            dt=1.0,
+            period=None,
+            lyapunov_max=None,
+            lyapunov_spectrum=None,
+            description="A map-based neuron with a fast spiking variable x and a slow variable y producing chaotic bursts.",
+            citation="N. F. Rulkov (2001). Regularization of synchronized chaotic bursts. Phys. Rev. Lett. 86:183-186.",
+            group="ours",
+            published_params=_freeze(rulkov),
+            source=RhsSource("core.ports", "rulkov", "scalar", 2, _param_shapes(rulkov), time_arg=None),
+            origin="chaoslab",
+        ),
+        System(
+            name="Lorenz96N",
+            kind="flow",
+            dim=10,
+            params=_freeze(l96),
+            ic=_readonly(l96_ic),
+            dt=0.01,
+            period=None,
+            lyapunov_max=None,
+            lyapunov_spectrum=None,
+            description="Lorenz-96 on a ring of N sites with forcing f: set N for any size (N >= 4).",
+            citation="E. N. Lorenz (1996). Predictability: a problem partly solved. Seminar on Predictability, ECMWF.",
+            group="ours",
+            integrator_dt=0.01,
+            published_params=_freeze(l96),
+            source=RhsSource("core.ports", "lorenz96", "vector", None, _param_shapes(l96), dim_param="N"),
+            origin="chaoslab",
+        ),
+    ]
+
+
+@cache
+def _catalog() -> dict[str, System]:
+    catalog: dict[str, System] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, meta in _metadata("chaotic_attractors.json").items():
+            catalog[name] = _dysts_flow(name, meta)
+        for name, meta in _metadata("discrete_maps.json").items():
+            if name not in _NO_EQUATIONS:
+                system = _dysts_map(name, meta)
+                catalog[system.name] = system
+    for system in _our_systems():
+        catalog[system.name] = system
+    return catalog
+
+
+def names(kind: str | None = None, group: str | None = None) -> list[str]:
+    """Sorted system names, optionally only those of one ``kind`` (flow, map, delay) or ``group``."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {KINDS}")
+    return sorted(
+        s.name
+        for s in _catalog().values()
+        if (kind is None or s.kind == kind) and (group is None or s.group == group)
+    )
+
+
+def _close(word: str, options) -> str:
+    matches = difflib.get_close_matches(word, list(options), n=5, cutoff=0.5)
+    lower = [o for o in options if o.lower() == word.lower()]
+    matches = list(dict.fromkeys(lower + matches))
+    return f"; did you mean {', '.join(map(repr, matches))}?" if matches else ""
+
+
+def get(name: str, **params) -> System:
+    """The system called ``name``, with parameters overridden by ``params``.
+
+    Raises ``KeyError`` for an unknown name and ``ValueError`` for an unknown parameter or a
+    value of the wrong shape, each listing close matches.
+    """
+    catalog = _catalog()
+    if name not in catalog:
+        raise KeyError(f"no system named {name!r}{_close(name, catalog)}")
+    system = catalog[name]
+    if not params:
+        return system
+    new = dict(system.params)
+    for key, value in params.items():
+        if key not in new:
+            raise ValueError(
+                f"{name} has no parameter {key!r}{_close(key, new)} (its parameters: {', '.join(sorted(new))})"
+            )
+        value = np.asarray(value, dtype=float)
+        if value.shape != np.shape(new[key]):
+            raise ValueError(f"{name}.{key} must have shape {np.shape(new[key])}, got {value.shape}")
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"{name}.{key} must be finite, got {value}")
+        new[key] = value
+    return _with_params(system, new)
+
+
+def _with_params(system: System, params: dict) -> System:
+    # reference invariants were computed at the published parameters only
+    changes: dict = dict(
+        params=_freeze(params),
+        lyapunov_max=None,
+        lyapunov_spectrum=None,
+        kaplan_yorke_dimension=None,
+        correlation_dimension=None,
+    )
+    if system.source.dim_param:
+        n = params[system.source.dim_param]
+        if n != int(n) or n < 4:
+            raise ValueError(f"{system.name}.{system.source.dim_param} must be an integer >= 4, got {n}")
+        n = int(n)
+        changes["dim"] = n
+        ic = np.full(n, float(params.get("f", 8.0))) + 0.01 * np.arange(1, n + 1) ** 0.5
+        changes["ic"] = _readonly(ic)
+    candidate = replace(system, **changes)
+    if candidate.is_published:
+        return _catalog()[system.name]
+    return candidate
