@@ -158,7 +158,9 @@ def rhs_kernel(source: RhsSource):
         if kernel is not None:
             return kernel
         text = generate_source(source)
-        key = hashlib.sha1((_CODEGEN_VERSION + numba.__version__ + text).encode()).hexdigest()[:16]
+        # numba's cache checks only the wrapper's own file: key it on the callee's module too
+        callee = Path(inspect.getfile(importlib.import_module(source.module))).read_bytes()
+        key = hashlib.sha1(_CODEGEN_VERSION.encode() + numba.__version__.encode() + text.encode() + callee).hexdigest()[:16]
         name = f"rhs_{source.qualname.replace('.', '_')}_{key}"
         path = cache_dir() / f"{name}.py"
         if not path.exists():

@@ -163,12 +163,13 @@ def _initial_step(f, x, p, t, f0, rtol, atol):
 
 
 @njit(cache=True, nogil=True)
-def _dop853(f, x, p, t, h, t_first, dt_out, rtol, atol, bound, max_steps, out, A, B, C, E3, E5, D):
-    """Adaptive DOP853 from ``(t, x)``; ``out[k] = x(t_first + k dt_out)`` by dense output.
+def _dop853(f, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_steps, out, A, B, C, E3, E5, D):
+    """Adaptive DOP853 from ``(t, x)``; ``out[k] = x((first + k) dt_out)`` by dense output.
 
     ``x`` is advanced in place past the last output time (steps never depend on the output
-    grid, so chunked calls give the same trajectory). ``h <= 0`` asks for an initial guess.
-    Returns ``(status, rows_done, t, h, steps, rejected)``.
+    grid, so chunked calls that pass back ``h`` and ``rejected_last`` give the same trajectory).
+    ``h <= 0`` asks for an initial guess. Returns
+    ``(status, rows_done, t, h, rejected_last, steps, rejected)``.
     """
     d = x.shape[0]
     K = np.empty((16, d))
@@ -179,15 +180,15 @@ def _dop853(f, x, p, t, h, t_first, dt_out, rtol, atol, bound, max_steps, out, A
         h = _initial_step(f, x, p, t, K[0], rtol, atol)
     n_out = out.shape[0]
     row = 0
-    while row < n_out and t_first + row * dt_out <= t:
+    while row < n_out and (first + row) * dt_out <= t:
         out[row] = x
         row += 1
-    steps, rejected, rejected_last = 0, 0, False
+    steps, rejected = 0, 0
     while row < n_out:
         if steps >= max_steps:
-            return _MAX_STEPS, row, t, h, steps, rejected
+            return _MAX_STEPS, row, t, h, rejected_last, steps, rejected
         if h < 1e-13 * max(1.0, abs(t)):
-            return _STEP_UNDERFLOW, row, t, h, steps, rejected
+            return _STEP_UNDERFLOW, row, t, h, rejected_last, steps, rejected
         steps += 1
         for s in range(1, 12):
             for i in range(d):
@@ -227,7 +228,7 @@ def _dop853(f, x, p, t, h, t_first, dt_out, rtol, atol, bound, max_steps, out, A
             continue
         # accepted: the extra stages of the 7th-order interpolant, then the output rows
         t_new = t + h
-        if row < n_out and t_first + row * dt_out <= t_new:
+        if row < n_out and (first + row) * dt_out <= t_new:
             for s in range(13, 16):
                 for i in range(d):
                     acc = 0.0
@@ -245,8 +246,8 @@ def _dop853(f, x, p, t, h, t_first, dt_out, rtol, atol, bound, max_steps, out, A
                     for j in range(16):
                         acc += D[r, j] * K[j, i]
                     F[3 + r, i] = h * acc
-            while row < n_out and t_first + row * dt_out <= t_new:
-                theta = (t_first + row * dt_out - t) / h
+            while row < n_out and (first + row) * dt_out <= t_new:
+                theta = ((first + row) * dt_out - t) / h
                 for i in range(d):
                     v = 0.0
                     for r in range(6, -1, -1):
@@ -254,9 +255,13 @@ def _dop853(f, x, p, t, h, t_first, dt_out, rtol, atol, bound, max_steps, out, A
                         v *= theta if (6 - r) % 2 == 0 else 1.0 - theta
                     out[row, i] = x[i] + v
                 row += 1
+            if row == n_out and (first + row) * dt_out <= t_new:
+                # this step also covers the next call's first rows: leave it uncommitted, the
+                # next call redoes it from the same (t, x, h) and interpolates those rows
+                return _OK, row, t, h, rejected_last, steps, rejected
         status = _check(x_new, bound)
         if status != _OK:
-            return status, row, t_new, h, steps, rejected
+            return status, row, t_new, h, rejected_last, steps, rejected
         t = t_new
         for i in range(d):
             x[i] = x_new[i]
@@ -266,7 +271,7 @@ def _dop853(f, x, p, t, h, t_first, dt_out, rtol, atol, bound, max_steps, out, A
             factor = min(1.0, factor)
         rejected_last = False
         h *= factor
-    return _OK, row, t, h, steps, rejected
+    return _OK, row, t, h, rejected_last, steps, rejected
 
 
 @njit(cache=True, nogil=True)
@@ -486,7 +491,7 @@ def _integrate_chunks(system, xs, x, dt, method, rtol, atol, noise, rng, h, max_
     if system.kind == "flow" and noise > 0:
         method = "rk4"  # stochastic Heun is the fixed-step scheme with noise
     substeps, step = _substeps(system, dt, h) if system.kind == "flow" else (1, 1.0)
-    t, h_adaptive, steps, rejected = 0.0, -1.0, 0, 0
+    t, h_adaptive, rejected_last, steps, rejected = 0.0, -1.0, False, 0, 0
     row = 1
     chunk_seeds = iter(rng.generate_state(total // _CHUNK + 2))
     while row < total:
@@ -500,8 +505,8 @@ def _integrate_chunks(system, xs, x, dt, method, rtol, atol, noise, rng, h, max_
             status, done, t = _fixed_step(f, x, p, t, step, substeps, amp, int(next(chunk_seeds)), bound, out)
             steps += done * substeps
         else:
-            status, done, t, h_adaptive, s, r = _dop853(
-                f, x, p, t, h_adaptive, row * dt, dt, rtol, atol, bound, max_steps - steps, out,
+            status, done, t, h_adaptive, rejected_last, s, r = _dop853(
+                f, x, p, t, h_adaptive, rejected_last, row, dt, rtol, atol, bound, max_steps - steps, out,
                 _A, _B, _C, _E3, _E5, _D,
             )
             steps, rejected = steps + s, rejected + r
@@ -545,11 +550,23 @@ def _integrate_delay(system, x0, total, dt, h, noise, rng):
     if status != _OK:
         raise _failure(system, status, done * step, "rk4", step)
     # sample the delay embedding x(t - k tau/(dim-1)) on the output grid, starting at t = tau
-    fine_t = np.arange(n_fine) * step
     t_out = tau + np.arange(total) * dt
     lags = np.linspace(0.0, tau, system.dim)
-    emb = np.stack([np.interp(t_out - lag, fine_t, xs) for lag in lags], axis=1)
+    emb = np.stack([_hermite(xs, fs, step, t_out - lag) for lag in lags], axis=1)
     return emb, {"rows": total, "steps": n_fine - 1, "h": step}
+
+
+def _hermite(xs: np.ndarray, fs: np.ndarray, step: float, t: np.ndarray) -> np.ndarray:
+    """Cubic Hermite interpolation of grid values ``xs`` with derivatives ``fs`` (4th order)."""
+    i = np.clip(np.floor(t / step).astype(np.int64), 0, len(xs) - 2)
+    u = t / step - i
+    u2, u3 = u * u, u * u * u
+    return (
+        (2 * u3 - 3 * u2 + 1) * xs[i]
+        + (u3 - 2 * u2 + u) * step * fs[i]
+        + (-2 * u3 + 3 * u2) * xs[i + 1]
+        + (u3 - u2) * step * fs[i + 1]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -578,7 +595,7 @@ def _ensemble_kernel(f, X0, p, kind, dt, step, substeps, rtol, atol, noise, seed
         elif kind == 0:
             st, done, _ = _fixed_step(f, x, p, 0.0, step, substeps, noise, seed + m, bound, out[m, 1:])
         else:
-            st, done, _, _, _, _ = _dop853(f, x, p, 0.0, -1.0, dt, dt, rtol, atol, bound, max_steps, out[m, 1:],
+            st, done, _, _, _, _, _ = _dop853(f, x, p, 0.0, -1.0, False, 1, dt, rtol, atol, bound, max_steps, out[m, 1:],
                                            A, B, C, E3, E5, D)
         status[m] = st
         if st != _OK:

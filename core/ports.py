@@ -242,8 +242,8 @@ def mac_arthur(X, t, out, c, d, k, m, r, s):
     nn, rr = X[:n_species], X[n_species:]
     mu = np.empty(n_species)
     for i in range(n_species):
-        # Liebig's law of the minimum over resources
-        mu[i] = np.min(r * rr / (k[i] + rr))
+        # Liebig's law of the minimum over resources j; k[j, i]: half-saturation of j for i
+        mu[i] = np.min(r * rr / (k[:, i] + rr))
     out[:n_species] = nn * (mu - m)
     out[n_species:] = d * (s - rr) - c @ (mu * nn)
 

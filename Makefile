@@ -1,0 +1,39 @@
+# Two commands do everything on a fresh machine:
+#   make app    serve the lab on http://localhost:5006/app
+#   make test   run the whole test suite (unit + browser)
+# Each sets up what it needs first: a virtual environment with the pinned packages, and
+# Debian's chromium for the browser tests.
+
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 5006
+ARGS ?=
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: app test bench chromium clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium >/dev/null; }
+
+app: $(STAMP)
+	PYTHONPATH=. $(BIN)/panel serve app.py --port $(PORT) --num-threads 4 \
+		--setup dashboards/warm.py $(ARGS)
+
+test: $(STAMP) chromium
+	PYTHONPATH=. $(BIN)/python -m pytest -n 2 --dist loadgroup tests
+
+bench: $(STAMP)
+	PYTHONPATH=. $(BIN)/python benchmarks/integrate.py
+
+clean:
+	rm -rf $(VENV) test-artifacts

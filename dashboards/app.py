@@ -1,0 +1,40 @@
+"""The page: a template, one shared Selection mirrored in the URL, one tab per dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import holoviews as hv
+import panel as pn
+
+from dashboards.explorer import Explorer
+from dashboards.selection import Selection
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+URL_STATE = [
+    "system", "params", "ic", "dt", "n_points", "transient", "noise", "method", "mode",
+    "ensemble_size", "ensemble_time", "azimuth", "elevation", "coord_x", "coord_y", "coord_z",
+    "embed_coord", "embed_lag",
+]
+
+
+def build_page() -> pn.template.BaseTemplate:
+    pn.extension(raw_css=[(ASSETS / "style.css").read_text()], design="native")
+    hv.extension("bokeh", logo=False)
+    selection = Selection()
+    if pn.state.location is not None:
+        # apply the URL first, so the dashboards open on the shared view
+        pn.state.location.sync(selection, {name: name for name in URL_STATE})
+    explorer = Explorer(selection)
+    # Bootstrap, not FAST: FAST pulls its font from an external CDN, and the lab must work offline
+    template = pn.template.BootstrapTemplate(
+        title="Chaos Lab",
+        logo=str(ASSETS / "logo.svg"),
+        sidebar=explorer.sidebar(),
+        main=[pn.Tabs(("Explorer", explorer.main()), dynamic=False, sizing_mode="stretch_width")],
+        header_background="#1b1b2f",
+        sidebar_width=340,
+    )
+    explorer.request()
+    return template

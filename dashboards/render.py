@@ -1,0 +1,108 @@
+"""Datashader rendering shared by the dashboards: projections and zoomable raster views.
+
+A ``RasterView`` owns one ``hv.DynamicMap`` fed by a ``RangeXY`` stream: every pan or zoom
+re-aggregates the full data at the new range with Datashader and sends only the image, so
+millions of points stay interactive. New data replaces the old without rebuilding the plot
+(Bokeh keeps the figure; ranges reset to the new extents).
+"""
+
+from __future__ import annotations
+
+import time
+
+import datashader as ds
+import datashader.transfer_functions as tf
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import param
+
+
+def rotation(azimuth: float, elevation: float) -> np.ndarray:
+    """Orthographic view matrix (2 x 3): screen axes for a camera at (azimuth, elevation) degrees."""
+    az, el = np.deg2rad(azimuth), np.deg2rad(elevation)
+    right = np.array([np.cos(az), np.sin(az), 0.0])
+    up = np.array([-np.sin(el) * np.sin(az), np.sin(el) * np.cos(az), np.cos(el)])
+    return np.stack([right, up])
+
+
+def project(x: np.ndarray, coords: tuple[int, ...], azimuth: float = 0.0, elevation: float = 0.0) -> np.ndarray:
+    """Screen coordinates ``(n, 2)`` of ``x[:, coords]``; three coordinates are rotated, two shown as is."""
+    sel = x[:, list(coords)]
+    if sel.shape[1] == 3:
+        centred = sel - np.nanmean(sel, axis=0)
+        return centred @ rotation(azimuth, elevation).T
+    return sel
+
+
+class RasterView(param.Parameterized):
+    """A zoomable Datashader image of a line or point cloud."""
+
+    version = param.Integer(default=0, doc="bumped when new data arrives")
+    render_time = param.Number(default=0.0, doc="seconds of the last aggregation")
+
+    def __init__(self, dims=("x", "y"), xlabel="x", ylabel="y", lines=True, height=420, width=520, cmap="fire",
+                 **params):
+        super().__init__(**params)
+        # dimension names decide which plots Bokeh links: give each view its own, share "t" only
+        self.dims = dims
+        self.xlabel, self.ylabel, self.lines = xlabel, ylabel, lines
+        self.height, self.width, self.cmap = height, width, cmap
+        self._frame = pd.DataFrame({"x": np.zeros(0), "y": np.zeros(0)})
+        self._extent = (0.0, 1.0, 0.0, 1.0)
+        self._seen_version = -1
+        self.range_stream = hv.streams.RangeXY()
+        self.dmap = hv.DynamicMap(self._image, streams=[self.range_stream, hv.streams.Params(self, ["version"])])
+
+    def update(self, x: np.ndarray, y: np.ndarray, lines: bool | None = None, labels=None) -> None:
+        """Show new data (1-D arrays of equal length; NaN breaks a line)."""
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if lines is not None:
+            self.lines = lines
+        if labels is not None:
+            self.xlabel, self.ylabel = labels
+        finite = np.isfinite(x) & np.isfinite(y)
+        if finite.any():
+            x0, x1 = float(x[finite].min()), float(x[finite].max())
+            y0, y1 = float(y[finite].min()), float(y[finite].max())
+            pad_x, pad_y = 0.02 * (x1 - x0 or 1.0), 0.02 * (y1 - y0 or 1.0)
+            self._extent = (x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y)
+        self._frame = pd.DataFrame({"x": x, "y": y}, copy=False)
+        self.version += 1
+
+    def _image(self, x_range=None, y_range=None, version=0):
+        x0, x1, y0, y1 = self._extent
+        if version == self._seen_version and x_range is not None and y_range is not None:
+            (x0, x1), (y0, y1) = x_range, y_range
+        self._seen_version = version
+        start = time.perf_counter()
+        canvas = ds.Canvas(plot_width=self.width, plot_height=self.height, x_range=(x0, x1), y_range=(y0, y1))
+        if len(self._frame) and self.lines:
+            agg = canvas.line(self._frame, "x", "y", agg=ds.count())
+        else:
+            agg = canvas.points(self._frame, "x", "y", agg=ds.count())
+        agg = tf.spread(agg, px=1, how="add")
+        self.render_time = time.perf_counter() - start
+        data = agg.data.astype(float)
+        if data.any():
+            data[data == 0] = np.nan  # empty pixels show the background
+        image = hv.Image(
+            (agg.coords["x"].values, agg.coords["y"].values, data),
+            kdims=list(self.dims),
+            vdims=["count"],
+        )
+        return image.opts(
+            cmap=self.cmap,
+            cnorm="eq_hist",
+            bgcolor="#0b0b12",
+            frame_width=self.width,
+            frame_height=self.height,
+            framewise=True,
+            tools=["hover"],
+            active_tools=["wheel_zoom"],
+            xlabel=self.xlabel,
+            ylabel=self.ylabel,
+        )
+
+    def panel(self):
+        return self.dmap

@@ -1,0 +1,87 @@
+"""The one shared selection every dashboard reads: system, parameters, sampling, view, horizon."""
+
+from __future__ import annotations
+
+import json
+
+import param
+
+from core import systems
+
+
+def parse_number(name: str, text) -> float:
+    """A float from user text, or ValueError with a message naming the field."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{name}: {str(text)!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{name}: {text!r} must be finite")
+    return value
+
+
+def parse_vector(name: str, text: str, size: int) -> list[float] | None:
+    """Comma- or space-separated numbers of length ``size``; None for empty text."""
+    parts = [p for p in str(text).replace(",", " ").split() if p]
+    if not parts:
+        return None
+    values = [parse_number(f"{name}[{i}]", p) for i, p in enumerate(parts)]
+    if len(values) != size:
+        raise ValueError(f"{name}: expected {size} numbers, got {len(values)}")
+    return values
+
+
+class Selection(param.Parameterized):
+    """State of the page; mirrored in the URL, so a copied link reopens the same view."""
+
+    system = param.Selector(default="Lorenz", objects=systems.names(), doc="catalog name")
+    params = param.String(default="", doc="parameter overrides as JSON, e.g. {\"rho\": 35}")
+    ic = param.String(default="", doc="initial condition; empty for the published one")
+    dt = param.Number(default=None, allow_None=True, doc="output sampling; empty for the system's default")
+    n_points = param.Integer(default=100_000, bounds=(100, 10_000_000), doc="points to sample")
+    transient = param.Integer(default=1_000, bounds=(0, 1_000_000), doc="points discarded first")
+    noise = param.Number(default=0.0, bounds=(0.0, 1.0), doc="additive noise, in units of each coordinate's std")
+    method = param.Selector(default="dop853", objects=["dop853", "rk4"])
+    mode = param.Selector(default="trajectory", objects=["trajectory", "ensemble"])
+    ensemble_size = param.Integer(default=5_000, bounds=(10, 200_000))
+    ensemble_time = param.Number(default=5.0, bounds=(0.0, None), doc="evolution time (iterations for maps)")
+    azimuth = param.Number(default=30.0, bounds=(-180.0, 180.0))
+    elevation = param.Number(default=20.0, bounds=(-90.0, 90.0))
+    coord_x = param.Integer(default=0, bounds=(0, None))
+    coord_y = param.Integer(default=1, bounds=(0, None))
+    coord_z = param.Integer(default=2, bounds=(0, None))
+    embed_coord = param.Integer(default=0, bounds=(0, None))
+    embed_lag = param.Integer(default=10, bounds=(1, 100_000), doc="delay-embedding lag in samples")
+
+    def overrides(self) -> dict[str, float]:
+        """Parameter overrides as floats (raises ValueError with a message for bad text)."""
+        if not self.params.strip():
+            return {}
+        try:
+            raw = json.loads(self.params)
+        except json.JSONDecodeError:
+            raise ValueError(f"parameters: {self.params!r} is not valid JSON") from None
+        return {k: parse_number(k, v) for k, v in raw.items()}
+
+    def set_override(self, name: str, value: float | None) -> None:
+        current = {}
+        try:
+            current = self.overrides()
+        except ValueError:
+            pass
+        if value is None:
+            current.pop(name, None)
+        else:
+            current[name] = value
+        self.params = json.dumps(current) if current else ""
+
+    def current_system(self) -> systems.System:
+        return systems.get(self.system, **self.overrides())
+
+    def reset_view_for(self, system: systems.System) -> None:
+        """Defaults that depend on the system: coordinates and sampling."""
+        dim = system.dim
+        with param.parameterized.batch_call_watchers(self):
+            self.coord_x, self.coord_y, self.coord_z = 0, min(1, dim - 1), min(2, dim - 1)
+            self.embed_coord = 0
+            self.params, self.ic, self.dt = "", "", None
