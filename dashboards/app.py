@@ -35,6 +35,9 @@ def build_page() -> pn.template.BaseTemplate:
         main=[pn.Tabs(("Explorer", explorer.main()), dynamic=False, sizing_mode="stretch_width")],
         header_background="#1b1b2f",
         sidebar_width=340,
+        # the page shows its own progress; Panel's global busy spinner is updated from worker
+        # threads without the document lock (panel.io.document logs an error each time)
+        busy_indicator=None,
     )
     explorer.request()
     return template

@@ -154,7 +154,8 @@ class Explorer(param.Parameterized):
             RasterView(dims=("t", f"x{i}"), xlabel="t", ylabel=f"x{i}", height=110, width=620, cmap="kgy")
             for i in range(3)
         ]
-        self.series_box = pn.Column(*[pn.pane.HoloViews(v.panel(), linked_axes=True) for v in self.series])
+        # visibility toggles on a wrapping Column: a HoloViews pane itself cannot be hidden
+        self.series_box = pn.Column(*[pn.Column(pn.pane.HoloViews(v.panel(), linked_axes=True)) for v in self.series])
 
     # -- layout -------------------------------------------------------------------------------
     def sidebar(self) -> list:
@@ -233,7 +234,7 @@ class Explorer(param.Parameterized):
 
     def _reset_params(self) -> None:
         system = systems.get(self.sel.system)
-        self.sel.params = ""
+        self.sel.params = {}
         for name, widget in self._param_widgets.items():
             widget.value = f"{system.params[name]:.6g}"
         self.info.object = info_markdown(system)
@@ -271,6 +272,13 @@ class Explorer(param.Parameterized):
             self.request()
 
     def _on_view(self, *_) -> None:
+        # watchers may run on a server worker thread; plots are only touched on the event loop
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.execute(self._redraw)
+        else:
+            self._redraw()
+
+    def _redraw(self) -> None:
         try:
             self._publish_views()
         except ValueError as exc:
@@ -403,7 +411,7 @@ class Explorer(param.Parameterized):
         if self._cloud is not None:
             pts = self._cloud
             cxy = project(pts, tuple(coords), sel.azimuth, sel.elevation) if dim > 1 else np.stack([pts[:, 0], np.zeros(len(pts))], 1)
-            self.cloud_view.update(cxy[:, 0], cxy[:, 1], lines=False, labels=labels)
+            self.cloud_view.update(cxy[:, 0], cxy[:, 1], lines=False, labels=tuple(f"{l} (members)" for l in labels))
         self._refresh_status()
 
     def _refresh_status(self, *_) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import param
 
 from core import systems
@@ -35,7 +33,7 @@ class Selection(param.Parameterized):
     """State of the page; mirrored in the URL, so a copied link reopens the same view."""
 
     system = param.Selector(default="Lorenz", objects=systems.names(), doc="catalog name")
-    params = param.String(default="", doc="parameter overrides as JSON, e.g. {\"rho\": 35}")
+    params = param.Dict(default={}, doc="parameter overrides, e.g. {'rho': 35.0}; JSON in the URL")
     ic = param.String(default="", doc="initial condition; empty for the published one")
     dt = param.Number(default=None, allow_None=True, doc="output sampling; empty for the system's default")
     n_points = param.Integer(default=100_000, bounds=(100, 10_000_000), doc="points to sample")
@@ -55,13 +53,7 @@ class Selection(param.Parameterized):
 
     def overrides(self) -> dict[str, float]:
         """Parameter overrides as floats (raises ValueError with a message for bad text)."""
-        if not self.params.strip():
-            return {}
-        try:
-            raw = json.loads(self.params)
-        except json.JSONDecodeError:
-            raise ValueError(f"parameters: {self.params!r} is not valid JSON") from None
-        return {k: parse_number(k, v) for k, v in raw.items()}
+        return {str(k): parse_number(str(k), v) for k, v in (self.params or {}).items()}
 
     def set_override(self, name: str, value: float | None) -> None:
         current = {}
@@ -73,7 +65,7 @@ class Selection(param.Parameterized):
             current.pop(name, None)
         else:
             current[name] = value
-        self.params = json.dumps(current) if current else ""
+        self.params = current
 
     def current_system(self) -> systems.System:
         return systems.get(self.system, **self.overrides())
@@ -84,4 +76,4 @@ class Selection(param.Parameterized):
         with param.parameterized.batch_call_watchers(self):
             self.coord_x, self.coord_y, self.coord_z = 0, min(1, dim - 1), min(2, dim - 1)
             self.embed_coord = 0
-            self.params, self.ic, self.dt = "", "", None
+            self.params, self.ic, self.dt = {}, "", None

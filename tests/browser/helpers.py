@@ -1,0 +1,75 @@
+"""What a test reads off the page: the Bokeh document, not pixels."""
+
+from __future__ import annotations
+
+import time
+
+IDLE = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
+
+# A signature of every rasterized image, keyed by its plot's x-axis label: changes when the
+# image array in the Bokeh document changes.
+IMAGES = """() => {
+  const out = {};
+  for (const m of Bokeh.documents[0].all_models) {
+    if (m.type !== "Figure" && m.type !== "Plot") continue;
+    const label = (m.below[0] && m.below[0].axis_label) || "?";
+    for (const r of m.renderers) {
+      const data = r.data_source && r.data_source.data && r.data_source.data.image;
+      if (!data) continue;
+      let sum = 0, count = 0;
+      for (const v of data[0]) { if (Number.isFinite(v)) { sum += v * (1 + (count % 7)); count++; } }
+      out[label] = [count, sum];
+    }
+  }
+  return out;
+}"""
+
+
+def open_app(page, url, timeout=30_000):
+    page.goto(url)
+    page.wait_for_function(IDLE, timeout=timeout)
+    wait_for(lambda: attractor(page) is not None and attractor(page)[0] > 0, timeout=timeout / 1000)
+
+
+def images(page) -> dict:
+    return page.evaluate(IMAGES)
+
+
+def attractor(page):
+    sigs = images(page)
+    for label in ("screen x", "x0", "x[k]"):
+        if label in sigs:
+            return tuple(sigs[label])
+    return None
+
+
+def wait_for(condition, timeout=20.0, interval=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if condition():
+                return True
+        except Exception:  # the document may be mid-update
+            pass
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def wait_for_change(page, before, timeout=20.0):
+    wait_for(lambda: attractor(page) not in (None, before), timeout)
+    return attractor(page)
+
+
+def set_text(page, label, value):
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def choose_system(page, name):
+    page.locator("select").filter(has=page.locator(f"option[value='{name}']")).select_option(name)
+
+
+def text(page, css) -> str:
+    """Visible text of a Panel pane (its content lives in a shadow root)."""
+    return " ".join(page.locator(css).locator("p, li, h3").all_inner_texts())

@@ -1,0 +1,108 @@
+"""The explorer as a person uses it: in headless Chromium against a real ``panel serve``."""
+
+import re
+import time
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.browser.helpers import (
+    IDLE, attractor, choose_system, images, open_app, set_text, text, wait_for, wait_for_change,
+)
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+
+def test_page_loads_with_an_attractor_and_no_console_errors(server, page):
+    url, _ = server
+    start = time.perf_counter()
+    open_app(page, url)
+    load = time.perf_counter() - start
+    assert page.errors == []
+    assert "Chaos Lab" in page.title() or page.get_by_text("Chaos Lab").count() > 0
+    status = text(page, ".chaoslab-status")
+    assert re.search(r"Lorenz · 100,000 points · integrated in [\d.]+ s · rendered in [\d.]+ s", status)
+    assert {"screen x", "t"} <= set(images(page))
+    print(f"first load with the attractor drawn: {load:.2f} s")
+
+
+def test_picking_a_system_and_changing_a_parameter_redraw_the_attractor(server, page):
+    url, _ = server
+    open_app(page, url)
+    lorenz = attractor(page)
+    set_text(page, "rho", 35)
+    rho35 = wait_for_change(page, lorenz)
+    choose_system(page, "Rossler")
+    rossler = wait_for_change(page, rho35)
+    assert rossler != lorenz
+    wait_for(lambda: "Rossler" in text(page, ".chaoslab-status"))
+    assert "Rossler" in text(page, ".system-card")
+    assert page.get_by_label("c", exact=True).input_value() == "5.7"
+    assert page.errors == []
+
+
+def test_a_diverging_parameter_shows_a_message_and_keeps_the_plot(server, page):
+    url, log = server
+    open_app(page, url)
+    before = attractor(page)
+    set_text(page, "beta", -1)
+    alert = page.locator(".chaoslab-error")
+    wait_for(lambda: alert.is_visible() and "Lorenz" in text(page, ".chaoslab-error"))
+    message = text(page, ".chaoslab-error")
+    assert "t=" in message and "beta towards its published 2.667" in message and "last good plot is kept" in message
+    assert attractor(page) == before
+    # text in a number box: a message naming the box, nothing sent to the integrator
+    set_text(page, "sigma", "abc")
+    wait_for(lambda: "sigma: 'abc' is not a number" in text(page, ".chaoslab-error"))
+    assert attractor(page) == before
+    # a good value clears the message and redraws
+    set_text(page, "beta", 2.667)
+    set_text(page, "sigma", 10)
+    wait_for(lambda: not alert.is_visible())
+    assert "Traceback" not in log.read_text() and "ERROR" not in log.read_text()
+    assert page.errors == []
+
+
+def test_the_url_round_trips_the_state(server, page, browser):
+    url, _ = server
+    open_app(page, url)
+    choose_system(page, "Rossler")
+    href = lambda: page.evaluate("location.href")  # noqa: E731
+    wait_for(lambda: "system=Rossler" in href())
+    set_text(page, "c", 6.5)
+    wait_for(lambda: "params=" in href() and "6.5" in href())
+    page.wait_for_function(IDLE)
+    shared = href()
+    query = parse_qs(urlparse(shared).query)
+    assert query["system"] == ["Rossler"]
+    other = browser.new_page(viewport={"width": 1500, "height": 1100})
+    try:
+        open_app(other, shared)
+        assert other.get_by_label("c", exact=True).input_value() == "6.5"
+        assert "Rossler" in text(other, ".chaoslab-status")
+        assert other.locator("select").filter(has=other.locator("option[value='Rossler']")).input_value() == "Rossler"
+    finally:
+        other.close()
+
+
+def test_a_map_and_an_ensemble_render(server, page):
+    url, _ = server
+    open_app(page, url + "?system=Henon")
+    assert "Henon" in text(page, ".chaoslab-status")
+    page.get_by_text("Ensemble", exact=True).first.click()
+    page.locator(".bk-btn", has_text="ensemble").click()
+    cloud = lambda: [v for k, v in images(page).items() if k.endswith("(members)")]  # noqa: E731
+    wait_for(lambda: cloud() and cloud()[0][0] > 0)
+    assert "Henon" in text(page, ".chaoslab-status")
+    assert page.errors == []
+
+
+def test_rotating_the_view_redraws_and_the_server_log_stays_clean(server, page):
+    url, log = server
+    open_app(page, url)
+    before = attractor(page)
+    page.get_by_label("x coordinate").fill("2")
+    page.get_by_label("x coordinate").press("Enter")
+    wait_for_change(page, before)
+    assert page.errors == []
+    assert "Traceback" not in log.read_text() and "ERROR" not in log.read_text()
