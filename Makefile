@@ -29,8 +29,10 @@ app: $(STAMP)
 	PYTHONPATH=. $(BIN)/panel serve app.py --port $(PORT) --num-threads 4 \
 		--setup dashboards/warm.py $(ARGS)
 
+# core tests on both cores; browser tests in one process: they share one server and one browser
 test: $(STAMP) chromium
-	PYTHONPATH=. $(BIN)/python -m pytest -n 2 --dist loadgroup tests
+	PYTHONPATH=. $(BIN)/python -m pytest -n 2 tests/core
+	PYTHONPATH=. $(BIN)/python -m pytest tests/browser
 
 bench: $(STAMP)
 	PYTHONPATH=. $(BIN)/python benchmarks/integrate.py

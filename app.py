@@ -7,8 +7,6 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import panel as pn  # noqa: E402
-
-from dashboards.app import build_page  # noqa: E402
+from dashboards.app import build_page
 
 build_page().servable(title="Chaos Lab")

@@ -55,7 +55,7 @@ def dop853_case(name: str, n: int):
     ours()  # compile (or load from cache) outside the timing
     t_ours, x_ours = best_of(ours)
     t_dysts, x_dysts = best_of(theirs, repeat=1)
-    err = lambda x: float(np.sqrt(np.mean((x - ref) ** 2)) / scale)  # noqa: E731
+    err = lambda x: float(np.sqrt(np.mean((x - ref) ** 2)) / scale)
     return t_ours, t_dysts, err(x_ours), err(np.asarray(x_dysts).reshape(ref.shape))
 
 

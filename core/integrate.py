@@ -163,6 +163,18 @@ def _initial_step(f, x, p, t, f0, rtol, atol):
 
 
 @njit(cache=True, nogil=True)
+def _stages(f, x, p, t, h, K, A, C, y, first, last):
+    """Runge–Kutta stages ``K[first:last]`` from the rows before them (``y`` is scratch)."""
+    for s in range(first, last):
+        for i in range(x.shape[0]):
+            acc = 0.0
+            for j in range(s):
+                acc += A[s, j] * K[j, i]
+            y[i] = x[i] + h * acc
+        f(t + C[s] * h, y.ctypes, p.ctypes, K[s].ctypes)
+
+
+@njit(cache=True, nogil=True)
 def _dop853(f, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_steps, out, A, B, C, E3, E5, D):
     """Adaptive DOP853 from ``(t, x)``; ``out[k] = x((first + k) dt_out)`` by dense output.
 
@@ -190,13 +202,7 @@ def _dop853(f, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_
         if h < 1e-13 * max(1.0, abs(t)):
             return _STEP_UNDERFLOW, row, t, h, rejected_last, steps, rejected
         steps += 1
-        for s in range(1, 12):
-            for i in range(d):
-                acc = 0.0
-                for j in range(s):
-                    acc += A[s, j] * K[j, i]
-                y[i] = x[i] + h * acc
-            f(t + C[s] * h, y.ctypes, p.ctypes, K[s].ctypes)
+        _stages(f, x, p, t, h, K, A, C, y, 1, 12)
         for i in range(d):
             acc = 0.0
             for j in range(12):
@@ -229,13 +235,7 @@ def _dop853(f, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_
         # accepted: the extra stages of the 7th-order interpolant, then the output rows
         t_new = t + h
         if row < n_out and (first + row) * dt_out <= t_new:
-            for s in range(13, 16):
-                for i in range(d):
-                    acc = 0.0
-                    for j in range(s):
-                        acc += A[s, j] * K[j, i]
-                    y[i] = x[i] + h * acc
-                f(t + C[s] * h, y.ctypes, p.ctypes, K[s].ctypes)
+            _stages(f, x, p, t, h, K, A, C, y, 13, 16)
             for i in range(d):
                 dy = x_new[i] - x[i]
                 F[0, i] = dy

@@ -15,11 +15,11 @@ from __future__ import annotations
 import difflib
 import json
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -280,65 +280,46 @@ def _dysts_map(name: str, meta: dict) -> System:
     )
 
 
+def _ours(name, kind, params, ic, description, citation, source, dt=1.0, **extra) -> System:
+    return System(
+        name=name, kind=kind, dim=len(ic), params=_freeze(params), ic=_readonly(ic), dt=dt, period=None,
+        lyapunov_max=None, lyapunov_spectrum=None, description=description, citation=citation, group="ours",
+        published_params=_freeze(params), source=source, origin="chaoslab", **extra,
+    )
+
+
 def _our_systems() -> list[System]:
-    chialvo = dict(a=0.89, b=0.6, c=0.28, k=0.03)
+    # Chialvo (1995)'s chaotic regime (b = 0.18); Rulkov (2001)'s chaotic spiking-bursting map
+    chialvo = dict(a=0.89, b=0.18, c=0.28, k=0.03)
     rulkov = dict(alpha=4.3, mu=0.001, sigma=0.001)
     l96 = dict(N=10.0, f=8.0)
-    l96_ic = 8.0 + 0.01 * np.arange(1, 11) ** 0.5  # F plus a small, fixed asymmetric perturbation
     return [
-        System(
-            name="Chialvo",
-            kind="map",
-            dim=2,
-            params=_freeze(chialvo),
-            ic=_readonly([0.0, 0.8]),
-            dt=1.0,
-            period=None,
-            lyapunov_max=None,
-            lyapunov_spectrum=None,
-            description="A two-dimensional map of an excitable neuron: x is the activation, y a recovery variable.",
-            citation="D. R. Chialvo (1995). Generic excitable dynamics on a two-dimensional map. Chaos, Solitons & Fractals 5(3-4):461-479.",
-            group="ours",
-            published_params=_freeze(chialvo),
-            source=RhsSource("core.ports", "chialvo", "scalar", 2, _param_shapes(chialvo), time_arg=None),
-            origin="chaoslab",
+        _ours(
+            "Chialvo", "map", chialvo, [0.0, 0.8],
+            "A two-dimensional map of an excitable neuron: x is the activation, y a recovery variable.",
+            "D. R. Chialvo (1995). Generic excitable dynamics on a two-dimensional map. "
+            "Chaos, Solitons & Fractals 5(3-4):461-479.",
+            RhsSource("core.ports", "chialvo", "scalar", 2, _param_shapes(chialvo), time_arg=None),
         ),
-        System(
-            name="Rulkov",
-            kind="map",
-            dim=2,
-            params=_freeze(rulkov),
-            ic=_readonly([-1.0, -2.9]),
-            dt=1.0,
-            period=None,
-            lyapunov_max=None,
-            lyapunov_spectrum=None,
-            description="A map-based neuron with a fast spiking variable x and a slow variable y producing chaotic bursts.",
-            citation="N. F. Rulkov (2001). Regularization of synchronized chaotic bursts. Phys. Rev. Lett. 86:183-186.",
-            group="ours",
-            published_params=_freeze(rulkov),
-            source=RhsSource("core.ports", "rulkov", "scalar", 2, _param_shapes(rulkov), time_arg=None),
-            origin="chaoslab",
+        _ours(
+            "Rulkov", "map", rulkov, [-1.0, -2.9],
+            "A map-based neuron with a fast spiking variable x and a slow variable y producing chaotic bursts.",
+            "N. F. Rulkov (2001). Regularization of synchronized chaotic bursts. Phys. Rev. Lett. 86:183-186.",
+            RhsSource("core.ports", "rulkov", "scalar", 2, _param_shapes(rulkov), time_arg=None),
         ),
-        System(
-            name="Lorenz96N",
-            kind="flow",
-            dim=10,
-            params=_freeze(l96),
-            ic=_readonly(l96_ic),
-            dt=0.01,
-            period=None,
-            lyapunov_max=None,
-            lyapunov_spectrum=None,
-            description="Lorenz-96 on a ring of N sites with forcing f: set N for any size (N >= 4).",
-            citation="E. N. Lorenz (1996). Predictability: a problem partly solved. Seminar on Predictability, ECMWF.",
-            group="ours",
-            integrator_dt=0.01,
-            published_params=_freeze(l96),
-            source=RhsSource("core.ports", "lorenz96", "vector", None, _param_shapes(l96), dim_param="N"),
-            origin="chaoslab",
+        _ours(
+            "Lorenz96N", "flow", l96, _lorenz96_ic(10, l96["f"]),
+            "Lorenz-96 on a ring of N sites with forcing f: set N for any size (N >= 4).",
+            "E. N. Lorenz (1996). Predictability: a problem partly solved. Seminar on Predictability, ECMWF.",
+            RhsSource("core.ports", "lorenz96", "vector", None, _param_shapes(l96), dim_param="N"),
+            dt=0.01, integrator_dt=0.01,
         ),
     ]
+
+
+def _lorenz96_ic(n: int, forcing: float) -> np.ndarray:
+    # the unstable fixed point X_i = F plus a small, fixed, asymmetric perturbation
+    return forcing + 0.01 * np.arange(1, n + 1) ** 0.5
 
 
 @cache
@@ -417,8 +398,7 @@ def _with_params(system: System, params: dict) -> System:
             raise ValueError(f"{system.name}.{system.source.dim_param} must be an integer >= 4, got {n}")
         n = int(n)
         changes["dim"] = n
-        ic = np.full(n, float(params.get("f", 8.0))) + 0.01 * np.arange(1, n + 1) ** 0.5
-        changes["ic"] = _readonly(ic)
+        changes["ic"] = _readonly(_lorenz96_ic(n, float(params["f"])))
     candidate = replace(system, **changes)
     if candidate.is_published:
         return _catalog()[system.name]

@@ -39,5 +39,7 @@ def build_page() -> pn.template.BaseTemplate:
         # threads without the document lock (panel.io.document logs an error each time)
         busy_indicator=None,
     )
-    explorer.request()
+    # a small first picture is drawn before the page is sent; a big one (10^7 points asked for
+    # by a shared link) would hold the event loop, so it goes to the workers like any request
+    explorer.request(wait=selection.n_points <= 200_000 and selection.mode == "trajectory")
     return template

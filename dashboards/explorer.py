@@ -182,7 +182,7 @@ class Explorer(param.Parameterized):
         return pn.Column(
             self.error,
             pn.Row(self.status, self.progress, self.stop_button, pn.Row(self.csv, self.npz)),
-            pn.Tabs(("Attractor", attractor_tab), ("Ensemble", ensemble_tab), dynamic=False),
+            pn.Tabs(("Attractor", attractor_tab), ("Ensemble", ensemble_tab), dynamic=True),
             pn.Row(
                 pn.Column("#### Time series", self.series_box),
                 pn.Column("#### Delay embedding", pn.pane.HoloViews(self.embedding.panel(), linked_axes=False), self.embed_widgets),
@@ -272,17 +272,19 @@ class Explorer(param.Parameterized):
             self.request()
 
     def _on_view(self, *_) -> None:
-        # watchers may run on a server worker thread; plots are only touched on the event loop
+        # re-projection and aggregation run on the worker pool, like integrations
+        if self._trajectory is None:
+            return
+        # the current token: a newer integration supersedes this redraw, never the reverse
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.execute(self._redraw)
+            pn.state.execute(partial(self._run_redraw, self._token, self._trajectory, self._cloud))
         else:
-            self._redraw()
+            self._publish(self._token, *self._render(self._trajectory, self._cloud, self._integration_time))
 
-    def _redraw(self) -> None:
-        try:
-            self._publish_views()
-        except ValueError as exc:
-            self._show_error(str(exc))
+    async def _run_redraw(self, token, trajectory, cloud) -> None:
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(WORKERS, self._render, trajectory, cloud, self._integration_time)
+        self._publish(token, *result)
 
     # -- computation --------------------------------------------------------------------------
     def _validated(self) -> tuple[systems.System, dict]:
@@ -294,8 +296,12 @@ class Explorer(param.Parameterized):
         )
         return system, kwargs
 
-    def request(self) -> None:
-        """Validate the selection and start the integration off the event loop."""
+    def request(self, wait: bool = False) -> None:
+        """Validate the selection and start the integration off the event loop.
+
+        ``wait=True`` integrates before returning: the page's first picture is then part of the
+        document the browser receives, saving a round trip on first load.
+        """
         try:
             system, kwargs = self._validated()
         except (KeyError, ValueError) as exc:
@@ -304,9 +310,10 @@ class Explorer(param.Parameterized):
         self._token += 1
         self._stop.set()  # a newer request supersedes a running one
         self._stop = threading.Event()
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        in_session = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
+        if in_session and not wait:
             pn.state.execute(partial(self._run, self._token, system, kwargs, self._stop))
-        else:  # outside a server (tests, notebooks): run synchronously
+        else:  # outside a server (tests, notebooks, benchmarks): run synchronously
             self._publish(self._token, *self._integrate(system, kwargs, self._stop))
 
     async def _run(self, token, system, kwargs, stop) -> None:
@@ -327,7 +334,7 @@ class Explorer(param.Parameterized):
         self.progress.value = int(100 * self.progress_fraction)
 
     def _integrate(self, system, kwargs, stop):
-        """Runs on a worker thread: returns (trajectory, cloud, seconds, error message)."""
+        """Runs on a worker thread: returns (trajectory, cloud, layers, seconds, error message)."""
         start = time.perf_counter()
 
         def progress(fraction):
@@ -337,11 +344,20 @@ class Explorer(param.Parameterized):
             trajectory = integrate.trajectory(system, progress=progress, stop=stop, **kwargs)
             cloud = self._evolve_cloud(system, trajectory, kwargs) if self.sel.mode == "ensemble" else None
         except (integrate.IntegrationError, ValueError) as exc:
-            return None, None, time.perf_counter() - start, str(exc)
+            return None, None, None, time.perf_counter() - start, str(exc)
         except Exception as exc:  # an unexpected failure: one log line, a message, the last plot kept
             log.error("integration of %s failed: %s: %s", system.name, type(exc).__name__, exc)
-            return None, None, time.perf_counter() - start, f"{system.name}: unexpected error ({type(exc).__name__}: {exc})"
-        return trajectory, cloud, time.perf_counter() - start, None
+            message = f"{system.name}: unexpected error ({type(exc).__name__}: {exc})"
+            return None, None, None, time.perf_counter() - start, message
+        return self._render(trajectory, cloud, time.perf_counter() - start)
+
+    def _render(self, trajectory, cloud, seconds):
+        """Runs on a worker thread: project and aggregate every view at its full extent."""
+        try:
+            layers = self._layers(trajectory, cloud)
+        except ValueError as exc:
+            return None, None, None, seconds, str(exc)
+        return trajectory, cloud, layers, seconds, None
 
     def _evolve_cloud(self, system, trajectory, kwargs) -> np.ndarray:
         if system.kind == "delay":
@@ -369,7 +385,8 @@ class Explorer(param.Parameterized):
             xs = integrate.ensemble(system, ics, n=2, dt=t, h=h, on_divergence="nan")
         return xs[:, -1, :]
 
-    def _publish(self, token, trajectory, cloud, seconds, error) -> None:
+    def _publish(self, token, trajectory, cloud, layers, seconds, error) -> None:
+        """On the event loop: swap the prepared views in (or show why not, keeping the last plot)."""
         if token != self._token:
             return  # superseded by a newer request
         if error:
@@ -377,18 +394,24 @@ class Explorer(param.Parameterized):
             return
         self.error.visible = False
         self._trajectory, self._cloud, self._integration_time = trajectory, cloud, seconds
-        self._publish_views()
+        for view, layer in layers.items():
+            view.show(layer)
+        dim = trajectory.x.shape[1]
+        for box, i in zip(self.series_box, range(3)):
+            box.visible = i < dim
+        self._refresh_status()
 
-    def _publish_views(self) -> None:
-        tr = self._trajectory
-        if tr is None:
-            return
+    def _layers(self, tr, cloud) -> dict:
+        """Projections of the trajectory for every view, aggregated (heavy: call off the loop)."""
         sel, x = self.sel, tr.x
         dim = x.shape[1]
         coords = [c for c in (sel.coord_x, sel.coord_y, sel.coord_z)[: min(dim, 3)]]
         bad = [c for c in coords + [sel.embed_coord] if c >= dim]
         if bad:
             raise ValueError(f"coordinate {bad[0]} does not exist: {tr.system.name} has coordinates 0..{dim - 1}")
+        lag = sel.embed_lag
+        if lag >= len(x):
+            raise ValueError(f"lag {lag} is longer than the trajectory ({len(x)} points)")
         lines = tr.system.kind != "map"
         if dim == 1:
             xy = np.stack([x[:-1, 0], x[1:, 0]], axis=1)  # return map x_{k+1} against x_k
@@ -397,22 +420,20 @@ class Explorer(param.Parameterized):
         else:
             xy = project(x, tuple(coords), sel.azimuth, sel.elevation)
             labels = ("screen x", "screen y") if len(coords) == 3 else (f"x{coords[0]}", f"x{coords[1]}")
-        self.attractor.update(xy[:, 0], xy[:, 1], lines=lines, labels=labels)
-        for i, view in enumerate(self.series):
-            if i < dim:
-                view.update(tr.t, x[:, i], lines=True, labels=("t", f"x{i}"))
-        for pane, i in zip(self.series_box, range(3)):
-            pane.visible = i < dim
-        lag = sel.embed_lag
-        if lag >= len(x):
-            raise ValueError(f"lag {lag} is longer than the trajectory ({len(x)} points)")
+        layers = {self.attractor: self.attractor.prepare(xy[:, 0], xy[:, 1], lines, labels)}
+        for i, view in enumerate(self.series[:dim]):
+            layers[view] = view.prepare(tr.t, x[:, i], True, ("t", f"x{i}"))
         col = x[:, sel.embed_coord]
-        self.embedding.update(col[lag:], col[:-lag], lines=lines, labels=(f"x{sel.embed_coord}(t)", f"x{sel.embed_coord}(t - {lag})"))
-        if self._cloud is not None:
-            pts = self._cloud
-            cxy = project(pts, tuple(coords), sel.azimuth, sel.elevation) if dim > 1 else np.stack([pts[:, 0], np.zeros(len(pts))], 1)
-            self.cloud_view.update(cxy[:, 0], cxy[:, 1], lines=False, labels=tuple(f"{l} (members)" for l in labels))
-        self._refresh_status()
+        embed_labels = (f"x{sel.embed_coord}(t)", f"x{sel.embed_coord}(t - {lag})")
+        layers[self.embedding] = self.embedding.prepare(col[lag:], col[:-lag], lines, embed_labels)
+        if cloud is not None:
+            if dim > 1:
+                cxy = project(cloud, tuple(coords), sel.azimuth, sel.elevation)
+            else:
+                cxy = np.stack([cloud[:, 0], np.zeros(len(cloud))], axis=1)
+            cloud_labels = tuple(f"{label} (members)" for label in labels)
+            layers[self.cloud_view] = self.cloud_view.prepare(cxy[:, 0], cxy[:, 1], False, cloud_labels)
+        return layers
 
     def _refresh_status(self, *_) -> None:
         tr = self._trajectory

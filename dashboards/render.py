@@ -2,13 +2,14 @@
 
 A ``RasterView`` owns one ``hv.DynamicMap`` fed by a ``RangeXY`` stream: every pan or zoom
 re-aggregates the full data at the new range with Datashader and sends only the image, so
-millions of points stay interactive. New data replaces the old without rebuilding the plot
-(Bokeh keeps the figure; ranges reset to the new extents).
+millions of points stay interactive. New data is aggregated off the event loop (``prepare``) and
+swapped in without rebuilding the plot (``show``): Bokeh keeps the figure, ranges reset.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import datashader as ds
 import datashader.transfer_functions as tf
@@ -35,8 +36,24 @@ def project(x: np.ndarray, coords: tuple[int, ...], azimuth: float = 0.0, elevat
     return sel
 
 
+@dataclass(frozen=True)
+class Layer:
+    """Data for one view, aggregated at its full extent: built on any thread, shown on the loop."""
+
+    frame: pd.DataFrame
+    extent: tuple[float, float, float, float]
+    lines: bool
+    labels: tuple[str, str]
+    image: tuple[np.ndarray, np.ndarray, np.ndarray]
+    render_time: float
+
+
 class RasterView(param.Parameterized):
-    """A zoomable Datashader image of a line or point cloud."""
+    """A zoomable Datashader image of a line or point cloud.
+
+    ``prepare`` does the heavy aggregation (call it off the event loop); ``show`` swaps the result
+    in. Pans and zooms re-aggregate at the new range in the plot's callback.
+    """
 
     version = param.Integer(default=0, doc="bumped when new data arrives")
     render_time = param.Number(default=0.0, doc="seconds of the last aggregation")
@@ -46,52 +63,60 @@ class RasterView(param.Parameterized):
         super().__init__(**params)
         # dimension names decide which plots Bokeh links: give each view its own, share "t" only
         self.dims = dims
-        self.xlabel, self.ylabel, self.lines = xlabel, ylabel, lines
         self.height, self.width, self.cmap = height, width, cmap
-        self._frame = pd.DataFrame({"x": np.zeros(0), "y": np.zeros(0)})
-        self._extent = (0.0, 1.0, 0.0, 1.0)
+        empty = pd.DataFrame({"x": np.zeros(0), "y": np.zeros(0)})
+        extent = (0.0, 1.0, 0.0, 1.0)
+        self._layer = Layer(empty, extent, lines, (xlabel, ylabel), self._aggregate(empty, lines, extent)[:3], 0.0)
         self._seen_version = -1
         self.range_stream = hv.streams.RangeXY()
         self.dmap = hv.DynamicMap(self._image, streams=[self.range_stream, hv.streams.Params(self, ["version"])])
 
-    def update(self, x: np.ndarray, y: np.ndarray, lines: bool | None = None, labels=None) -> None:
-        """Show new data (1-D arrays of equal length; NaN breaks a line)."""
+    def prepare(self, x: np.ndarray, y: np.ndarray, lines: bool, labels: tuple[str, str]) -> Layer:
+        """Aggregate new data (1-D arrays of equal length; NaN breaks a line) at its full extent."""
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        if lines is not None:
-            self.lines = lines
-        if labels is not None:
-            self.xlabel, self.ylabel = labels
+        extent = (0.0, 1.0, 0.0, 1.0)
         finite = np.isfinite(x) & np.isfinite(y)
         if finite.any():
             x0, x1 = float(x[finite].min()), float(x[finite].max())
             y0, y1 = float(y[finite].min()), float(y[finite].max())
             pad_x, pad_y = 0.02 * (x1 - x0 or 1.0), 0.02 * (y1 - y0 or 1.0)
-            self._extent = (x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y)
-        self._frame = pd.DataFrame({"x": x, "y": y}, copy=False)
+            extent = (x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y)
+        frame = pd.DataFrame({"x": x, "y": y}, copy=False)
+        *image, seconds = self._aggregate(frame, lines, extent)
+        return Layer(frame, extent, lines, tuple(labels), tuple(image), seconds)
+
+    def show(self, layer: Layer) -> None:
+        self._layer = layer
+        self.render_time = layer.render_time
         self.version += 1
 
-    def _image(self, x_range=None, y_range=None, version=0):
-        x0, x1, y0, y1 = self._extent
-        if version == self._seen_version and x_range is not None and y_range is not None:
-            (x0, x1), (y0, y1) = x_range, y_range
-        self._seen_version = version
+    def update(self, x, y, lines: bool = True, labels=("x", "y")) -> None:
+        self.show(self.prepare(x, y, lines, labels))
+
+    def _aggregate(self, frame, lines, extent):
+        x0, x1, y0, y1 = extent
         start = time.perf_counter()
         canvas = ds.Canvas(plot_width=self.width, plot_height=self.height, x_range=(x0, x1), y_range=(y0, y1))
-        if len(self._frame) and self.lines:
-            agg = canvas.line(self._frame, "x", "y", agg=ds.count())
+        if len(frame) and lines:
+            agg = canvas.line(frame, "x", "y", agg=ds.count())
         else:
-            agg = canvas.points(self._frame, "x", "y", agg=ds.count())
+            agg = canvas.points(frame, "x", "y", agg=ds.count())
         agg = tf.spread(agg, px=1, how="add")
-        self.render_time = time.perf_counter() - start
         data = agg.data.astype(float)
         if data.any():
             data[data == 0] = np.nan  # empty pixels show the background
-        image = hv.Image(
-            (agg.coords["x"].values, agg.coords["y"].values, data),
-            kdims=list(self.dims),
-            vdims=["count"],
-        )
-        return image.opts(
+        return agg.coords["x"].values, agg.coords["y"].values, data, time.perf_counter() - start
+
+    def _image(self, x_range=None, y_range=None, version=0):
+        layer = self._layer
+        image = layer.image
+        zoomed = version == self._seen_version and x_range is not None and y_range is not None
+        if zoomed and not np.allclose((*x_range, *y_range), np.array(layer.extent)[[0, 1, 2, 3]], rtol=1e-6):
+            *image, seconds = self._aggregate(layer.frame, layer.lines, (*x_range, *y_range))
+            self.render_time = seconds
+        self._seen_version = version
+        xlabel, ylabel = layer.labels
+        return hv.Image(tuple(image), kdims=list(self.dims), vdims=["count"]).opts(
             cmap=self.cmap,
             cnorm="eq_hist",
             bgcolor="#0b0b12",
@@ -100,8 +125,8 @@ class RasterView(param.Parameterized):
             framewise=True,
             tools=["hover"],
             active_tools=["wheel_zoom"],
-            xlabel=self.xlabel,
-            ylabel=self.ylabel,
+            xlabel=xlabel,
+            ylabel=ylabel,
         )
 
     def panel(self):

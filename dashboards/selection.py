@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import param
 
 from core import systems
@@ -13,7 +15,7 @@ def parse_number(name: str, text) -> float:
         value = float(str(text).strip())
     except ValueError:
         raise ValueError(f"{name}: {str(text)!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise ValueError(f"{name}: {text!r} must be finite")
     return value
 
@@ -49,7 +51,7 @@ class Selection(param.Parameterized):
     coord_y = param.Integer(default=1, bounds=(0, None))
     coord_z = param.Integer(default=2, bounds=(0, None))
     embed_coord = param.Integer(default=0, bounds=(0, None))
-    embed_lag = param.Integer(default=10, bounds=(1, 100_000), doc="delay-embedding lag in samples")
+    embed_lag = param.Integer(default=25, bounds=(1, 100_000), doc="delay-embedding lag in samples")
 
     def overrides(self) -> dict[str, float]:
         """Parameter overrides as floats (raises ValueError with a message for bad text)."""
@@ -76,4 +78,8 @@ class Selection(param.Parameterized):
         with param.parameterized.batch_call_watchers(self):
             self.coord_x, self.coord_y, self.coord_z = 0, min(1, dim - 1), min(2, dim - 1)
             self.embed_coord = 0
+            # maps: the return map x_k vs x_{k-1}; flows: a quarter of the dominant period, the
+            # usual first guess for a delay (about the first zero of the autocorrelation)
+            period = system.period or 4 * system.dt
+            self.embed_lag = 1 if system.kind == "map" else max(1, round(period / 4 / system.dt))
             self.params, self.ic, self.dt = {}, "", None

@@ -19,9 +19,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync", "--no-first-run",
 ]
 
-# Every browser test shares one server and one browser: keep them on one xdist worker.
-pytestmark = pytest.mark.xdist_group("browser")
-
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -34,7 +31,7 @@ def server():
     """``panel serve app.py`` as the README runs it; yields (url, path of its log)."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "panel-serve.log"
+    log_path = ARTIFACTS / f"panel-serve-{port}.log"
     log = open(log_path, "w")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(

@@ -4,13 +4,17 @@ import re
 import time
 from urllib.parse import parse_qs, urlparse
 
-import pytest
-
 from tests.browser.helpers import (
-    IDLE, attractor, choose_system, images, open_app, set_text, text, wait_for, wait_for_change,
+    IDLE,
+    attractor,
+    choose_system,
+    images,
+    open_app,
+    set_text,
+    text,
+    wait_for,
+    wait_for_change,
 )
-
-pytestmark = pytest.mark.xdist_group("browser")
 
 
 def test_page_loads_with_an_attractor_and_no_console_errors(server, page):
@@ -67,7 +71,7 @@ def test_the_url_round_trips_the_state(server, page, browser):
     url, _ = server
     open_app(page, url)
     choose_system(page, "Rossler")
-    href = lambda: page.evaluate("location.href")  # noqa: E731
+    href = lambda: page.evaluate("location.href")
     wait_for(lambda: "system=Rossler" in href())
     set_text(page, "c", 6.5)
     wait_for(lambda: "params=" in href() and "6.5" in href())
@@ -89,9 +93,10 @@ def test_a_map_and_an_ensemble_render(server, page):
     url, _ = server
     open_app(page, url + "?system=Henon")
     assert "Henon" in text(page, ".chaoslab-status")
-    page.get_by_text("Ensemble", exact=True).first.click()
+    page.locator(".card-header", has_text="Ensemble").click()  # open the sidebar card
+    page.locator(".bk-tab", has_text="Ensemble").click()
     page.locator(".bk-btn", has_text="ensemble").click()
-    cloud = lambda: [v for k, v in images(page).items() if k.endswith("(members)")]  # noqa: E731
+    cloud = lambda: [v for k, v in images(page).items() if k.endswith("(members)")]
     wait_for(lambda: cloud() and cloud()[0][0] > 0)
     assert "Henon" in text(page, ".chaoslab-status")
     assert page.errors == []
@@ -106,3 +111,30 @@ def test_rotating_the_view_redraws_and_the_server_log_stays_clean(server, page):
     wait_for_change(page, before)
     assert page.errors == []
     assert "Traceback" not in log.read_text() and "ERROR" not in log.read_text()
+
+
+def test_a_long_integration_shows_progress_and_never_blocks_another_session(server, browser):
+    url, log = server
+    ctx_a = browser.new_context(viewport={"width": 1500, "height": 1100})
+    ctx_b = browser.new_context(viewport={"width": 1500, "height": 1100})
+    try:
+        a, b = ctx_a.new_page(), ctx_b.new_page()
+        open_app(a, url)
+        open_app(b, url)
+        before_a, before_b = attractor(a), attractor(b)
+        points = a.get_by_label("Points", exact=True)
+        points.fill("10000000")
+        points.press("Enter")
+        progress = a.locator("progress")
+        wait_for(lambda: progress.is_visible(), timeout=10)
+        # meanwhile, another visitor changes a parameter and gets the new picture
+        set_text(b, "rho", 45)
+        wait_for_change(b, before_b, timeout=15)
+        assert progress.is_visible(), "the other session finished before the long one: nothing was tested"
+        wait_for(lambda: "10,000,000 points" in text(a, ".chaoslab-status"), timeout=120)
+        assert attractor(a) != before_a
+        a.screenshot(path=str(log.parent / "ten_million_points.png"))
+        assert "Traceback" not in log.read_text()
+    finally:
+        ctx_a.close()
+        ctx_b.close()

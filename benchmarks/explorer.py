@@ -1,0 +1,115 @@
+"""Explorer responsiveness: server time of a parameter change, and the page's first load.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/explorer.py
+
+1. Server time to redraw a 10^5-point attractor after a parameter change (integration, projection
+   and Datashader aggregation of the attractor, time series and delay embedding), target < 0.3 s;
+   anchor: the same redraw with dysts's ``make_trajectory`` doing the integration.
+2. First load of the page in headless Chromium until the attractor is drawn, target < 3 s
+   (needs Debian's chromium; skipped without it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def redraw_times(repeat: int = 5):
+    import dysts.flows
+    import holoviews as hv
+
+    from dashboards.explorer import Explorer
+    from dashboards.selection import Selection
+
+    hv.extension("bokeh")
+    explorer = Explorer(Selection(n_points=100_000))
+    explorer.request()
+
+    def render_all():
+        for view in [explorer.attractor, explorer.embedding, *explorer.series]:
+            view._image(version=view.version)
+
+    ours = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        explorer.sel.set_override("rho", 28.0 + i + 1)  # triggers the integration and publish
+        render_all()
+        ours.append(time.perf_counter() - start)
+
+    model = dysts.flows.Lorenz()
+    system = explorer.sel.current_system()
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.params["rho"] = 30.0
+        x = model.make_trajectory(101_000, method="DOP853", rtol=1e-9, atol=1e-9)[1000:]
+    trajectory = type(explorer._trajectory)(t=np.arange(len(x)) * system.dt, x=x, system=system)
+    explorer._publish(explorer._token, *explorer._render(trajectory, None, 0.0))
+    render_all()
+    anchor = time.perf_counter() - start
+    return min(ours), anchor
+
+
+def first_load() -> float | None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    from tests.browser.conftest import CHROMIUM_FLAGS
+    from tests.browser.helpers import open_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(os.devnull, "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
+         "--setup", "dashboards/warm.py"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for line in server.stdout:
+            if "Bokeh app running" in line:
+                break
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+            page = browser.new_page()
+            start = time.perf_counter()
+            open_app(page, f"http://127.0.0.1:{port}/app")
+            elapsed = time.perf_counter() - start
+            browser.close()
+        return elapsed
+    finally:
+        server.terminate()
+        server.wait()
+        log.close()
+
+
+def main() -> None:
+    ours, anchor = redraw_times()
+    print(f"{'case':52s} {'ours [s]':>9s} {'anchor [s]':>10s} {'ratio':>6s}")
+    print(f"{'redraw 1e5-point Lorenz after a parameter change':52s} {ours:9.3f} {anchor:10.2f} {anchor / ours:5.0f}x"
+          "   target < 0.3 s; anchor: dysts make_trajectory + the same rendering")
+    load = first_load()
+    if load is None:
+        print("first page load: skipped (no chromium)")
+    else:
+        print(f"{'first page load until the attractor is drawn':52s} {load:9.2f} {'':>10s} {'':>6s}   target < 3 s")
+
+
+if __name__ == "__main__":
+    main()
