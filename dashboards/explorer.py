@@ -100,39 +100,21 @@ class Explorer(param.Parameterized):
         self.ic_input.param.watch(self._on_ic_text, "value")
         self.dt_input = pn.widgets.TextInput(name="dt (output sampling)")
         self.dt_input.param.watch(self._on_dt_text, "value")
-        self.sampling = pn.Param(
-            sel.param,
-            parameters=["n_points", "transient", "noise", "method"],
-            widgets={
-                "n_points": {"type": pn.widgets.IntInput, "step": 10_000, "name": "Points"},
-                "transient": {"type": pn.widgets.IntInput, "step": 1_000, "name": "Transient (points)"},
-                "noise": {"type": pn.widgets.FloatInput, "step": 0.01, "name": "Noise"},
-                "method": {"type": pn.widgets.RadioButtonGroup, "name": "Integrator"},
-            },
-            show_name=False,
+        number = self._number_input
+        self.sampling = pn.Column(
+            number("n_points", "Points", 10_000), number("transient", "Transient (points)", 1_000),
+            number("noise", "Noise", 0.01),
+            pn.widgets.RadioButtonGroup.from_param(sel.param.method, name="Integrator"),
         )
-        self.view_widgets = pn.Param(
-            sel.param,
-            parameters=["azimuth", "elevation", "coord_x", "coord_y", "coord_z"],
-            widgets={
-                "azimuth": {"type": pn.widgets.FloatSlider, "step": 5.0, "name": "Azimuth"},
-                "elevation": {"type": pn.widgets.FloatSlider, "step": 5.0, "name": "Elevation"},
-                "coord_x": {"type": pn.widgets.IntInput, "name": "x coordinate"},
-                "coord_y": {"type": pn.widgets.IntInput, "name": "y coordinate"},
-                "coord_z": {"type": pn.widgets.IntInput, "name": "z coordinate"},
-            },
-            show_name=False,
+        self.view_widgets = pn.Column(
+            pn.widgets.FloatSlider.from_param(sel.param.azimuth, name="Azimuth", step=5.0),
+            pn.widgets.FloatSlider.from_param(sel.param.elevation, name="Elevation", step=5.0),
+            number("coord_x", "x coordinate"), number("coord_y", "y coordinate"), number("coord_z", "z coordinate"),
         )
-        self.embed_widgets = pn.Param(
-            sel.param, parameters=["embed_coord", "embed_lag"], show_name=False,
-            widgets={"embed_coord": {"type": pn.widgets.IntInput, "name": "Coordinate"},
-                     "embed_lag": {"type": pn.widgets.IntInput, "name": "Lag (samples)"}},
-        )
-        self.ensemble_widgets = pn.Param(
-            sel.param, parameters=["mode", "ensemble_size", "ensemble_time"], show_name=False,
-            widgets={"mode": {"type": pn.widgets.RadioButtonGroup, "name": "Mode"},
-                     "ensemble_size": {"type": pn.widgets.IntInput, "name": "Members", "step": 1000},
-                     "ensemble_time": {"type": pn.widgets.FloatInput, "name": "Evolve for (time)", "step": 0.5}},
+        self.embed_widgets = pn.Column(number("embed_coord", "Coordinate"), number("embed_lag", "Lag (samples)"))
+        self.ensemble_widgets = pn.Column(
+            pn.widgets.RadioButtonGroup.from_param(sel.param.mode, name="Mode"),
+            number("ensemble_size", "Members", 1_000), number("ensemble_time", "Evolve for (time)", 0.5),
         )
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
                                    css_classes=["chaoslab-error"])
@@ -145,6 +127,31 @@ class Explorer(param.Parameterized):
                                            button_type="light", width=120)
         self.npz = pn.widgets.FileDownload(callback=self._npz, filename="trajectory.npz", label="NPZ",
                                            button_type="light", width=120)
+
+    def _number_input(self, name: str, label: str, step: float = 1):
+        """A number box for a bounded selection parameter: out-of-range input gets a message.
+
+        The widget itself is unbounded on purpose: a browser-side clamp would change the number
+        silently, and a rejected value would leave it showing something the server never took.
+        """
+        spec = self.sel.param[name]
+        widget_type = pn.widgets.IntInput if isinstance(spec, param.Integer) else pn.widgets.FloatInput
+        widget = widget_type(name=label, value=getattr(self.sel, name), step=step)
+        low, high = spec.bounds or (None, None)
+
+        def commit(event):
+            value = event.new
+            if value is None:
+                self._show_error(f"{label}: enter a number")
+            elif (low is not None and value < low) or (high is not None and value > high):
+                hint = f"between {low:,} and {high:,}" if high is not None else f"at least {low:,}"
+                self._show_error(f"{label} must be {hint}, got {value:,}")
+            else:
+                setattr(self.sel, name, value)
+
+        widget.param.watch(commit, "value")
+        self.sel.param.watch(lambda e: setattr(widget, "value", e.new), name)
+        return widget
 
     def _build_views(self) -> None:
         self.attractor = RasterView(dims=("screen_x", "screen_y"), height=430, width=560)

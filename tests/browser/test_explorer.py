@@ -138,3 +138,19 @@ def test_a_long_integration_shows_progress_and_never_blocks_another_session(serv
     finally:
         ctx_a.close()
         ctx_b.close()
+
+
+def test_out_of_range_numbers_get_a_message_and_change_nothing(server, page):
+    url, log = server
+    open_app(page, url)
+    before = attractor(page)
+    points = page.get_by_label("Points", exact=True)
+    points.fill("20000000")
+    points.press("Enter")
+    wait_for(lambda: "Points must be between 100 and 10,000,000, got 20,000,000" in text(page, ".chaoslab-error"))
+    noise = page.get_by_label("Noise", exact=True)
+    noise.fill("5")
+    noise.press("Enter")
+    wait_for(lambda: "Noise must be between 0.0 and 1.0, got 5" in text(page, ".chaoslab-error"))
+    assert attractor(page) == before
+    assert "Traceback" not in log.read_text() and page.errors == []
