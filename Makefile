@@ -34,8 +34,10 @@ test: $(STAMP) chromium
 	PYTHONPATH=. $(BIN)/python -m pytest -n 2 tests/core
 	PYTHONPATH=. $(BIN)/python -m pytest tests/browser
 
-bench: $(STAMP)
+bench: $(STAMP) chromium
 	PYTHONPATH=. $(BIN)/python benchmarks/integrate.py
+	PYTHONPATH=. $(BIN)/python -W ignore benchmarks/lyapunov.py
+	PYTHONPATH=. $(BIN)/python benchmarks/explorer.py
 
 clean:
 	rm -rf $(VENV) test-artifacts

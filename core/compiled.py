@@ -57,6 +57,7 @@ class RhsSource:
     flat parameter vector packs them. ``time_arg`` names the argument that receives time (maps
     get the iteration index), or ``None`` when the function takes none. A ``delay`` system's
     state is ``(x(t), x(t - tau))`` and its right-hand side returns the scalar ``dx/dt``.
+    ``output="jacobian"`` wraps a Jacobian returning rows (dysts's ``_jac``) into ``out[i*d + j]``.
     """
 
     module: str
@@ -67,6 +68,7 @@ class RhsSource:
     time_arg: str | None = "t"
     dim_param: str | None = None
     delay: bool = False
+    output: str = "state"
 
 
 def _resolve(source: RhsSource):
@@ -137,7 +139,9 @@ def generate_source(source: RhsSource) -> str:
             else:
                 raise TypeError(f"{source.qualname}: argument {name!r} is neither time nor a parameter")
         lines.append(f"    r = _f({', '.join(call)})")
-        if dim == 1 or source.delay:
+        if source.output == "jacobian":
+            lines += [f"    out[{i * dim + j}] = r[{i}][{j}]" for i in range(dim) for j in range(dim)]
+        elif dim == 1 or source.delay:
             lines.append("    out[0] = r if not isinstance(r, tuple) else r[0]")
         else:
             lines += [f"    out[{i}] = r[{i}]" for i in range(dim)]

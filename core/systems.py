@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -24,6 +25,8 @@ from types import MappingProxyType
 import numpy as np
 
 from core.compiled import RhsSource, rhs_kernel
+
+log = logging.getLogger("chaoslab.systems")
 
 KINDS = ("flow", "map", "delay")
 GROUPS = {"flow": "Flows", "map": "Maps", "delay": "Delay systems", "ours": "Chaos Lab additions"}
@@ -62,6 +65,7 @@ class System:
     correlation_dimension: float | None = None
     published_params: Mapping[str, float | np.ndarray] = field(default_factory=dict)
     source: RhsSource | None = field(default=None, repr=False)
+    jacobian_source: RhsSource | None = field(default=None, repr=False)
     postprocess_with: Callable | None = field(default=None, repr=False)
     origin: str = "dysts"
 
@@ -101,6 +105,17 @@ class System:
     def rhs_kernel(self):
         """The C-callable right-hand side ``rhs(t, x*, p*, out*)`` shared by all integrators."""
         return rhs_kernel(self.source)
+
+    @property
+    def jacobian_kernel(self):
+        """The compiled analytic Jacobian ``jac(t, x*, p*, out*)`` (row-major), or None."""
+        if self.jacobian_source is None:
+            return None
+        try:
+            return rhs_kernel(self.jacobian_source)
+        except Exception as exc:  # a Jacobian numba cannot compile: finite differences serve
+            log.warning("%s: analytic Jacobian not compilable (%s); using finite differences", self.name, exc)
+            return None
 
     def rhs(self, x, t: float = 0.0) -> np.ndarray:
         """Evaluate the right-hand side (the map itself, for maps) at one state."""
@@ -209,6 +224,7 @@ def _dysts_postprocess(module: str, cls_name: str):
 
 def _dysts_flow(name: str, meta: dict) -> System:
     import dysts.flows
+    from dysts.base import BaseDyn
 
     cls = getattr(dysts.flows, name)
     params = meta["parameters"]
@@ -221,6 +237,9 @@ def _dysts_flow(name: str, meta: dict) -> System:
         source = RhsSource(
             "dysts.flows", f"{name}._rhs", "scalar", 2 if delay else dim, _param_shapes(params), delay=delay
         )
+    jacobian = None
+    if name not in _PORTED_FLOWS and not delay and cls._jac is not BaseDyn._jac:
+        jacobian = replace(source, qualname=f"{name}._jac", output="jacobian")
     spectrum = meta.get("lyapunov_spectrum_estimated")
     period = meta.get("period")
     return System(
@@ -245,6 +264,7 @@ def _dysts_flow(name: str, meta: dict) -> System:
         correlation_dimension=meta.get("correlation_dimension"),
         published_params=_freeze(params),
         source=source,
+        jacobian_source=jacobian,
         postprocess_with=_dysts_postprocess("dysts.flows", name) if hasattr(cls, "_postprocessing") else None,
     )
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from core import lyapunov, systems
+from core import integrate, lyapunov, systems
 
 
 def test_lorenz_spectrum():
@@ -56,3 +56,63 @@ def test_lyapunov_time():
     assert lyapunov.lyapunov_time(0.9056) == pytest.approx(1 / 0.9056)
     assert lyapunov.lyapunov_time([0.5, -1.0]) == 2.0
     assert lyapunov.lyapunov_time(-0.1) == math.inf
+
+
+@pytest.mark.parametrize("name", [n for n in systems.names("flow") if systems.get(n).origin == "dysts"])
+def test_sum_of_exponents_equals_mean_divergence_for_dissipative_flows(name):
+    # Liouville: d/dt log vol = div f, so sum(lambda) = <div f> along the path. "Dissipative":
+    # volume contracts by at least 5 % of the fastest exponent's rate (polar-coordinate fluid
+    # flows such as InteriorSquirmer are volume-preserving in Cartesian space and are skipped)
+    system = systems.get(name)
+    result = lyapunov.spectrum(system, t_max=20 * (system.period or 1.0))
+    if result.mean_divergence < -0.05 * np.abs(result.exponents).max():
+        assert result.exponents.sum() == pytest.approx(result.mean_divergence, rel=0.01)
+
+
+def test_analytic_jacobian_is_used_where_dysts_has_one():
+    assert lyapunov.spectrum(systems.get("Lorenz"), t_max=10).jacobian == "analytic (dysts)"
+    assert lyapunov.spectrum(systems.get("Colpitts"), t_max=10).jacobian == "finite differences"
+
+
+def test_exponent_from_lorenz_x_data():
+    # Rosenstein et al. (1993) on 10^4 points of Lorenz x: within 10 % of 0.9056
+    lorenz = systems.get("Lorenz", sigma=10, rho=28, beta=8 / 3)
+    x = integrate.trajectory(lorenz, n=10_000, dt=0.01, transient=2000).x[:, 0]
+    result = lyapunov.max_exponent_from_data(x, 0.01)
+    assert result.exponent == pytest.approx(0.9056, rel=0.10)
+    assert result.dimension == 3 and result.delay > 1
+    start, stop = result.fit
+    assert 0 <= start < stop <= len(result.divergence)
+
+
+def test_exponent_from_data_rejects_bad_series():
+    with pytest.raises(lyapunov.LyapunovError, match="at least 1000"):
+        lyapunov.max_exponent_from_data(np.sin(np.arange(100)), 0.1)
+    with pytest.raises(lyapunov.LyapunovError, match="constant"):
+        lyapunov.max_exponent_from_data(np.ones(5000), 0.1)
+    series = np.sin(np.arange(5000) * 0.1)
+    series[10] = np.nan
+    with pytest.raises(lyapunov.LyapunovError, match="NaN"):
+        lyapunov.max_exponent_from_data(series, 0.1)
+
+
+def test_periodic_parameters_give_no_positive_exponent():
+    # Lorenz at rho = 160 lies in a periodic window (Sparrow 1982): lambda_1 ~ 0, not positive
+    lam = lyapunov.spectrum(systems.get("Lorenz", rho=160.0), t_max=500).exponents
+    assert lam[0] < 0.01
+    # below the Hopf bifurcation (rho < 24.74) the orbits settle on a fixed point: all negative
+    lam = lyapunov.spectrum(systems.get("Lorenz", rho=15.0), t_max=200).exponents
+    assert lam[0] < 0
+
+
+def test_divergence_of_nearby_trajectories():
+    result = lyapunov.divergence(systems.get("Lorenz"), n_pairs=100)
+    assert result.slope == pytest.approx(0.9056, rel=0.15)
+    assert result.log_separation[0] < result.saturation - 10  # e^10 growth before saturation
+
+
+def test_finite_time_exponents_average_to_the_largest():
+    result = lyapunov.ftle(systems.get("Lorenz"), window=1.0, t_max=2000)
+    assert result.values.shape == result.t.shape and result.x.shape == (len(result.t), 3)
+    assert result.values.mean() == pytest.approx(0.9056, rel=0.05)
+    assert result.values.std() > 0.3  # prediction is much harder in some places than others
