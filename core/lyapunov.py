@@ -21,12 +21,15 @@ from numba import njit
 from core import integrate
 from core.systems import System
 
-
 log = logging.getLogger("chaoslab.lyapunov")
 
 
 class LyapunovError(ValueError):
     """A Lyapunov computation that cannot be done as asked; the message says why."""
+
+
+class LyapunovStopped(RuntimeError):
+    """Raised when a ``stop`` event ends a computation early."""
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,7 @@ def _liouville_holds(exponents: np.ndarray, mean_divergence: float) -> bool:
     return abs(exponents.sum() - mean_divergence) <= scale
 
 
-def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed) -> _TangentRun:
+def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, progress=None, stop=None) -> _TangentRun:
     if system.kind == "delay":
         raise LyapunovError(f"{system.name} is a delay system: its Lyapunov spectrum is not supported yet")
     d = system.state_dim
@@ -288,8 +291,20 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed) -> 
             x, Qa = x0.copy(), Q.copy()
             history, states = np.zeros((n_qr, k)), np.zeros((n_qr, d))
             divergence = np.zeros(1)
-            done, _ = _flow_tangent(f, jac if jac is not None else f, jac is not None, x, Qa, p, 0.0, h, every,
-                                    n_qr, eps, history, states, divergence)
+            done, t, chunk = 0, 0.0, max(1, n_qr // 20)
+            while done < n_qr:  # in chunks: progress is reported and a stop request honoured
+                if stop is not None and stop.is_set():
+                    raise LyapunovStopped(f"{system.name}: the Lyapunov computation was stopped")
+                m = min(chunk, n_qr - done)
+                ok, t = _flow_tangent(f, jac if jac is not None else f, jac is not None, x, Qa, p, t, h, every,
+                                      m, eps, history[done:done + m], states[done:done + m], divergence)
+                if done:  # each call restarts its running sums at zero
+                    history[done:done + ok] += history[done - 1]
+                done += ok
+                if ok < m:
+                    break
+                if progress is not None:
+                    progress((attempt + done / n_qr) / 4 if attempt else done / n_qr)
             times = np.arange(1, n_qr + 1) * every * h
             mean_div = float(divergence[0] / times[-1])
             if done == n_qr and (k < d or _liouville_holds(history[-1] / times[-1], mean_div)):
@@ -314,6 +329,8 @@ def spectrum(
     eps: float = 1e-7,
     ic=None,
     seed: int = 0,
+    progress=None,
+    stop=None,
 ) -> LyapunovResult:
     """The Lyapunov spectrum of a flow or map by tangent dynamics with periodic QR.
 
@@ -324,11 +341,12 @@ def spectrum(
     otherwise central differences. The full spectrum checks itself against Liouville's formula
     (sum of exponents = mean divergence of the field) and refines the step until it holds. For
     maps ``t_max`` counts iterates (default 10^5) and QR is done every iterate. Returns the
-    exponents in descending order with their running estimates.
+    exponents in descending order with their running estimates. ``progress(fraction)`` is called
+    as it goes; setting the ``stop`` event raises ``LyapunovStopped``.
     """
     start = time.perf_counter()
     k = system.state_dim if n_exponents is None else int(n_exponents)
-    run = _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed)
+    run = _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, progress, stop)
     running = run.log_growth / run.times[:, None]
     return LyapunovResult(
         exponents=running[-1].copy(), history=running, t=run.times, wall_time=time.perf_counter() - start,
@@ -347,30 +365,39 @@ class FTLEResult:
 
 
 def ftle(system: System, trajectory=None, window: float | None = None, t_max: float | None = None,
-         h: float | None = None, eps: float = 1e-7, seed: int = 0) -> FTLEResult:
-    """Finite-time largest Lyapunov exponents along a trajectory (where prediction is hard).
+         samples_per_window: int = 10, eps: float = 1e-7, seed: int = 0, progress=None, stop=None) -> FTLEResult:
+    """Finite-time largest Lyapunov exponents along a trajectory: where prediction is hard.
 
     The leading tangent vector is evolved from the trajectory's first state over its duration
-    (or ``t_max``); each window's exponent is log(growth) / window, attached to the state at the
-    window's end. ``window`` defaults to one dominant period (10 iterates for maps).
+    (or ``t_max``; default 300 windows), re-normalised ``samples_per_window`` times per window.
+    The exponent at each of those points is the log-growth over the ``window`` that ends there,
+    divided by the window; ``x`` holds the (postprocessed) states. ``window`` defaults to one
+    dominant period (10 iterates for maps).
     """
     ic, duration = None, t_max
     if trajectory is not None:
-        ic = trajectory.x[0] if trajectory.system is None or trajectory.system.postprocess_with is None else None
+        if trajectory.system is None or trajectory.system.postprocess_with is None:
+            ic = trajectory.x[0]
         duration = duration or float(trajectory.t[-1] - trajectory.t[0])
     if system.kind == "map":
-        window = float(window or 10)
-        run = _tangent_run(system, 1, duration or 10_000, 0 if ic is not None else None, None, window, eps, ic, seed)
+        window = float(int(window or 10))
+        per = max(1, int(window))
+        run = _tangent_run(system, 1, duration or 300 * window, 0 if ic is not None else None, None, 1, eps, ic,
+                           seed, progress, stop)
     else:
         window = float(window or system.period or 1.0)
-        if window <= 0:
+        if not window > 0:
             raise LyapunovError(f"window must be positive, got {window}")
-        step = float(h or (system.period or 1.0) / 200)
-        run = _tangent_run(system, 1, duration or 200 * window, 0 if ic is not None else None, step, window, eps,
-                           ic, seed)
-        window = float(run.times[0])
-    values = np.diff(np.concatenate([[0.0], run.log_growth[:, 0]])) / window
-    return FTLEResult(t=run.times, x=system.postprocess(run.states), values=values, window=window)
+        per = int(samples_per_window)
+        run = _tangent_run(system, 1, duration or 300 * window, 0 if ic is not None else None, None,
+                           window / per, eps, ic, seed, progress, stop)
+    growth = np.concatenate([[0.0], run.log_growth[:, 0]])
+    if len(growth) <= per:
+        raise LyapunovError(f"the trajectory is shorter than one window ({window:g})")
+    span = run.times[per - 1:] - np.concatenate([[0.0], run.times])[: len(run.times) - per + 1]
+    values = (growth[per:] - growth[:-per]) / span
+    return FTLEResult(t=run.times[per - 1:], x=system.postprocess(run.states[per - 1:]), values=values,
+                      window=float(span.mean()))
 
 
 def kaplan_yorke_dimension(exponents) -> float:
@@ -613,3 +640,27 @@ def divergence(system: System, n_pairs: int = 200, t_max: float | None = None, d
     slope = np.polyfit(np.arange(start, stop) * dt, curve[start:stop], 1)[0]
     return Divergence(t=np.arange(n) * dt, log_separation=curve, saturation=saturation, slope=float(slope),
                       fit=(start, stop), initial_separation=separation)
+
+
+# ---------------------------------------------------------------------------------------------
+# Literature values, for comparison tables (parameters they hold for, and the source)
+
+LITERATURE = {
+    "Lorenz": ({"sigma": 10.0, "rho": 28.0, "beta": 8 / 3}, (0.9056, 0.0, -14.5723),
+               "Sprott (2003), Chaos and Time-Series Analysis, Table A.1"),
+    "Rossler": ({"a": 0.2, "b": 0.2, "c": 5.7}, (0.0714, 0.0, -5.3943),
+                "Sprott (2003), Chaos and Time-Series Analysis, Table A.1"),
+    "Henon": ({"a": 1.4, "b": 0.3}, (0.4192, -1.6232), "Sprott (2003), Chaos and Time-Series Analysis, Table A.1"),
+    "Logistic": ({"r": 4.0}, (math.log(2),), "exact: conjugate to the tent map"),
+}
+
+
+def literature_spectrum(system: System) -> tuple[tuple[float, ...], str] | None:
+    """A published spectrum for these parameters (to 0.1 %), with its source, or None."""
+    entry = LITERATURE.get(system.name)
+    if entry is None:
+        return None
+    params, values, source = entry
+    if all(math.isclose(float(system.params[k]), v, rel_tol=1e-3) for k, v in params.items()):
+        return values, source
+    return None

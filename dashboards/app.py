@@ -7,7 +7,8 @@ from pathlib import Path
 import holoviews as hv
 import panel as pn
 
-from dashboards.explorer import Explorer
+from dashboards.explorer import WORKERS, Explorer
+from dashboards.lyapunov import LyapunovDashboard
 from dashboards.selection import Selection
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -27,12 +28,17 @@ def build_page() -> pn.template.BaseTemplate:
         # apply the URL first, so the dashboards open on the shared view
         pn.state.location.sync(selection, {name: name for name in URL_STATE})
     explorer = Explorer(selection)
+    lyapunov_tab = LyapunovDashboard(selection, WORKERS)
+    tabs = pn.Tabs(("Explorer", explorer.main()), ("Lyapunov", lyapunov_tab.main()), dynamic=False,
+                   sizing_mode="stretch_width")
+    # the Lyapunov diagnostics cost seconds: computed only while their tab is shown
+    tabs.param.watch(lambda e: setattr(lyapunov_tab, "active", e.new == 1), "active")
     # Bootstrap, not FAST: FAST pulls its font from an external CDN, and the lab must work offline
     template = pn.template.BootstrapTemplate(
         title="Chaos Lab",
         logo=str(ASSETS / "logo.svg"),
         sidebar=explorer.sidebar(),
-        main=[pn.Tabs(("Explorer", explorer.main()), dynamic=False, sizing_mode="stretch_width")],
+        main=[tabs],
         header_background="#1b1b2f",
         sidebar_width=340,
         # the page shows its own progress; Panel's global busy spinner is updated from worker

@@ -1,0 +1,253 @@
+"""The Lyapunov tab: how chaotic the selected system is, and where on the attractor prediction fails."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import OrderedDict
+from functools import partial
+
+import datashader as ds
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+
+from core import integrate, lyapunov, systems
+from dashboards.render import project
+from dashboards.selection import Selection
+
+_CACHE: OrderedDict = OrderedDict()  # results shared by all sessions, keyed by what they depend on
+_CACHE_SIZE = 32
+_CACHE_LOCK = threading.Lock()
+
+
+def _key(system: systems.System, settings: tuple) -> tuple:
+    params = tuple(sorted((k, float(v)) for k, v in system.params.items() if np.ndim(v) == 0))
+    return system.name, params, settings
+
+
+def compute(system: systems.System, t_max: float | None, window: float | None, progress=None, stop=None) -> dict:
+    """Every diagnostic of the tab for one system (runs on a worker thread; cached)."""
+    key = _key(system, (t_max, window))
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    stage = lambda lo, hi: (lambda f: progress(lo + (hi - lo) * f)) if progress else None
+    result = {"spectrum": lyapunov.spectrum(system, t_max=t_max, progress=stage(0.0, 0.6), stop=stop)}
+    # dense enough to colour the attractor: 500 windows, 40 samples each
+    w = window or (10.0 if system.kind == "map" else system.period or 1.0)
+    result["ftle"] = lyapunov.ftle(system, window=w, t_max=500 * w, samples_per_window=40,
+                                   progress=stage(0.6, 0.85), stop=stop)
+    result["divergence"] = lyapunov.divergence(system)
+    truth = integrate.trajectory(system, n=10_000, transient=1000)
+    try:
+        result["data"] = lyapunov.max_exponent_from_data(truth.x[:, 0], float(truth.t[1] - truth.t[0]))
+    except lyapunov.LyapunovError as exc:
+        result["data"] = str(exc)
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
+
+
+def verdict(exponents: np.ndarray, kind: str) -> str:
+    """Chaotic or not, said plainly (lambda_1 near 0 is a periodic or quasi-periodic orbit)."""
+    lam = float(exponents[0])
+    # lambda_1 of a periodic orbit converges to 0 only as 1/T: judge it against the spectrum's scale
+    if lam > max(0.005, 0.01 * float(np.max(np.abs(exponents)))):
+        return "chaotic: nearby states separate exponentially"
+    if lam < -0.005:
+        return "not chaotic at these parameters: orbits settle onto a stable fixed point or cycle"
+    what = "a periodic or quasi-periodic orbit" if kind == "flow" else "a periodic orbit"
+    return f"not chaotic at these parameters: λ1 ≈ 0, {what}"
+
+
+class LyapunovDashboard(param.Parameterized):
+    """Spectrum, convergence, divergence, FTLE-coloured attractor and the exponent from data."""
+
+    t_max = param.Number(default=None, allow_None=True, bounds=(1.0, 1e5), doc="averaging time (empty: automatic)")
+    window = param.Number(default=None, allow_None=True, bounds=(1e-3, 1e4), doc="FTLE window (empty: one period)")
+    active = param.Boolean(default=False, doc="the tab is shown: compute on changes")
+
+    def __init__(self, selection: Selection, workers, **params):
+        super().__init__(**params)
+        self.sel, self.workers = selection, workers
+        self._token, self._stop, self._fraction = 0, threading.Event(), 0.0
+        self._shown_key = None
+        self.summary = pn.pane.Markdown("", css_classes=["lyapunov-summary"], sizing_mode="stretch_width")
+        self.error = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["lyapunov-error"],
+                                   sizing_mode="stretch_width")
+        self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=300, bar_color="info")
+        self.stop_button = pn.widgets.Button(name="Stop", button_type="warning", visible=False, width=80)
+        self.stop_button.on_click(lambda _: self._stop.set())
+        self.table = pn.pane.DataFrame(pd.DataFrame(), index=False, sizing_mode="stretch_width")
+        self.spectrum_pane = pn.pane.HoloViews(hv.Bars([]), linked_axes=False)
+        self.convergence_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
+        self.divergence_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
+        self.ftle_pane = pn.pane.HoloViews(hv.Image([]), linked_axes=False)
+        self.data_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
+        self.data_text = pn.pane.Markdown("", css_classes=["lyapunov-data"])
+        self.settings = pn.Row(
+            pn.widgets.FloatInput.from_param(self.param.t_max, name="Averaging time (empty: auto)", width=200),
+            pn.widgets.FloatInput.from_param(self.param.window, name="FTLE window (empty: one period)", width=200),
+        )
+        selection.param.watch(self._on_change, ["system", "params"])
+        self.param.watch(self._on_change, ["t_max", "window", "active"])
+
+    def main(self):
+        return pn.Column(
+            pn.Row(self.settings, self.progress, self.stop_button),
+            self.error,
+            self.summary,
+            pn.Row(pn.Column("#### Spectrum", self.spectrum_pane, self.table),
+                   pn.Column("#### Convergence of each exponent", self.convergence_pane)),
+            pn.Row(pn.Column("#### Divergence of nearby trajectories", self.divergence_pane),
+                   pn.Column("#### Attractor coloured by finite-time exponent", self.ftle_pane)),
+            pn.Row(pn.Column("#### Largest exponent from the x time series", self.data_pane, self.data_text)),
+            sizing_mode="stretch_width",
+        )
+
+    # -- scheduling ---------------------------------------------------------------------------
+    def _on_change(self, *_) -> None:
+        if self.active:
+            self.request()
+
+    def request(self) -> None:
+        try:
+            system = self.sel.current_system()
+        except (KeyError, ValueError) as exc:
+            self._show_error(str(exc))
+            return
+        self._token += 1
+        self._stop.set()
+        self._stop = threading.Event()
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.execute(partial(self._run, self._token, system, self._stop))
+        else:
+            self._publish(self._token, *self._compute(system, self._stop))
+
+    async def _run(self, token, system, stop) -> None:
+        self.progress.value, self.progress.visible, self.stop_button.visible = 0, True, True
+        poll = pn.state.add_periodic_callback(lambda: setattr(self.progress, "value", int(100 * self._fraction)), 200)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self.workers, self._compute, system, stop)
+        finally:
+            poll.stop()
+            if token == self._token:
+                self.progress.visible, self.stop_button.visible = False, False
+        self._publish(token, *result)
+
+    def _compute(self, system, stop):
+        """Worker thread: (results and figures, or an error message)."""
+        self._fraction = 0.0
+        start = time.perf_counter()
+        try:
+            result = compute(system, self.t_max, self.window, progress=lambda f: setattr(self, "_fraction", f),
+                             stop=stop)
+            figures = self._figures(system, result)
+        except lyapunov.LyapunovStopped:
+            return None, "stopped: the previous results are kept"
+        except (lyapunov.LyapunovError, integrate.IntegrationError, ValueError) as exc:
+            return None, str(exc)
+        figures["seconds"] = time.perf_counter() - start
+        return figures, None
+
+    def _publish(self, token, figures, error) -> None:
+        if token != self._token:
+            return
+        if error:
+            self._show_error(error)
+            return
+        self.error.visible = False
+        self.summary.object = figures["summary"]
+        self.table.object = figures["table"]
+        self.spectrum_pane.object = figures["bars"]
+        self.convergence_pane.object = figures["convergence"]
+        self.divergence_pane.object = figures["divergence"]
+        self.ftle_pane.object = figures["ftle"]
+        self.data_pane.object = figures["data"]
+        self.data_text.object = figures["data_text"]
+
+    def _show_error(self, message: str) -> None:
+        self.error.object = f"**Lyapunov diagnostics not updated:** {message}"
+        self.error.visible = True
+
+    # -- figures (built on the worker) --------------------------------------------------------
+    def _figures(self, system, result) -> dict:
+        spec = result["spectrum"]
+        lam = spec.exponents
+        names = [f"λ{i + 1}" for i in range(len(lam))]
+        lyap_time = lyapunov.lyapunov_time(lam)
+        ky = lyapunov.kaplan_yorke_dimension(lam)
+        unit = "per iterate" if system.kind == "map" else "per time unit"
+        summary = (
+            f"**{system.name}: λ1 = {lam[0]:.4f}** {unit} · Lyapunov time "
+            f"{'∞' if np.isinf(lyap_time) else f'{lyap_time:.4g}'} · Kaplan–Yorke dimension {ky:.3f} · "
+            f"{verdict(lam, system.kind)}  \n"
+            f"*{spec.jacobian} Jacobian; {spec.t[-1]:.4g} {'iterates' if system.kind == 'map' else 'time units'}"
+            f" averaged in {spec.wall_time:.2f} s"
+            + (f"; sum of exponents {lam.sum():.4f} vs mean divergence {spec.mean_divergence:.4f}*"
+               if spec.mean_divergence is not None else "*")
+        )
+        table = pd.DataFrame({"exponent": names, "ours": np.round(lam, 4)})
+        if system.lyapunov_spectrum:
+            table["dysts (reference)"] = np.round(np.resize(system.lyapunov_spectrum, len(lam)), 4)
+        literature = lyapunov.literature_spectrum(system)
+        if literature:
+            values, source = literature
+            table[f"literature ({source.split(',')[0]})"] = np.resize(values, len(lam))
+        bars = hv.Bars(list(zip(names, lam)), kdims=["exponent"], vdims=["λ"]).opts(
+            width=420, height=260, color="#d9480f", tools=["hover"], title="")
+        step = max(1, len(spec.t) // 1500)
+        curves = [hv.Curve((spec.t[::step], spec.history[::step, i]), "time", "estimate", label=names[i])
+                  for i in range(len(lam))]
+        convergence = hv.Overlay(curves).opts(width=520, height=300, logx=True, legend_position="right")
+        div = result["divergence"]
+        a, b = div.fit
+        fit_t = div.t[a:b]
+        intercept = float(np.mean(div.log_separation[a:b] - div.slope * fit_t))
+        horizon = (div.saturation - intercept) / div.slope if div.slope > 0 else np.nan
+        divergence = (
+            hv.Curve((div.t, div.log_separation), "time", "mean log separation", label="pairs")
+            * hv.Curve((fit_t, intercept + div.slope * fit_t), label=f"slope {div.slope:.3f}").opts(
+                color="black", line_dash="dashed")
+            * hv.HLine(div.saturation).opts(color="grey", line_dash="dotted")
+        )
+        if np.isfinite(horizon):
+            divergence = divergence * hv.VLine(horizon).opts(color="#d9480f")
+        divergence = divergence.opts(width=520, height=300, legend_position="bottom_right",
+                                     title=f"predictability horizon ≈ {horizon:.3g}" if np.isfinite(horizon) else "")
+        ftle = result["ftle"]
+        coords = tuple(range(min(3, ftle.x.shape[1])))
+        xy = project(ftle.x, coords, self.sel.azimuth, self.sel.elevation) if len(coords) > 1 else \
+            np.stack([ftle.x[:-1, 0], ftle.x[1:, 0]], axis=1)
+        values = ftle.values[: len(xy)]
+        frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "v": values})
+        canvas = ds.Canvas(plot_width=210, plot_height=170)  # coarse pixels: each a mean of many points
+        agg = canvas.points(frame, "x", "y", agg=ds.mean("v"))
+        limit = float(np.nanpercentile(np.abs(values), 98)) or 1.0
+        ftle_image = hv.Image(agg, vdims=["FTLE"]).opts(
+            cmap="coolwarm", clim=(-limit, limit), colorbar=True, width=480, height=340, bgcolor="#f4f4f4",
+            tools=["hover"], title=f"window {ftle.window:.3g}: red = fast separation")
+        data = result["data"]
+        if isinstance(data, str):
+            data_fig, data_text = hv.Curve([]), f"*not estimated: {data}*"
+        else:
+            a, b = data.fit
+            data_fig = (
+                hv.Curve((data.t, data.divergence), "time", "mean log distance", label="Rosenstein curve")
+                * hv.Curve((data.t[a:b], data.intercept + data.exponent * data.t[a:b]), label="fit").opts(
+                    color="black", line_dash="dashed")
+            ).opts(width=520, height=280, legend_position="bottom_right")
+            data_text = (
+                f"From 10,000 points of x0: **λ1 ≈ {data.exponent:.3f}** (spectrum: {lam[0]:.3f}); "
+                f"delay {data.delay}, dimension {data.dimension}, Theiler window {data.theiler} samples, "
+                f"fit over t = {data.t[a]:.3g} … {data.t[b - 1]:.3g}."
+            )
+        return {"summary": summary, "table": table, "bars": bars, "convergence": convergence,
+                "divergence": divergence, "ftle": ftle_image, "data": data_fig, "data_text": data_text}

@@ -1,0 +1,35 @@
+"""The Lyapunov tab in a real browser: the spectrum appears, and follows the selected system."""
+
+import re
+
+from tests.browser.helpers import choose_system, open_app, text, wait_for
+
+
+def displayed_lambda1(page) -> float | None:
+    match = re.search(r"λ1 = (-?[0-9.]+)", text(page, ".lyapunov-summary"))
+    return float(match.group(1)) if match else None
+
+
+def test_lyapunov_tab_shows_the_spectrum_and_follows_the_system(server, page):
+    url, log = server
+    open_app(page, url)
+    page.locator(".bk-tab", has_text="Lyapunov").click()
+    wait_for(lambda: displayed_lambda1(page) is not None, timeout=60)
+    assert 0.90 <= displayed_lambda1(page) <= 0.91
+    summary = text(page, ".lyapunov-summary")
+    assert "Lorenz" in summary and "chaotic" in summary and "Kaplan–Yorke dimension 2.0" in summary
+    assert "From 10,000 points of x0" in text(page, ".lyapunov-data")
+    page.screenshot(path=str(log.parent / "lyapunov_lorenz.png"), full_page=True)
+    choose_system(page, "Henon")
+    wait_for(lambda: "Henon" in text(page, ".lyapunov-summary"), timeout=60)
+    assert 0.41 <= displayed_lambda1(page) <= 0.43  # Sprott (2003): 0.4192
+    assert page.errors == []
+    assert "Traceback" not in log.read_text()
+
+
+def test_periodic_parameters_are_called_not_chaotic(server, page):
+    url, _ = server
+    open_app(page, url + '?params={"rho": 160.0}')
+    page.locator(".bk-tab", has_text="Lyapunov").click()
+    wait_for(lambda: displayed_lambda1(page) is not None, timeout=60)
+    assert "not chaotic at these parameters" in text(page, ".lyapunov-summary")
