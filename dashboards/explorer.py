@@ -120,7 +120,8 @@ class Explorer(param.Parameterized):
                                    css_classes=["chaoslab-error"])
         self.status = pn.pane.Markdown("", css_classes=["chaoslab-status"], sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(name="Integrating", value=0, max=100, visible=False,
-                                               sizing_mode="stretch_width", bar_color="info")
+                                               sizing_mode="stretch_width", bar_color="info",
+                                               css_classes=["explorer-progress"])
         self.stop_button = pn.widgets.Button(name="Stop", button_type="warning", visible=False, width=80)
         self.stop_button.on_click(lambda _: self._stop.set())
         self.csv = pn.widgets.FileDownload(callback=self._csv, filename="trajectory.csv", label="CSV",
