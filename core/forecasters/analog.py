@@ -1,0 +1,48 @@
+"""Nearest-neighbour analogues: simplex projection on a delay embedding (empirical dynamic modelling).
+
+Lorenz (1969), J. Atmos. Sci. 26:636 (analogues); Sugihara & May (1990), Nature 344:734 (simplex
+projection). The next state is the exp(-d/d_min)-weighted mean of what followed the E+1 nearest
+past analogues of the current delay vector.
+"""
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from core.forecasters.ar import lagged
+from core.forecasters.base import Forecaster, Hyper
+from core.forecasters.registry import register
+
+
+@register
+class Analog(Forecaster):
+    name = "analog"
+    summary = "Nearest-neighbour analogues (simplex projection)"
+    reference = "Lorenz (1969); Sugihara & May (1990), Nature 344:734"
+    hyper = {
+        "delays": Hyper(int, 1, (1, 20), "delay vectors of this many states (3+ for a scalar series)"),
+        "lag": Hyper(int, 1, (1, 100), "steps between delayed states"),
+        "neighbours": Hyper(int, 0, (0, 100), "analogues averaged (0: embedding dimension + 1)"),
+    }
+
+    @property
+    def min_context(self):
+        return (self.delays - 1) * self.lag + 1
+
+    def _fit(self, z, dt, progress, stop):
+        embedded = lagged(z, self.delays, self.lag)
+        span = (self.delays - 1) * self.lag
+        self.library_ = embedded[:-1]
+        self.successors_ = z[span + 1 :]
+
+    def _predict(self, zc, horizon):
+        tree = cKDTree(self.library_)
+        k = self.neighbours or self.library_.shape[1] + 1
+        span = (self.delays - 1) * self.lag
+        buffer = np.vstack([zc[-(span + 1) :], np.empty((horizon, zc.shape[1]))])
+        for step in range(horizon):
+            t = span + step
+            query = buffer[t - np.arange(self.delays) * self.lag].ravel()
+            dist, idx = tree.query(query, k=k)
+            weights = np.exp(-dist / max(dist[0], 1e-12))
+            buffer[t + 1] = weights @ self.successors_[idx] / weights.sum()
+        return buffer[span + 1 :]

@@ -1,0 +1,173 @@
+"""The forecaster protocol: hyper-parameters in the constructor, ``fit``, ``predict``, ``save``.
+
+Every family standardises with its training statistics inside the model (``mean_``, ``std_``),
+learns its state in attributes ending in ``_`` (scikit-learn's convention) and saves exactly
+those, plus its hyper-parameters, to one ``.npz`` file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+FORMAT_VERSION = 1
+BLOW_UP = 1e3  # |standardised state| beyond this is a rollout that has left the attractor
+
+
+class ForecastError(RuntimeError):
+    """Fitting or forecasting failed (singular system, a rollout that blew up, bad input)."""
+
+
+class FitStopped(RuntimeError):
+    """Raised when a ``stop`` event ends fitting early."""
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One hyper-parameter: its type, default, bounds (inclusive) and what it means."""
+
+    kind: type
+    default: Any
+    bounds: tuple[Any, Any] | None = None
+    doc: str = ""
+    choices: tuple | None = None
+
+    def check(self, name: str, value):
+        if self.choices is not None:
+            if value not in self.choices:
+                raise ValueError(f"{name} must be one of {self.choices}, got {value!r}")
+            return value
+        try:
+            value = self.kind(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be {self.kind.__name__}, got {value!r}") from None
+        if self.kind is int and isinstance(value, float):
+            raise ValueError(f"{name} must be an integer, got {value}")
+        if self.bounds is not None:
+            low, high = self.bounds
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+
+class Forecaster:
+    """Base class: subclasses declare ``name``, ``hyper``, ``reference`` and implement
+    ``_fit(z, dt, progress, stop)`` and ``_predict(zc, horizon)`` on standardised data."""
+
+    name: ClassVar[str] = ""
+    hyper: ClassVar[dict[str, Hyper]] = {}
+    summary: ClassVar[str] = ""
+    reference: ClassVar[str] = ""
+    min_context: ClassVar[int] = 1
+
+    def __init__(self, **hparams):
+        unknown = set(hparams) - set(self.hyper)
+        if unknown:
+            raise ValueError(f"{self.name} has no hyper-parameter(s) {sorted(unknown)}; "
+                             f"its hyper-parameters: {', '.join(self.hyper)}")
+        self.hparams = {k: spec.check(k, hparams.get(k, spec.default)) for k, spec in self.hyper.items()}
+        for key, value in self.hparams.items():
+            setattr(self, key, value)
+        self.fitted_ = False
+
+    # -- the protocol ---------------------------------------------------------------------------
+    def fit(self, train, dt: float, progress=None, stop=None) -> Forecaster:
+        """Learn from ``train`` ``(n, dim)`` sampled every ``dt``; returns self."""
+        train = _as_series(train, "train")
+        if len(train) < max(10, self.min_context + 2):
+            raise ForecastError(f"{self.name}: {len(train)} training points are too few")
+        if not dt > 0:
+            raise ForecastError(f"dt must be positive, got {dt}")
+        self.dim_ = train.shape[1]
+        self.dt_ = float(dt)
+        self.mean_ = train.mean(axis=0)
+        self.std_ = np.where(train.std(axis=0) > 0, train.std(axis=0), 1.0)
+        self._fit((train - self.mean_) / self.std_, float(dt), progress, stop)
+        self.fitted_ = True
+        if progress is not None:
+            progress(1.0, {})
+        return self
+
+    def predict(self, context, horizon: int) -> np.ndarray:
+        """Autoregressive rollout of ``horizon`` steps after the end of ``context``: ``(horizon, dim)``."""
+        if not self.fitted_:
+            raise ForecastError(f"{self.name}: fit the model before predicting")
+        context = _as_series(context, "context")
+        if context.shape[1] != self.dim_:
+            raise ForecastError(f"{self.name}: context has {context.shape[1]} coordinates, the model {self.dim_}")
+        if len(context) < self.min_context:
+            raise ForecastError(f"{self.name}: the context needs at least {self.min_context} points")
+        if int(horizon) != horizon or horizon < 1:
+            raise ForecastError(f"horizon must be a positive integer, got {horizon}")
+        with np.errstate(all="ignore"):
+            z = self._predict((context - self.mean_) / self.std_, int(horizon))
+        bad = ~np.isfinite(z).all(axis=1) | (np.abs(z) > BLOW_UP).any(axis=1)
+        if bad.any():
+            step = int(np.argmax(bad))
+            raise ForecastError(f"{self.name}: the forecast blew up after {step} steps "
+                                f"(|x| > {BLOW_UP:g} standard deviations); the model is unstable here")
+        return z * self.std_ + self.mean_
+
+    def describe(self) -> str:
+        return f"{self.summary} ({self.reference})"
+
+    # -- persistence ----------------------------------------------------------------------------
+    def state(self) -> dict[str, np.ndarray]:
+        """Learned arrays (attributes ending in ``_``), for saving."""
+        return {k: np.asarray(v) for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+
+    def save(self, path) -> None:
+        """One ``.npz`` file, written atomically (a crash leaves the old file or none)."""
+        meta = {"family": self.name, "hparams": self.hparams, "format": FORMAT_VERSION}
+        arrays = {f"state_{k}": v for k, v in self.state().items()}
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
+        for key, value in arrays.items():
+            setattr(self, key, value.item() if value.ndim == 0 and value.dtype != object else value)
+        self.fitted_ = bool(self.fitted_)
+
+    # -- to implement ---------------------------------------------------------------------------
+    def _fit(self, z: np.ndarray, dt: float, progress, stop) -> None:
+        raise NotImplementedError
+
+    def _predict(self, zc: np.ndarray, horizon: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _as_series(x, what: str) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ForecastError(f"{what} must have shape (time, dim), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ForecastError(f"{what} contains NaN or infinite values")
+    return x
+
+
+def ridge(features: np.ndarray, targets: np.ndarray, alpha: float) -> np.ndarray:
+    """Ridge regression ``W`` minimising |features W - targets|^2 + alpha |W|^2 (solved via SVD)."""
+    u, s, vt = np.linalg.svd(features, full_matrices=False)
+    d = s / (s**2 + alpha)
+    return vt.T @ (d[:, None] * (u.T @ targets))
+
+
+def check_stop(stop) -> None:
+    if stop is not None and stop.is_set():
+        raise FitStopped("fitting was stopped")

@@ -1,0 +1,32 @@
+"""Baselines every forecast must beat: persistence and climatology (the training mean)."""
+
+import numpy as np
+
+from core.forecasters.base import Forecaster
+from core.forecasters.registry import register
+
+
+@register
+class Persistence(Forecaster):
+    name = "persistence"
+    summary = "Persistence: tomorrow equals today"
+    reference = "the naive forecast"
+
+    def _fit(self, z, dt, progress, stop):
+        pass
+
+    def _predict(self, zc, horizon):
+        return np.repeat(zc[-1:], horizon, axis=0)
+
+
+@register
+class Mean(Forecaster):
+    name = "mean"
+    summary = "Climatology: the training mean"
+    reference = "the climatological forecast"
+
+    def _fit(self, z, dt, progress, stop):
+        pass
+
+    def _predict(self, zc, horizon):
+        return np.zeros((horizon, zc.shape[1]))  # the mean, in standardised units

@@ -1,0 +1,64 @@
+"""The registry of forecaster families: names, creation from hyper-parameters, schemas, loading."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+
+from core.forecasters.base import FORMAT_VERSION, Forecaster, ForecastError, Hyper
+
+_FAMILIES: dict[str, type[Forecaster]] = {}
+
+
+class StoreFormatError(ForecastError):
+    """A saved model that cannot be read: corrupt, truncated, or from an incompatible version."""
+
+
+def register(cls: type[Forecaster]) -> type[Forecaster]:
+    _FAMILIES[cls.name] = cls
+    return cls
+
+
+def _families() -> dict[str, type[Forecaster]]:
+    # importing the family modules registers them
+    from core.forecasters import analog, ar, baselines, esn, koopman, nvar, sindy  # noqa: F401
+
+    return _FAMILIES
+
+
+def names() -> list[str]:
+    return sorted(_families())
+
+
+def family(name: str) -> type[Forecaster]:
+    families = _families()
+    if name not in families:
+        raise KeyError(f"no forecaster family {name!r}; available: {', '.join(sorted(families))}")
+    return families[name]
+
+
+def create(name: str, **hparams) -> Forecaster:
+    """A new, unfitted forecaster of family ``name``."""
+    return family(name)(**hparams)
+
+
+def schema(name: str) -> dict[str, Hyper]:
+    """Each hyper-parameter's type, default, bounds and meaning, for building widgets."""
+    return dict(family(name).hyper)
+
+
+def load(path) -> Forecaster:
+    """A fitted forecaster from a file written by ``Forecaster.save``."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["__meta__"]))
+            arrays = {k.removeprefix("state_"): data[k] for k in data.files if k.startswith("state_")}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        raise StoreFormatError(f"{path}: not a readable Chaos Lab model ({type(exc).__name__}: {exc})") from None
+    if meta.get("format") != FORMAT_VERSION:
+        raise StoreFormatError(f"{path}: model format {meta.get('format')} is not {FORMAT_VERSION}; retrain it")
+    model = create(meta["family"], **meta["hparams"])
+    model._restore(arrays)
+    return model

@@ -1,0 +1,126 @@
+"""Trained models on disk, keyed by everything they were trained on, with their provenance.
+
+A record is a model file (``core.forecasters``' ``.npz``) and a JSON sidecar: system, parameters,
+dt, training length, noise, seed, family, hyper-parameters, metrics, package versions. Both are
+written atomically; a corrupt or incompatible record raises ``StoreError`` naming the file, and
+``discard`` removes just that record so it can be retrained.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from core.forecasters import registry
+from core.forecasters.base import Forecaster
+
+
+class StoreError(RuntimeError):
+    """A stored model that cannot be used; the message names it and says what to do."""
+
+
+def default_root() -> Path:
+    root = os.environ.get("CHAOSLAB_STORE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "chaoslab", "models"
+    )
+    return Path(root)
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """What a model was trained on: the key of the store."""
+
+    system: str
+    params: dict
+    dt: float
+    n_train: int
+    noise: float
+    seed: int
+    family: str
+    hparams: dict
+
+    def key(self) -> str:
+        text = json.dumps(self.__dict__, sort_keys=True, default=float)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+@dataclass
+class Record:
+    spec: TrainingSpec
+    model: Forecaster
+    metrics: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+    created: float = 0.0
+
+
+def _versions() -> dict:
+    out = {}
+    for package in ("numpy", "scipy", "numba", "dysts", "pysindy"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+class ModelStore:
+    """A directory of trained models: ``save``, ``load`` (None when absent), ``discard``, ``records``."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_root()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        return self.root / f"{key}.npz", self.root / f"{key}.json"
+
+    def save(self, spec: TrainingSpec, model: Forecaster, metrics: dict | None = None) -> Record:
+        model_path, meta_path = self._paths(spec.key())
+        model.save(model_path)  # atomic itself
+        record = Record(spec, model, dict(metrics or {}), _versions(), time.time())
+        meta = {"spec": spec.__dict__, "metrics": record.metrics, "versions": record.versions,
+                "created": record.created}
+        _atomic_write(meta_path, json.dumps(meta, indent=1, default=float).encode())
+        return record
+
+    def load(self, spec: TrainingSpec) -> Record | None:
+        model_path, meta_path = self._paths(spec.key())
+        if not model_path.exists() or not meta_path.exists():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text())
+            model = registry.load(model_path)
+        except (json.JSONDecodeError, OSError, registry.StoreFormatError) as exc:
+            raise StoreError(f"stored model {model_path.name} is unreadable ({exc}); discard it and retrain") from None
+        return Record(spec, model, meta.get("metrics", {}), meta.get("versions", {}), meta.get("created", 0.0))
+
+    def discard(self, spec: TrainingSpec) -> None:
+        for path in self._paths(spec.key()):
+            path.unlink(missing_ok=True)
+
+    def records(self) -> list[dict]:
+        """Provenance of every stored model (unreadable sidecars are skipped)."""
+        out = []
+        for meta_path in sorted(self.root.glob("*.json")):
+            try:
+                out.append(json.loads(meta_path.read_text()))
+            except (json.JSONDecodeError, OSError):
+                continue
+        return out

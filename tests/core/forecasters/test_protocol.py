@@ -1,0 +1,109 @@
+"""Protocol conformance of every registered family, on small data so the suite stays fast."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from core import integrate, systems
+from core.forecasters import registry
+from core.forecasters.base import FitStopped, ForecastError
+
+# small but non-default settings so every family fits in well under a second
+SMALL = {"esn": {"units": 60, "warmup": 20}, "edmd": {"degree": 2}, "analog": {"delays": 2}}
+
+
+@pytest.fixture(scope="module")
+def lorenz_data():
+    return integrate.trajectory(systems.get("Lorenz"), n=1500, dt=0.01, transient=500).x
+
+
+@pytest.fixture(scope="module")
+def henon_data():
+    return integrate.trajectory(systems.get("Henon"), n=1500, transient=100).x
+
+
+def test_registry_lists_the_families_of_this_issue():
+    assert {"nvar", "esn", "dmd", "edmd", "sindy", "analog", "ar", "persistence", "mean"} <= set(registry.names())
+    with pytest.raises(KeyError, match="nvar"):
+        registry.create("nvarr")
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_fit_predict_shapes_and_save_load_round_trip(name, lorenz_data, tmp_path):
+    model = registry.create(name, **SMALL.get(name, {}))
+    seen = []
+    model.fit(lorenz_data[:1200], 0.01, progress=lambda f, info: seen.append(f))
+    assert seen and seen[-1] == 1.0
+    context = lorenz_data[:1300]
+    forecast = model.predict(context, 50)
+    assert forecast.shape == (50, 3) and np.all(np.isfinite(forecast))
+    model.save(tmp_path / "m.npz")
+    again = registry.load(tmp_path / "m.npz")
+    np.testing.assert_allclose(again.predict(context, 50), forecast, rtol=1e-12, atol=1e-12)
+    assert model.describe()
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_works_for_a_one_dimensional_series_and_a_map(name, henon_data):
+    extra = {"discrete_time": True} if name == "sindy" else {}  # a map is not a flow
+    model = registry.create(name, **SMALL.get(name, {}), **extra)
+    model.fit(henon_data[:1000, :1], 1.0)
+    assert model.predict(henon_data[:1100, :1], 5).shape == (5, 1)
+
+
+def test_every_family_handles_ten_dimensions():
+    data = integrate.trajectory(systems.get("Lorenz96N", N=10), n=1200, dt=0.02, transient=200).x
+    for name in registry.names():
+        model = registry.create(name, **SMALL.get(name, {}))
+        model.fit(data[:1000], 0.02)
+        assert model.predict(data[:1100], 10).shape == (10, 10), name
+
+
+@pytest.mark.parametrize("name", ["esn", "nvar", "edmd"])
+def test_stop_is_honoured(name, lorenz_data):
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(FitStopped):
+        registry.create(name, **SMALL.get(name, {})).fit(lorenz_data, 0.01, stop=stop)
+
+
+def test_bad_shapes_and_values_are_rejected(lorenz_data):
+    model = registry.create("nvar")
+    with pytest.raises(ForecastError, match="shape"):
+        model.fit(np.zeros((10, 3, 2)), 0.01)
+    with pytest.raises(ForecastError, match="NaN"):
+        model.fit(np.full((100, 3), np.nan), 0.01)
+    with pytest.raises(ForecastError, match="fit the model"):
+        model.predict(lorenz_data, 5)
+    model.fit(lorenz_data, 0.01)
+    with pytest.raises(ForecastError, match="coordinates"):
+        model.predict(lorenz_data[:, :2], 5)
+    with pytest.raises(ValueError, match="between"):
+        registry.create("esn", units=-3)
+    with pytest.raises(ValueError, match="no hyper-parameter"):
+        registry.create("nvar", delay=2)
+
+
+def test_a_rollout_that_blows_up_is_reported(lorenz_data):
+    model = registry.create("dmd").fit(lorenz_data, 0.01)
+    model.operator_ = model.operator_ * 3.0  # an unstable linear map
+    with pytest.raises(ForecastError, match="blew up after"):
+        model.predict(lorenz_data, 200)
+
+
+def test_schema_describes_each_hyper_parameter():
+    schema = registry.schema("esn")
+    assert schema["spectral_radius"].kind is float and schema["units"].bounds == (10, 5000)
+
+
+def test_sindy_recovers_lorenz():
+    # Brunton et al. (2016): from clean data SINDy finds the Lorenz equations
+    lorenz = systems.get("Lorenz", sigma=10, rho=28, beta=8 / 3)
+    data = integrate.trajectory(lorenz, n=10_000, dt=0.01, transient=1000).x
+    model = registry.create("sindy").fit(data, 0.01)
+    xi = dict(zip(["1", "x0", "x1", "x2", "x0^2", "x0 x1", "x0 x2", "x1^2", "x1 x2", "x2^2"], model.coefficients_.T))
+    assert xi["x0"][0] == pytest.approx(-10, rel=0.05) and xi["x1"][0] == pytest.approx(10, rel=0.05)
+    assert xi["x0"][1] == pytest.approx(28, rel=0.05) and xi["x0 x2"][1] == pytest.approx(-1, rel=0.05)
+    assert xi["x2"][2] == pytest.approx(-8 / 3, rel=0.05) and xi["x0 x1"][2] == pytest.approx(1, rel=0.05)
+    assert model.equations()[0].startswith("dx0/dt = ")

@@ -1,0 +1,39 @@
+"""The model store: keyed reloads, provenance, atomic files, corrupt records reported."""
+
+import numpy as np
+import pytest
+
+from core import integrate, systems
+from core.forecasters import registry
+from core.store import ModelStore, StoreError, TrainingSpec
+
+
+def spec(**changes):
+    base = dict(system="Lorenz", params={"rho": 28.0}, dt=0.01, n_train=1000, noise=0.0, seed=0,
+                family="nvar", hparams={"delays": 2})
+    base.update(changes)
+    return TrainingSpec(**base)
+
+
+def test_same_configuration_loads_instead_of_retraining(tmp_path):
+    store = ModelStore(tmp_path)
+    data = integrate.trajectory(systems.get("Lorenz"), n=1200, dt=0.01).x
+    model = registry.create("nvar", delays=2).fit(data[:1000], 0.01)
+    store.save(spec(), model, metrics={"vpt": 7.5})
+    record = store.load(spec())
+    np.testing.assert_array_equal(record.model.predict(data, 20), model.predict(data, 20))
+    assert record.metrics == {"vpt": 7.5} and "numpy" in record.versions
+    assert store.load(spec(seed=1)) is None  # another configuration is another model
+    assert [r["spec"]["family"] for r in store.records()] == ["nvar"]
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_corrupt_record_is_reported_and_can_be_discarded(tmp_path):
+    store = ModelStore(tmp_path)
+    data = integrate.trajectory(systems.get("Lorenz"), n=500, dt=0.01).x
+    store.save(spec(), registry.create("nvar", delays=2).fit(data, 0.01))
+    (tmp_path / f"{spec().key()}.npz").write_bytes(b"not a model")
+    with pytest.raises(StoreError, match="unreadable.*retrain"):
+        store.load(spec())
+    store.discard(spec())
+    assert store.load(spec()) is None
