@@ -8,6 +8,7 @@ import holoviews as hv
 import panel as pn
 
 from dashboards.explorer import WORKERS, Explorer
+from dashboards.forecast import ForecastDashboard
 from dashboards.lyapunov import LyapunovDashboard
 from dashboards.selection import Selection
 
@@ -21,7 +22,7 @@ URL_STATE = [
 
 
 def build_page() -> pn.template.BaseTemplate:
-    pn.extension(raw_css=[(ASSETS / "style.css").read_text()], design="native")
+    pn.extension("tabulator", raw_css=[(ASSETS / "style.css").read_text()], design="native")
     hv.extension("bokeh", logo=False)
     selection = Selection()
     if pn.state.location is not None:
@@ -29,8 +30,9 @@ def build_page() -> pn.template.BaseTemplate:
         pn.state.location.sync(selection, {name: name for name in URL_STATE})
     explorer = Explorer(selection)
     lyapunov_tab = LyapunovDashboard(selection, WORKERS)
-    tabs = pn.Tabs(("Explorer", explorer.main()), ("Lyapunov", lyapunov_tab.main()), dynamic=False,
-                   sizing_mode="stretch_width")
+    forecast_tab = ForecastDashboard(selection, WORKERS)
+    tabs = pn.Tabs(("Explorer", explorer.main()), ("Lyapunov", lyapunov_tab.main()),
+                   ("Forecast", forecast_tab.main()), dynamic=False, sizing_mode="stretch_width")
     # the Lyapunov diagnostics cost seconds: computed only while their tab is shown
     tabs.param.watch(lambda e: setattr(lyapunov_tab, "active", e.new == 1), "active")
     # Bootstrap, not FAST: FAST pulls its font from an external CDN, and the lab must work offline

@@ -33,7 +33,9 @@ def server():
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"panel-serve-{port}.log"
     log = open(log_path, "w")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    store = ARTIFACTS / f"model-store-{port}"  # a fresh store: every training really trains
+    shutil.rmtree(store, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_STORE": str(store)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
          "--setup", "dashboards/warm.py"],

@@ -1,0 +1,313 @@
+"""The forecast tab: train (or load) a model on the selected system and judge it against the truth.
+
+Short term: true and predicted series on a Lyapunov-time axis with the valid prediction time,
+and the error growth against e^{λ1 t}. Long term: the model's free-run attractor beside the
+true one on the same axes, and the metrics table of every model trained in this session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from functools import partial
+
+import datashader as ds
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+
+from core import integrate, lyapunov, metrics, systems
+from core.forecasters import registry
+from core.forecasters.base import FitStopped, ForecastError
+from core.store import ModelStore, StoreError, TrainingSpec
+from dashboards.render import project
+from dashboards.selection import Selection
+
+CONTEXT = 200  # points a forecast starts from
+FREE_RUN = 10_000  # steps of the long free run judged as an attractor
+MAX_COMPARED = 6  # models kept per session for the comparison
+
+
+def _lyapunov_max(system: systems.System) -> float:
+    if system.lyapunov_max and system.is_published and system.kind != "map":
+        return float(system.lyapunov_max)
+    lam = lyapunov.spectrum(system, n_exponents=1, t_max=300 * (system.period or 1.0) if system.kind != "map"
+                            else 20_000).max
+    if lam <= 0:
+        raise ValueError(f"{system.name} is not chaotic at these parameters (λ1 = {lam:.3g}): "
+                         "there is no Lyapunov time to measure forecasts in")
+    return lam
+
+
+def _density(points: np.ndarray, extent, width=300, height=260, lines=True) -> hv.Image:
+    frame = pd.DataFrame({"x": points[:, 0], "y": points[:, 1]})
+    x0, x1, y0, y1 = extent
+    canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=(x0, x1), y_range=(y0, y1))
+    agg = canvas.line(frame, "x", "y", agg=ds.count()) if lines else canvas.points(frame, "x", "y", agg=ds.count())
+    data = agg.data.astype(float)
+    data[data == 0] = np.nan
+    return hv.Image((agg.coords["x"].values, agg.coords["y"].values, data), ["screen x", "screen y"], "count")
+
+
+class ForecastDashboard(param.Parameterized):
+    """Train / Stop / Load, the forecast views, and the comparison of this session's models."""
+
+    family = param.Selector(default="nvar", objects=registry.names())
+    n_train = param.Integer(default=10_000, bounds=(500, 200_000), doc="training points")
+    train_noise = param.Number(default=0.0, bounds=(0.0, 1.0), doc="observation noise on the training data (× std)")
+    horizon = param.Number(default=10.0, bounds=(0.5, 100.0), doc="forecast horizon in Lyapunov times")
+    eps = param.Number(default=0.5, bounds=(0.01, 5.0), doc="VPT threshold on the normalised error")
+    seed = param.Integer(default=0, bounds=(0, 100_000))
+
+    def __init__(self, selection: Selection, workers, store: ModelStore | None = None, **params):
+        super().__init__(**params)
+        self.sel, self.workers = selection, workers
+        self.store = store or ModelStore()
+        self._token, self._stop, self._fraction = 0, threading.Event(), 0.0
+        self.results: list[dict] = []
+        self.hyper_box = pn.Column(sizing_mode="stretch_width")
+        self._hyper_widgets: dict = {}
+        self.param.watch(lambda e: self._build_hyper(), "family")
+        self._build_hyper()
+        self.train_button = pn.widgets.Button(name="Train", button_type="primary", width=90)
+        self.load_button = pn.widgets.Button(name="Load", width=90)
+        self.stop_button = pn.widgets.Button(name="Stop", button_type="warning", width=90, visible=False)
+        self.train_button.on_click(lambda _: self.request(load_only=False))
+        self.load_button.on_click(lambda _: self.request(load_only=True))
+        self.stop_button.on_click(lambda _: self._stop.set())
+        self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=260, bar_color="info",
+                                               css_classes=["forecast-progress"])
+        self.message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["forecast-error"],
+                                     sizing_mode="stretch_width")
+        self.summary = pn.pane.Markdown("", css_classes=["forecast-summary"], sizing_mode="stretch_width")
+        self.equations = pn.pane.Markdown("", css_classes=["forecast-equations"])
+        self.series_box = pn.Column()
+        self.growth_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
+        self.attractors = pn.Row(css_classes=["forecast-attractors"])
+        # a Tabulator: click a column header to sort the session's models by any metric
+        self.table = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, sizing_mode="stretch_width",
+                                          css_classes=["forecast-table"], layout="fit_data_table")
+        self.grid = pn.GridBox(ncols=3)
+
+    # -- widgets ------------------------------------------------------------------------------
+    def _build_hyper(self) -> None:
+        widgets = {}
+        for name, spec in registry.schema(self.family).items():
+            if spec.choices is not None:
+                widget = pn.widgets.Select(name=name, options=list(spec.choices), value=spec.default, width=150)
+            elif spec.kind is int:
+                widget = pn.widgets.IntInput(name=name, value=spec.default, width=150)
+            else:
+                widget = pn.widgets.FloatInput(name=name, value=spec.default, width=150)
+            widget.description = spec.doc
+            widgets[name] = widget
+        self._hyper_widgets = widgets
+        self.hyper_box.objects = [pn.FlexBox(*widgets.values())] if widgets else [
+            pn.pane.Markdown("*no hyper-parameters*")]
+
+    def controls(self):
+        return pn.Column(
+            pn.Row(pn.widgets.Select.from_param(self.param.family, name="Model", width=160),
+                   pn.widgets.IntInput.from_param(self.param.n_train, name="Training points", width=130),
+                   pn.widgets.FloatInput.from_param(self.param.train_noise, name="Training noise", width=110),
+                   pn.widgets.FloatInput.from_param(self.param.horizon, name="Horizon (Lyapunov times)", width=170),
+                   pn.widgets.FloatInput.from_param(self.param.eps, name="ε", width=80),
+                   pn.widgets.IntInput.from_param(self.param.seed, name="Seed", width=90)),
+            pn.Card(self.hyper_box, title="Hyper-parameters", collapsed=False, sizing_mode="stretch_width"),
+            pn.Row(self.train_button, self.load_button, self.stop_button, self.progress),
+        )
+
+    def main(self):
+        return pn.Column(
+            self.controls(), self.message, self.summary, self.equations,
+            pn.Row(pn.Column("#### Truth and forecast", self.series_box),
+                   pn.Column("#### Error growth", self.growth_pane)),
+            pn.Column("#### Attractors: truth and the model's free run (same axes)", self.attractors),
+            pn.Column("#### Models of this session", self.table, self.grid),
+            sizing_mode="stretch_width",
+        )
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def _hparams(self) -> dict:
+        hparams = {name: w.value for name, w in self._hyper_widgets.items()}
+        registry.create(self.family, **hparams)  # validates (ValueError with the bound)
+        return hparams
+
+    def request(self, load_only: bool) -> None:
+        try:
+            system = self.sel.current_system()
+            hparams = self._hparams()
+        except (KeyError, ValueError) as exc:
+            self._show_error(str(exc))
+            return
+        if system.kind == "delay":
+            self._show_error(f"{system.name} is a delay system: forecasting it is not supported yet")
+            return
+        if system.kind == "map" and self.family == "sindy":
+            hparams["discrete_time"] = True
+        self._token += 1
+        self._stop.set()
+        self._stop = threading.Event()
+        job = (self._token, system, self.family, hparams, load_only, self._stop)
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.execute(partial(self._run, *job))
+        else:
+            self._publish(job[0], self._work(*job[1:]))
+
+    async def _run(self, token, system, family, hparams, load_only, stop) -> None:
+        self.progress.value, self.progress.visible, self.stop_button.visible = 0, True, True
+        self.train_button.disabled = True
+        poll = pn.state.add_periodic_callback(lambda: setattr(self.progress, "value", int(100 * self._fraction)), 200)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(
+                self.workers, self._work, system, family, hparams, load_only, stop)
+        finally:
+            poll.stop()
+            self.train_button.disabled = False
+            if token == self._token:
+                self.progress.visible, self.stop_button.visible = False, False
+        self._publish(token, result)
+
+    def _work(self, system, family, hparams, load_only, stop) -> dict:
+        """Worker thread: data, the model (stored or trained), forecasts, metrics, figures."""
+        self._fraction = 0.0
+        try:
+            return self._evaluate(system, family, hparams, load_only, stop)
+        except FitStopped:
+            return {"error": "training stopped; the previous models are kept"}
+        except (ForecastError, StoreError, ValueError, integrate.IntegrationError) as exc:
+            return {"error": str(exc)}
+
+    def _evaluate(self, system, family, hparams, load_only, stop) -> dict:
+        dt = float(self.sel.dt or system.dt)
+        lam = _lyapunov_max(system)
+        steps = max(2, int(round(self.horizon / (lam * dt))))
+        total = self.n_train + CONTEXT + max(steps, FREE_RUN)
+        data = integrate.trajectory(system, n=total, dt=dt, transient=1000, seed=self.seed).x
+        train = data[: self.n_train].copy()
+        if self.train_noise > 0:
+            rng = np.random.default_rng(self.seed)
+            train += self.train_noise * train.std(axis=0) * rng.standard_normal(train.shape)
+        context = data[self.n_train : self.n_train + CONTEXT]
+        truth = data[self.n_train + CONTEXT : self.n_train + CONTEXT + steps]
+        spec = TrainingSpec(system.name, {k: float(v) for k, v in system.params.items() if np.ndim(v) == 0}, dt,
+                            self.n_train, float(self.train_noise), int(self.seed), family, hparams)
+        record = self.store.load(spec)
+        source = "loaded from the store"
+        if record is None:
+            if load_only:
+                raise ValueError(f"no stored {family} model for this configuration: train it first")
+            model = registry.create(family, **hparams)
+            start = time.perf_counter()
+            model.fit(train, dt, progress=lambda f, info=None: setattr(self, "_fraction", 0.8 * f), stop=stop)
+            fit_time = time.perf_counter() - start
+            source = f"trained in {fit_time:.2f} s"
+        else:
+            model, fit_time = record.model, record.metrics.get("fit_time", float("nan"))
+        forecast = model.predict(context, steps)
+        self._fraction = 0.85
+        scale = train.std(axis=0)
+        row = {"model": family, "source": source, "VPT (Λt)": metrics.vpt(truth, forecast, dt, lam, self.eps, scale),
+               "NRMSE (1 Λt)": metrics.nrmse(truth[: max(2, int(1 / (lam * dt)))],
+                                              forecast[: max(2, int(1 / (lam * dt)))], scale),
+               "sMAPE": metrics.smape(truth, forecast), "fit (s)": fit_time}
+        long_truth = data[self.n_train + CONTEXT : self.n_train + CONTEXT + FREE_RUN]
+        try:
+            free = model.predict(context, FREE_RUN)
+            row["D_stsp"] = metrics.state_space_divergence(long_truth, free)
+            row["D_H"] = metrics.power_spectrum_distance(long_truth, free, smoothing=2)
+            try:
+                row["λ1 free run"] = metrics.free_run_exponent(free[:, 0], dt)
+            except lyapunov.LyapunovError:
+                row["λ1 free run"] = float("nan")
+            free_note = ""
+        except ForecastError as exc:
+            free, free_note = None, f" The free run failed: {exc}."
+        if record is None:
+            self.store.save(spec, model, metrics={k: v for k, v in row.items() if isinstance(v, float)} |
+                            {"fit_time": fit_time})
+        self._fraction = 0.95
+        return {"row": row, "truth": truth, "forecast": forecast, "dt": dt, "lam": lam, "scale": scale,
+                "long_truth": long_truth, "free": free, "free_note": free_note, "system": system,
+                "equations": model.equations() if family == "sindy" else None}
+
+    # -- results ------------------------------------------------------------------------------
+    def _publish(self, token, result) -> None:
+        if token != self._token:
+            return
+        if "error" in result:
+            self._show_error(result["error"])
+            return
+        self.message.visible = False
+        row = result["row"]
+        system = result["system"]
+        self.summary.object = (
+            f"**{row['model']} on {system.name}: VPT = {row['VPT (Λt)']:.2f} Lyapunov times** "
+            f"(ε = {self.eps:g}; λ1 = {result['lam']:.3f}; {row['source']}).{result['free_note']}"
+        )
+        self.equations.object = ("**Discovered equations**\n\n" + "\n".join(f"- `{e}`" for e in result["equations"])
+                                 if result["equations"] else "")
+        self.series_box.objects = [pn.pane.HoloViews(f, linked_axes=False) for f in self._series_figure(result)]
+        self.growth_pane.object = self._growth_figure(result)
+        self.attractors.objects = self._attractor_figures(result)
+        self.results = (self.results + [{**row, "free": result["free"], "truth": result["long_truth"]}])[-MAX_COMPARED:]
+        table = pd.DataFrame([{k: v for k, v in r.items() if k not in ("free", "truth")} for r in self.results])
+        self.table.value = table.round(3).sort_values("VPT (Λt)", ascending=False)
+        self.grid.objects = [pn.pane.HoloViews(self._grid_figure(r), linked_axes=False) for r in self.results
+                             if r["free"] is not None]
+
+    def _series_figure(self, result):
+        lyap_t = np.arange(1, len(result["truth"]) + 1) * result["dt"] * result["lam"]
+        vpt = result["row"]["VPT (Λt)"]
+        panels = []
+        for i in range(min(3, result["truth"].shape[1])):
+            panels.append((hv.Curve((lyap_t, result["truth"][:, i]), "Lyapunov times", f"x{i}", label="truth")
+                           * hv.Curve((lyap_t, result["forecast"][:, i]), label="forecast").opts(line_dash="dashed")
+                           * hv.VLine(vpt).opts(color="#d9480f")).opts(width=480, height=150, show_legend=i == 0))
+        return panels
+
+    def _growth_figure(self, result):
+        err = metrics.error_growth(result["truth"], result["forecast"], result["scale"])
+        lyap_t = np.arange(1, len(err) + 1) * result["dt"] * result["lam"]
+        reference = max(err[0], 1e-12) * np.exp(lyap_t - lyap_t[0])
+        return (hv.Curve((lyap_t, np.maximum(err, 1e-12)), "Lyapunov times", "normalised error", label="model")
+                * hv.Curve((lyap_t, reference), label="e^{λ1 t}").opts(color="grey", line_dash="dotted")
+                * hv.HLine(self.eps).opts(color="#d9480f")).opts(logy=True, width=480, height=460,
+                                                                  legend_position="bottom_right")
+
+    def _projected(self, x):
+        coords = tuple(range(min(3, x.shape[1])))
+        if len(coords) == 1:
+            return np.stack([x[:-1, 0], x[1:, 0]], axis=1)
+        return project(x, coords, self.sel.azimuth, self.sel.elevation)
+
+    def _attractor_figures(self, result):
+        truth = self._projected(result["long_truth"])
+        lo, hi = truth.min(axis=0), truth.max(axis=0)
+        pad = 0.1 * (hi - lo)
+        extent = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+        lines = result["system"].kind != "map"
+        figures = [pn.pane.HoloViews(_density(truth, extent, lines=lines).opts(cmap="fire", bgcolor="#0b0b12", title="truth",
+                                                                  width=420, height=360), linked_axes=False)]
+        if result["free"] is not None:
+            free = self._projected(result["free"])
+            title = f"{result['row']['model']}: free run of {len(free)} steps"
+            figures.append(pn.pane.HoloViews(_density(free, extent, lines=lines).opts(cmap="fire", bgcolor="#0b0b12", title=title,
+                                                                        width=420, height=360), linked_axes=False))
+        return figures
+
+    def _grid_figure(self, row):
+        truth = self._projected(row["truth"])
+        lo, hi = truth.min(axis=0), truth.max(axis=0)
+        pad = 0.1 * (hi - lo)
+        extent = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+        return _density(self._projected(row["free"]), extent, 200, 170).opts(
+            cmap="fire", bgcolor="#0b0b12", width=260, height=220, title=f"{row['model']} (VPT {row['VPT (Λt)']:.1f})",
+            xaxis=None, yaxis=None)
+
+    def _show_error(self, message: str) -> None:
+        self.message.object = f"**Forecast not updated:** {message}"
+        self.message.visible = True
