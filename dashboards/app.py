@@ -30,7 +30,7 @@ def build_page() -> pn.template.BaseTemplate:
         pn.state.location.sync(selection, {name: name for name in URL_STATE})
     explorer = Explorer(selection)
     lyapunov_tab = LyapunovDashboard(selection, WORKERS)
-    forecast_tab = ForecastDashboard(selection, WORKERS)
+    forecast_tab = ForecastDashboard(selection)
     tabs = pn.Tabs(("Explorer", explorer.main()), ("Lyapunov", lyapunov_tab.main()),
                    ("Forecast", forecast_tab.main()), dynamic=False, sizing_mode="stretch_width")
     # the Lyapunov diagnostics cost seconds: computed only while their tab is shown

@@ -7,7 +7,6 @@ true one on the same axes, and the metrics table of every model trained in this 
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from functools import partial
@@ -19,7 +18,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from core import integrate, lyapunov, metrics, systems
+from core import integrate, lyapunov, metrics, systems, training
 from core.forecasters import registry
 from core.forecasters.base import FitStopped, ForecastError
 from core.store import ModelStore, StoreError, TrainingSpec
@@ -62,11 +61,12 @@ class ForecastDashboard(param.Parameterized):
     eps = param.Number(default=0.5, bounds=(0.01, 5.0), doc="VPT threshold on the normalised error")
     seed = param.Integer(default=0, bounds=(0, 100_000))
 
-    def __init__(self, selection: Selection, workers, store: ModelStore | None = None, **params):
+    def __init__(self, selection: Selection, store: ModelStore | None = None, **params):
         super().__init__(**params)
-        self.sel, self.workers = selection, workers
+        self.sel = selection
         self.store = store or ModelStore()
-        self._token, self._stop, self._fraction = 0, threading.Event(), 0.0
+        self._token, self._job, self._poll, self._cleanup_registered = 0, None, None, False
+        self.queue_note = pn.pane.Markdown("", css_classes=["forecast-queue"])
         self.results: list[dict] = []
         self.hyper_box = pn.Column(sizing_mode="stretch_width")
         self._hyper_widgets: dict = {}
@@ -77,7 +77,7 @@ class ForecastDashboard(param.Parameterized):
         self.stop_button = pn.widgets.Button(name="Stop", button_type="warning", width=90, visible=False)
         self.train_button.on_click(lambda _: self.request(load_only=False))
         self.load_button.on_click(lambda _: self.request(load_only=True))
-        self.stop_button.on_click(lambda _: self._stop.set())
+        self.stop_button.on_click(lambda _: self._job is not None and training.service().cancel(self._job))
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=260, bar_color="info",
                                                css_classes=["forecast-progress"])
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["forecast-error"],
@@ -117,7 +117,7 @@ class ForecastDashboard(param.Parameterized):
                    pn.widgets.FloatInput.from_param(self.param.eps, name="ε", width=80),
                    pn.widgets.IntInput.from_param(self.param.seed, name="Seed", width=90)),
             pn.Card(self.hyper_box, title="Hyper-parameters", collapsed=False, sizing_mode="stretch_width"),
-            pn.Row(self.train_button, self.load_button, self.stop_button, self.progress),
+            pn.Row(self.train_button, self.load_button, self.stop_button, self.progress, self.queue_note),
         )
 
     def main(self):
@@ -149,39 +149,60 @@ class ForecastDashboard(param.Parameterized):
         if system.kind == "map" and self.family == "sindy":
             hparams["discrete_time"] = True
         self._token += 1
-        self._stop.set()
-        self._stop = threading.Event()
-        job = (self._token, system, self.family, hparams, load_only, self._stop)
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.execute(partial(self._run, *job))
-        else:
-            self._publish(job[0], self._work(*job[1:]))
-
-    async def _run(self, token, system, family, hparams, load_only, stop) -> None:
+        token = self._token
+        if self._job is not None:
+            training.service().cancel(self._job)
+        in_session = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
+        if not in_session:  # tests, notebooks: run here
+            self._publish(token, self._work(system, self.family, hparams, load_only, None, threading.Event()))
+            return
+        owner = pn.state.curdoc.session_context.id
+        if not self._cleanup_registered:
+            # a closed tab's jobs are cancelled, not left running for nobody
+            pn.state.on_session_destroyed(lambda ctx: training.service().cancel_owner(ctx.id))
+            self._cleanup_registered = True
+        family = self.family
+        try:
+            self._job = training.service().submit(
+                lambda progress, stop: self._work(system, family, hparams, load_only, progress, stop),
+                owner=owner, label=f"{family} on {system.name}")
+        except training.QueueFull as exc:
+            self._show_error(str(exc))
+            return
         self.progress.value, self.progress.visible, self.stop_button.visible = 0, True, True
         self.train_button.disabled = True
-        poll = pn.state.add_periodic_callback(lambda: setattr(self.progress, "value", int(100 * self._fraction)), 200)
-        try:
-            result = await asyncio.get_running_loop().run_in_executor(
-                self.workers, self._work, system, family, hparams, load_only, stop)
-        finally:
-            poll.stop()
-            self.train_button.disabled = False
-            if token == self._token:
-                self.progress.visible, self.stop_button.visible = False, False
-        self._publish(token, result)
+        self._poll = pn.state.add_periodic_callback(partial(self._watch, token, self._job), period=200)
 
-    def _work(self, system, family, hparams, load_only, stop) -> dict:
-        """Worker thread: data, the model (stored or trained), forecasts, metrics, figures."""
-        self._fraction = 0.0
+    def _watch(self, token, job) -> None:
+        """On the event loop: mirror the job's progress and queue position; publish when done."""
+        position = training.service().queue_position(job)
+        self.progress.value = int(100 * job.progress)
+        self.queue_note.object = f"*waiting: position {position} in the server's training queue*" if position else ""
+        if not job.done:
+            return
+        self._poll.stop()
+        self.queue_note.object = ""
+        self.train_button.disabled = False
+        if token == self._token:
+            self.progress.visible, self.stop_button.visible = False, False
+        if job.state == training.DONE:
+            self._publish(token, job.result)
+        elif job.state == training.CANCELLED:
+            self._publish(token, {"error": "training stopped; the previous models are kept"})
+        else:
+            self._publish(token, {"error": job.error})
+
+    def _work(self, system, family, hparams, load_only, progress, stop) -> dict:
+        """Training-service thread: data, the model (stored or trained), forecasts, metrics."""
+        progress = progress or (lambda fraction, info=None: None)
         try:
-            return self._evaluate(system, family, hparams, load_only, stop)
+            return self._evaluate(system, family, hparams, load_only, progress, stop)
         except FitStopped:
             return {"error": "training stopped; the previous models are kept"}
         except (ForecastError, StoreError, ValueError, integrate.IntegrationError) as exc:
             return {"error": str(exc)}
 
-    def _evaluate(self, system, family, hparams, load_only, stop) -> dict:
+    def _evaluate(self, system, family, hparams, load_only, progress, stop) -> dict:
         dt = float(self.sel.dt or system.dt)
         lam = _lyapunov_max(system)
         steps = max(2, int(round(self.horizon / (lam * dt))))
@@ -202,13 +223,13 @@ class ForecastDashboard(param.Parameterized):
                 raise ValueError(f"no stored {family} model for this configuration: train it first")
             model = registry.create(family, **hparams)
             start = time.perf_counter()
-            model.fit(train, dt, progress=lambda f, info=None: setattr(self, "_fraction", 0.8 * f), stop=stop)
+            model.fit(train, dt, progress=lambda f, info=None: progress(0.8 * f, info), stop=stop)
             fit_time = time.perf_counter() - start
             source = f"trained in {fit_time:.2f} s"
         else:
             model, fit_time = record.model, record.metrics.get("fit_time", float("nan"))
         forecast = model.predict(context, steps)
-        self._fraction = 0.85
+        progress(0.85, {"stage": "free run"})
         scale = train.std(axis=0)
         row = {"model": family, "source": source, "VPT (Λt)": metrics.vpt(truth, forecast, dt, lam, self.eps, scale),
                "NRMSE (1 Λt)": metrics.nrmse(truth[: max(2, int(1 / (lam * dt)))],
@@ -229,7 +250,7 @@ class ForecastDashboard(param.Parameterized):
         if record is None:
             self.store.save(spec, model, metrics={k: v for k, v in row.items() if isinstance(v, float)} |
                             {"fit_time": fit_time})
-        self._fraction = 0.95
+        progress(0.95, {"stage": "metrics"})
         return {"row": row, "truth": truth, "forecast": forecast, "dt": dt, "lam": lam, "scale": scale,
                 "long_truth": long_truth, "free": free, "free_note": free_note, "system": system,
                 "equations": model.equations() if family == "sindy" else None}
