@@ -10,7 +10,9 @@ from core.forecasters import registry
 from core.forecasters.base import FitStopped, ForecastError
 
 # small but non-default settings so every family fits in well under a second
-SMALL = {"esn": {"units": 60, "warmup": 20}, "edmd": {"degree": 2}, "analog": {"delays": 2}}
+TINY_TORCH = {"epochs": 2, "hidden": 8, "window": 5, "batch": 128}
+SMALL = {"esn": {"units": 60, "warmup": 20}, "edmd": {"degree": 2}, "analog": {"delays": 2},
+         "neural_ode": TINY_TORCH, "lstm": TINY_TORCH, "gru": TINY_TORCH}
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +109,27 @@ def test_sindy_recovers_lorenz():
     assert xi["x0"][1] == pytest.approx(28, rel=0.05) and xi["x0 x2"][1] == pytest.approx(-1, rel=0.05)
     assert xi["x2"][2] == pytest.approx(-8 / 3, rel=0.05) and xi["x0 x1"][2] == pytest.approx(1, rel=0.05)
     assert model.equations()[0].startswith("dx0/dt = ")
+
+
+@pytest.mark.parametrize("name", ["neural_ode", "lstm", "gru"])
+def test_torch_families_stop_cleanly_with_the_best_weights(name, lorenz_data):
+    stop = threading.Event()
+    model = registry.create(name, **{**TINY_TORCH, "epochs": 50})
+    seen = []
+
+    def progress(fraction, info):
+        seen.append(info)
+        stop.set()  # ask to stop after the first epoch
+
+    model.fit(lorenz_data, 0.01, progress=progress, stop=stop)
+    assert len(model.loss_history_) == 1 and seen[0]["epoch"] == 1 and "val_loss" in seen[0]
+    assert model.predict(lorenz_data, 5).shape == (5, 3)
+
+
+def test_a_nan_loss_is_refused_with_a_message(lorenz_data):
+    import torch
+
+    model = registry.create("gru", **TINY_TORCH)
+    model._loss = lambda module, windows: torch.tensor(float("nan"), requires_grad=True)  # a diverged loss
+    with pytest.raises(ForecastError, match="NaN at epoch 1; lower the learning rate"):
+        model.fit(lorenz_data, 0.01)

@@ -1,0 +1,108 @@
+"""Shared training loop for the torch families: windows, Adam, validation, best checkpoint, stop.
+
+A torch family builds a ``torch.nn.Module`` and says how a batch of windows ``(batch, length, dim)``
+turns into a loss and how to roll out; this base trains with Adam on random windows, validates on
+the last 10 % of the training data every epoch, keeps the best weights, ends cleanly (best weights
+kept) when ``stop`` is set, and refuses a NaN loss with a message. Weights are saved as arrays in
+the same ``.npz`` as every other family. Thread counts are the training service's business.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from core.forecasters.base import Forecaster, ForecastError, Hyper
+
+COMMON = {
+    "epochs": Hyper(int, 30, (1, 10_000), "passes over the training windows"),
+    "lr": Hyper(float, 3e-3, (1e-6, 1.0), "Adam learning rate"),
+    "batch": Hyper(int, 64, (1, 4096), "windows per gradient step"),
+    "window": Hyper(int, 20, (2, 1000), "steps per training window"),
+    "hidden": Hyper(int, 64, (2, 2048), "hidden units"),
+    "seed": Hyper(int, 0, (0, 2**31 - 1), "seed of weights and batches"),
+}
+
+
+class TorchForecaster(Forecaster):
+    """Subclasses implement ``_module(dim)``, ``_loss(module, windows)`` and ``_rollout(module, zc, horizon)``."""
+
+    def _module(self, dim: int):
+        raise NotImplementedError
+
+    def _loss(self, module, windows):
+        raise NotImplementedError
+
+    def _rollout(self, module, zc, horizon: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _fit(self, z, dt, progress, stop):
+        import torch
+
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        self.module_ = self._module(z.shape[1]).double()
+        split = int(0.9 * len(z))
+        train, val = z[:split], z[split - self.window :]
+        if len(train) <= self.window + 1 or len(val) <= self.window + 1:
+            raise ForecastError(f"{self.name}: {len(z)} points are too few for windows of {self.window}")
+        starts = np.arange(len(train) - self.window)
+        val_windows = torch.as_tensor(np.stack([val[s : s + self.window + 1] for s in
+                                                range(0, len(val) - self.window, max(1, self.window // 2))]))
+        optimiser = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
+        best, best_loss, started = None, np.inf, time.perf_counter()
+        self.loss_history_ = np.zeros((0, 2))
+        for epoch in range(self.epochs):
+            rng.shuffle(starts)
+            losses = []
+            for first in range(0, len(starts), self.batch):
+                chosen = starts[first : first + self.batch]
+                windows = torch.as_tensor(np.stack([train[s : s + self.window + 1] for s in chosen]))
+                loss = self._loss(self.module_, windows)
+                if not torch.isfinite(loss):
+                    if best is not None:
+                        self.module_.load_state_dict(best)
+                    raise ForecastError(f"{self.name}: the loss became NaN at epoch {epoch + 1}; "
+                                        "lower the learning rate")
+                optimiser.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.module_.parameters(), 1.0)
+                optimiser.step()
+                losses.append(float(loss))
+                if stop is not None and stop.is_set():
+                    break
+            with torch.no_grad():
+                val_loss = float(self._loss(self.module_, val_windows))
+            if val_loss < best_loss:
+                best_loss, best = val_loss, {k: v.clone() for k, v in self.module_.state_dict().items()}
+            self.loss_history_ = np.vstack([self.loss_history_, [np.mean(losses), val_loss]])
+            elapsed = time.perf_counter() - started
+            if progress is not None:
+                progress((epoch + 1) / self.epochs, {"epoch": epoch + 1, "loss": float(np.mean(losses)),
+                                                      "val_loss": val_loss,
+                                                      "eta": elapsed / (epoch + 1) * (self.epochs - epoch - 1)})
+            if stop is not None and stop.is_set():
+                break  # a clean end: the best weights so far are kept
+        self.module_.load_state_dict(best)
+
+    def _predict(self, zc, horizon):
+        import torch
+
+        with torch.no_grad():
+            return self._rollout(self.module_, zc, horizon)
+
+    def state(self):
+        arrays = {k: v for k, v in super().state().items() if k != "module_"}
+        for key, tensor in self.module_.state_dict().items():
+            arrays[f"weights__{key}"] = tensor.detach().cpu().numpy()
+        return arrays
+
+    def _restore(self, arrays):
+        import torch
+
+        weights = {k.removeprefix("weights__"): torch.as_tensor(v) for k, v in arrays.items()
+                   if k.startswith("weights__")}
+        super()._restore({k: v for k, v in arrays.items() if not k.startswith("weights__")})
+        self.module_ = self._module(int(self.dim_)).double()
+        self.module_.load_state_dict(weights)
