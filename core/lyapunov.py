@@ -213,6 +213,18 @@ class _TangentRun:
     step: float
 
 
+def numerical_jacobian(system: System, x: np.ndarray, t: float = 0.0) -> np.ndarray:
+    """J(x) by central differences of the right-hand side, relative step 1e-6 per coordinate."""
+    d = len(x)
+    J = np.empty((d, d))
+    for j in range(d):
+        step = 1e-6 * max(1.0, abs(x[j]))
+        e = np.zeros(d)
+        e[j] = step
+        J[:, j] = (system.rhs(x + e, t) - system.rhs(x - e, t)) / (2 * step)
+    return J
+
+
 def _jacobian_for(system: System, x: np.ndarray, eps: float):
     """The analytic Jacobian if dysts has one that agrees with finite differences at ``x``."""
     jac = system.jacobian_kernel
@@ -221,12 +233,7 @@ def _jacobian_for(system: System, x: np.ndarray, eps: float):
     d = system.state_dim
     analytic = np.empty(d * d)
     integrate._eval_rhs(jac, x, system.param_vector, 0.0, analytic)
-    numeric = np.empty((d, d))
-    for j in range(d):
-        step = 1e-6 * max(1.0, abs(x[j]))
-        e = np.zeros(d)
-        e[j] = step
-        numeric[:, j] = (system.rhs(x + e) - system.rhs(x - e)) / (2 * step)
+    numeric = numerical_jacobian(system, x)
     if np.abs(analytic.reshape(d, d) - numeric).max() > 1e-4 * (np.abs(numeric).max() + 1e-12):
         log.warning("%s: dysts's analytic Jacobian disagrees with finite differences; not used", system.name)
         return None, "finite differences (dysts's analytic Jacobian disagrees)"
@@ -239,15 +246,9 @@ def _stable_step(system: System, states: np.ndarray, samples: int = 40) -> float
     The spectral radius is sampled at points of the trajectory (finite-difference Jacobians), so
     stiff systems get a small step and gentle ones keep period / 200.
     """
-    d = states.shape[1]
     radius = 0.0
     for x in states[np.linspace(0, len(states) - 1, min(samples, len(states))).astype(int)]:
-        J = np.empty((d, d))
-        for j in range(d):
-            step = 1e-6 * max(1.0, abs(x[j]))
-            e = np.zeros(d)
-            e[j] = step
-            J[:, j] = (system.rhs(x + e) - system.rhs(x - e)) / (2 * step)
+        J = numerical_jacobian(system, x)
         if np.all(np.isfinite(J)):
             radius = max(radius, float(np.max(np.abs(np.linalg.eigvals(J)))))
     return 0.2 / radius if radius > 0 else np.inf

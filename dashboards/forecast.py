@@ -11,7 +11,6 @@ import threading
 import time
 from functools import partial
 
-import datashader as ds
 import holoviews as hv
 import numpy as np
 import pandas as pd
@@ -22,7 +21,7 @@ from core import integrate, lyapunov, metrics, systems, training
 from core.forecasters import registry
 from core.forecasters.base import FitStopped, ForecastError
 from core.store import ModelStore, StoreError, TrainingSpec
-from dashboards.render import project
+from dashboards.render import density, project
 from dashboards.selection import Selection
 
 CONTEXT = 200  # points a forecast starts from
@@ -43,12 +42,7 @@ def _lyapunov_max(system: systems.System) -> float:
 
 def _density(points: np.ndarray, extent, width=300, height=260, lines=True) -> hv.Image:
     frame = pd.DataFrame({"x": points[:, 0], "y": points[:, 1]})
-    x0, x1, y0, y1 = extent
-    canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=(x0, x1), y_range=(y0, y1))
-    agg = canvas.line(frame, "x", "y", agg=ds.count()) if lines else canvas.points(frame, "x", "y", agg=ds.count())
-    data = agg.data.astype(float)
-    data[data == 0] = np.nan
-    return hv.Image((agg.coords["x"].values, agg.coords["y"].values, data), ["screen x", "screen y"], "count")
+    return hv.Image(density(frame, extent, width, height, lines), ["screen x", "screen y"], "count")
 
 
 class ForecastDashboard(param.Parameterized):

@@ -48,6 +48,25 @@ class Layer:
     render_time: float
 
 
+def density(frame: pd.DataFrame, extent, width: int, height: int, lines: bool, spread: int = 0):
+    """Count of ``frame``'s points (or line segments) per pixel over ``extent``; empty pixels NaN.
+
+    Returns ``(xs, ys, counts)`` ready for ``hv.Image``.
+    """
+    x0, x1, y0, y1 = extent
+    canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=(x0, x1), y_range=(y0, y1))
+    if len(frame) and lines:
+        agg = canvas.line(frame, "x", "y", agg=ds.count())
+    else:
+        agg = canvas.points(frame, "x", "y", agg=ds.count())
+    if spread:
+        agg = tf.spread(agg, px=spread, how="add")
+    data = agg.data.astype(float)
+    if data.any():
+        data[data == 0] = np.nan  # empty pixels show the background
+    return agg.coords["x"].values, agg.coords["y"].values, data
+
+
 class RasterView(param.Parameterized):
     """A zoomable Datashader image of a line or point cloud.
 
@@ -94,18 +113,9 @@ class RasterView(param.Parameterized):
         self.show(self.prepare(x, y, lines, labels))
 
     def _aggregate(self, frame, lines, extent):
-        x0, x1, y0, y1 = extent
         start = time.perf_counter()
-        canvas = ds.Canvas(plot_width=self.width, plot_height=self.height, x_range=(x0, x1), y_range=(y0, y1))
-        if len(frame) and lines:
-            agg = canvas.line(frame, "x", "y", agg=ds.count())
-        else:
-            agg = canvas.points(frame, "x", "y", agg=ds.count())
-        agg = tf.spread(agg, px=1, how="add")
-        data = agg.data.astype(float)
-        if data.any():
-            data[data == 0] = np.nan  # empty pixels show the background
-        return agg.coords["x"].values, agg.coords["y"].values, data, time.perf_counter() - start
+        xs, ys, data = density(frame, extent, self.width, self.height, lines, spread=1)
+        return xs, ys, data, time.perf_counter() - start
 
     def _image(self, x_range=None, y_range=None, version=0):
         layer = self._layer

@@ -7,6 +7,7 @@ those, plus its hyper-parameters, to one ``.npz`` file.
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import tempfile
@@ -55,7 +56,7 @@ class Hyper:
         return value
 
 
-class Forecaster:
+class Forecaster(abc.ABC):
     """Base class: subclasses declare ``name``, ``hyper``, ``reference`` and implement
     ``_fit(z, dt, progress, stop)`` and ``_predict(zc, horizon)`` on standardised data."""
 
@@ -142,12 +143,14 @@ class Forecaster:
             setattr(self, key, value.item() if value.ndim == 0 and value.dtype != object else value)
         self.fitted_ = bool(self.fitted_)
 
-    # -- to implement ---------------------------------------------------------------------------
+    # -- each family's own part ----------------------------------------------------------------
+    @abc.abstractmethod
     def _fit(self, z: np.ndarray, dt: float, progress, stop) -> None:
-        raise NotImplementedError
+        """Learn from standardised training data ``z``."""
 
+    @abc.abstractmethod
     def _predict(self, zc: np.ndarray, horizon: int) -> np.ndarray:
-        raise NotImplementedError
+        """Roll out ``horizon`` standardised steps after the standardised context ``zc``."""
 
 
 def _as_series(x, what: str) -> np.ndarray:

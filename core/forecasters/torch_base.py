@@ -9,6 +9,7 @@ the same ``.npz`` as every other family. Thread counts are the training service'
 
 from __future__ import annotations
 
+import abc
 import time
 
 import numpy as np
@@ -28,14 +29,17 @@ COMMON = {
 class TorchForecaster(Forecaster):
     """Subclasses implement ``_module(dim)``, ``_loss(module, windows)`` and ``_rollout(module, zc, horizon)``."""
 
+    @abc.abstractmethod
     def _module(self, dim: int):
-        raise NotImplementedError
+        """The ``torch.nn.Module`` for states of dimension ``dim``."""
 
+    @abc.abstractmethod
     def _loss(self, module, windows):
-        raise NotImplementedError
+        """Scalar training loss of a batch of windows ``(batch, window + 1, dim)``."""
 
+    @abc.abstractmethod
     def _rollout(self, module, zc, horizon: int) -> np.ndarray:
-        raise NotImplementedError
+        """``horizon`` standardised steps after the context ``zc`` (gradients off)."""
 
     def _fit(self, z, dt, progress, stop):
         import torch
