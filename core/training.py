@@ -127,11 +127,16 @@ class TrainingService:
 
     # -- running ------------------------------------------------------------------------------
     def _configure_torch(self) -> None:
-        import sys
-
-        if not self._torch_configured and "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(self.torch_threads)
+        """Set torch's thread count once, for every job (models never set it themselves)."""
+        if self._torch_configured:
+            return
+        try:
+            import torch
+        except ImportError:  # a server without torch still runs the other families
             self._torch_configured = True
+            return
+        torch.set_num_threads(self.torch_threads)
+        self._torch_configured = True
 
     def _execute(self, job: Job, fn: Callable) -> None:
         with self._lock:

@@ -65,6 +65,8 @@ class Forecaster(abc.ABC):
     summary: ClassVar[str] = ""
     reference: ClassVar[str] = ""
     min_context: ClassVar[int] = 1
+    is_iterative: ClassVar[bool] = False  # True: trained epoch by epoch (a loss curve, a best checkpoint)
+    any_dimension: ClassVar[bool] = False  # True: forecasts series of any dimension (zero-shot models)
 
     def __init__(self, **hparams):
         unknown = set(hparams) - set(self.hyper)
@@ -99,23 +101,33 @@ class Forecaster(abc.ABC):
         if not self.fitted_:
             raise ForecastError(f"{self.name}: fit the model before predicting")
         context = _as_series(context, "context")
-        if context.shape[1] != self.dim_:
+        if context.shape[1] != self.dim_ and not self.any_dimension:
             raise ForecastError(f"{self.name}: context has {context.shape[1]} coordinates, the model {self.dim_}")
         if len(context) < self.min_context:
             raise ForecastError(f"{self.name}: the context needs at least {self.min_context} points")
         if int(horizon) != horizon or horizon < 1:
             raise ForecastError(f"horizon must be a positive integer, got {horizon}")
+        mean, std = self._scaling(context)
         with np.errstate(all="ignore"):
-            z = self._predict((context - self.mean_) / self.std_, int(horizon))
+            z = self._predict((context - mean) / std, int(horizon))
         bad = ~np.isfinite(z).all(axis=1) | (np.abs(z) > BLOW_UP).any(axis=1)
         if bad.any():
             step = int(np.argmax(bad))
             raise ForecastError(f"{self.name}: the forecast blew up after {step} steps "
                                 f"(|x| > {BLOW_UP:g} standard deviations); the model is unstable here")
-        return z * self.std_ + self.mean_
+        return z * std + mean
+
+    def _scaling(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std that standardise a forecast's context: the training statistics."""
+        return self.mean_, self.std_
 
     def describe(self) -> str:
-        return f"{self.summary} ({self.reference})"
+        return self.describe_family()
+
+    @classmethod
+    def describe_family(cls) -> str:
+        """One line: what the family is and where it comes from."""
+        return f"{cls.summary} ({cls.reference})" if cls.reference else cls.summary
 
     # -- persistence ----------------------------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:

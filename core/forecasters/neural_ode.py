@@ -18,6 +18,7 @@ class NeuralODE(TorchForecaster):
     summary = "Neural ODE (MLP vector field, RK4)"
     reference = "Chen et al. (2018), NeurIPS"
     hyper = {**COMMON, "window": Hyper(int, 10, (2, 500), "steps integrated per training window"),
+             "hidden": Hyper(int, 128, (2, 2048), "hidden units per layer of the vector field"),
              "depth": Hyper(int, 2, (1, 8), "hidden layers of the vector field")}
 
     def _module(self, dim):
@@ -49,7 +50,7 @@ class NeuralODE(TorchForecaster):
     def _rollout(self, module, zc, horizon):
         import torch
 
-        x = torch.as_tensor(zc[-1:])
+        x = self._tensor(zc[-1:])
         out = np.empty((horizon, zc.shape[1]))
         for k in range(horizon):
             x = self._step(module, x)

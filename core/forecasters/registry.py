@@ -23,7 +23,8 @@ def register(cls: type[Forecaster]) -> type[Forecaster]:
 
 def _families() -> dict[str, type[Forecaster]]:
     # importing the family modules registers them
-    from core.forecasters import analog, ar, baselines, esn, koopman, neural_ode, nvar, rnn, sindy  # noqa: F401
+    from core.forecasters import (  # noqa: F401
+        analog, ar, baselines, esn, koopman, neural_ode, nvar, plrnn, rnn, sindy, transformer)
 
     return _FAMILIES
 

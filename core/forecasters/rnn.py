@@ -42,8 +42,8 @@ class _Recurrent(TorchForecaster):
     def _rollout(self, module, zc, horizon):
         import torch
 
-        predicted, state = module(torch.as_tensor(zc[None, :-1]))
-        x = torch.as_tensor(zc[None, -1:])
+        predicted, state = module(self._tensor(zc[None, :-1]))
+        x = self._tensor(zc[None, -1:])
         out = np.empty((horizon, zc.shape[1]))
         for k in range(horizon):
             x, state = module(x, state)

@@ -46,23 +46,37 @@ class TorchForecaster(Forecaster):
 
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        self.module_ = self._module(z.shape[1]).double()
+        self.module_ = self._module(z.shape[1]).to(self._dtype())
         split = int(0.9 * len(z))
         train, val = z[:split], z[split - self.window :]
         if len(train) <= self.window + 1 or len(val) <= self.window + 1:
             raise ForecastError(f"{self.name}: {len(z)} points are too few for windows of {self.window}")
-        starts = np.arange(len(train) - self.window)
-        val_windows = torch.as_tensor(np.stack([val[s : s + self.window + 1] for s in
-                                                range(0, len(val) - self.window, max(1, self.window // 2))]))
+        starts = np.arange(0, len(train) - self.window, self._stride())
+        val_windows = self._tensor(np.stack([val[s : s + self.window + 1] for s in
+                                             range(0, len(val) - self.window, max(1, self.window // 2))]))
+
+        def batches():
+            rng.shuffle(starts)
+            for first in range(0, len(starts), self.batch):
+                yield self._tensor(np.stack([train[s : s + self.window + 1] for s in starts[first : first + self.batch]]))
+
+        self._train(batches, lambda: float(self._validation_loss(self.module_, val_windows)), progress, stop)
+
+    def _train(self, batches, validation_loss, progress, stop) -> None:
+        """Adam over ``batches()`` (a fresh iterable of window batches per epoch), the validation
+        loss after each epoch, the best weights kept (also for ``snapshot``), a clean stop."""
+        import torch
+
         optimiser = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
+        # the learning rate decays geometrically to a tenth of ``lr`` by the last epoch
+        schedule = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=0.1 ** (1 / max(1, self.epochs - 1)))
         best, best_loss, started = None, np.inf, time.perf_counter()
         self.loss_history_ = np.zeros((0, 2))
+        self.best_epoch_ = 0
         for epoch in range(self.epochs):
-            rng.shuffle(starts)
+            self._epoch_begins(epoch)
             losses = []
-            for first in range(0, len(starts), self.batch):
-                chosen = starts[first : first + self.batch]
-                windows = torch.as_tensor(np.stack([train[s : s + self.window + 1] for s in chosen]))
+            for windows in batches():
                 loss = self._loss(self.module_, windows)
                 if not torch.isfinite(loss):
                     if best is not None:
@@ -73,13 +87,15 @@ class TorchForecaster(Forecaster):
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.module_.parameters(), 1.0)
                 optimiser.step()
-                losses.append(float(loss))
+                losses.append(loss.detach().item())
                 if stop is not None and stop.is_set():
                     break
+            schedule.step()
             with torch.no_grad():
-                val_loss = float(self._loss(self.module_, val_windows))
+                val_loss = validation_loss()
             if val_loss < best_loss:
                 best_loss, best = val_loss, {k: v.clone() for k, v in self.module_.state_dict().items()}
+                self.best_epoch_, self._best = epoch + 1, best  # read by snapshot() from other threads
             self.loss_history_ = np.vstack([self.loss_history_, [np.mean(losses), val_loss]])
             elapsed = time.perf_counter() - started
             if progress is not None:
@@ -88,7 +104,48 @@ class TorchForecaster(Forecaster):
                                                       "eta": elapsed / (epoch + 1) * (self.epochs - epoch - 1)})
             if stop is not None and stop.is_set():
                 break  # a clean end: the best weights so far are kept
+        if best is None:
+            raise ForecastError(f"{self.name}: the validation loss was never finite; lower the learning rate")
         self.module_.load_state_dict(best)
+
+    is_iterative = True
+    precision = "float32"  # 2× faster than float64 on CPU; rollouts stay far below the data's own error
+
+    def _dtype(self):
+        import torch
+
+        return getattr(torch, self.precision)
+
+    def _tensor(self, array):
+        import torch
+
+        return torch.as_tensor(np.asarray(array), dtype=self._dtype())
+
+    def _validation_loss(self, module, windows):
+        """Loss on held-out windows that picks the best checkpoint (default: the training loss)."""
+        return self._loss(module, windows)
+
+    def _stride(self) -> int:
+        """Spacing of training-window starts (1: every start)."""
+        return 1
+
+    def _epoch_begins(self, epoch: int) -> None:
+        """Hook for schedules (GTF's annealed α)."""
+
+    def snapshot(self):
+        """A fitted copy holding the best weights so far, while ``fit`` still runs in another
+        thread; ``None`` before the first epoch ends. The running fit is not disturbed."""
+        best = getattr(self, "_best", None)
+        if best is None:
+            return None
+        import copy
+
+        clone = copy.copy(self)
+        clone.__dict__ = {k: v for k, v in self.__dict__.items() if k not in ("module_", "_best")}
+        clone.module_ = self._module(int(self.dim_)).to(self._dtype())
+        clone.module_.load_state_dict(best)
+        clone.fitted_ = True
+        return clone
 
     def _predict(self, zc, horizon):
         import torch
@@ -108,5 +165,5 @@ class TorchForecaster(Forecaster):
         weights = {k.removeprefix("weights__"): torch.as_tensor(v) for k, v in arrays.items()
                    if k.startswith("weights__")}
         super()._restore({k: v for k, v in arrays.items() if not k.startswith("weights__")})
-        self.module_ = self._module(int(self.dim_)).double()
+        self.module_ = self._module(int(self.dim_)).to(self._dtype())
         self.module_.load_state_dict(weights)

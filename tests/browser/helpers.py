@@ -43,7 +43,8 @@ def attractor(page):
     return None
 
 
-def wait_for(condition, timeout=20.0, interval=0.1):
+def wait_for(condition, timeout=20.0, interval=0.1, why=None):
+    """Poll ``condition`` until true; on time-out, ``why()`` (if given) says what the page showed."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -52,7 +53,13 @@ def wait_for(condition, timeout=20.0, interval=0.1):
         except Exception:  # the document may be mid-update
             pass
         time.sleep(interval)
-    raise AssertionError("condition not met in time")
+    detail = ""
+    if why is not None:
+        try:
+            detail = f": {why()}"
+        except Exception as exc:  # the description must never hide the time-out
+            detail = f" (and describing the page failed: {exc})"
+    raise AssertionError(f"condition not met in {timeout:g} s{detail}")
 
 
 def wait_for_change(page, before, timeout=20.0):

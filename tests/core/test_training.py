@@ -85,3 +85,17 @@ def test_a_failing_job_carries_its_error():
     wait(lambda: after.done)
     assert after.result == 42
     service.shutdown()
+
+
+def test_the_service_sets_torch_threads_once_for_every_job():
+    import torch
+
+    before = torch.get_num_threads()
+    service = TrainingService(max_concurrent=1, torch_threads=1)
+    try:
+        job = service.submit(lambda progress, stop: torch.get_num_threads())
+        wait(lambda: job.done, timeout=30)
+        assert job.result == 1
+    finally:
+        service.shutdown()
+        torch.set_num_threads(before)

@@ -11,8 +11,12 @@ from core.forecasters.base import FitStopped, ForecastError
 
 # small but non-default settings so every family fits in well under a second
 TINY_TORCH = {"epochs": 2, "hidden": 8, "window": 5, "batch": 128}
+TINY_TRANSFORMER = {"epochs": 1, "context": 32, "patch": 8, "d_model": 16, "heads": 2, "layers": 1, "batch": 64}
 SMALL = {"esn": {"units": 60, "warmup": 20}, "edmd": {"degree": 2}, "analog": {"delays": 2},
-         "neural_ode": TINY_TORCH, "lstm": TINY_TORCH, "gru": TINY_TORCH}
+         "neural_ode": TINY_TORCH, "lstm": TINY_TORCH, "gru": TINY_TORCH,
+         "shplrnn": {**TINY_TORCH, "latent": 5, "window": 20}, "alrnn": {k: v for k, v in TINY_TORCH.items() if k != "hidden"}
+         | {"latent": 6, "relus": 2}, "transformer": TINY_TRANSFORMER, "transformer_multi": TINY_TRANSFORMER}
+TORCH_FAMILIES = ["neural_ode", "lstm", "gru", "shplrnn", "alrnn", "transformer", "transformer_multi"]
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +115,15 @@ def test_sindy_recovers_lorenz():
     assert model.equations()[0].startswith("dx0/dt = ")
 
 
-@pytest.mark.parametrize("name", ["neural_ode", "lstm", "gru"])
+def test_registry_lists_the_torch_families():
+    assert set(TORCH_FAMILIES) <= set(registry.names())
+    assert all(registry.family(name).is_iterative for name in TORCH_FAMILIES)
+
+
+@pytest.mark.parametrize("name", TORCH_FAMILIES)
 def test_torch_families_stop_cleanly_with_the_best_weights(name, lorenz_data):
     stop = threading.Event()
-    model = registry.create(name, **{**TINY_TORCH, "epochs": 50})
+    model = registry.create(name, **{**SMALL[name], "epochs": 50})
     seen = []
 
     def progress(fraction, info):
@@ -123,7 +132,19 @@ def test_torch_families_stop_cleanly_with_the_best_weights(name, lorenz_data):
 
     model.fit(lorenz_data, 0.01, progress=progress, stop=stop)
     assert len(model.loss_history_) == 1 and seen[0]["epoch"] == 1 and "val_loss" in seen[0]
+    assert model.best_epoch_ == 1
     assert model.predict(lorenz_data, 5).shape == (5, 3)
+
+
+@pytest.mark.parametrize("name", TORCH_FAMILIES)
+def test_a_snapshot_of_the_best_checkpoint_forecasts_while_training_goes_on(name, lorenz_data):
+    model = registry.create(name, **{**SMALL[name], "epochs": 2})
+    snapshots = []
+    model.fit(lorenz_data, 0.01, progress=lambda f, info: info and snapshots.append(model.snapshot()))
+    first = snapshots[0]
+    assert first is not None and first.best_epoch_ >= 1 and first is not model
+    assert np.all(np.isfinite(first.predict(lorenz_data, 20)))
+    assert model.module_ is not first.module_  # the running model is not touched
 
 
 def test_a_nan_loss_is_refused_with_a_message(lorenz_data):
