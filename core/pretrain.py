@@ -1,0 +1,193 @@
+"""Pretrained checkpoints shipped in ``assets/pretrained``: how they are made and how they are found.
+
+    python -m core.pretrain                       # every torch family on Lorenz, Rossler, Henon + transformer_multi
+    python -m core.pretrain --families shplrnn --systems Lorenz
+
+Each family's default model (its literature defaults, the page's defaults) is trained on the
+system's published parameters at its catalog dt, 10 000 training points, seed 0, and saved as
+``<family>__<system>.npz`` with a JSON sidecar of provenance: the exact training configuration,
+the package versions, the wall time, the metrics of a forecast on unseen data, and the command.
+The multi-system transformer is trained on a set of catalog flows; the flows held out of its
+training (Lorenz and Rössler among them, so the page's zero-shot claim is honest) are named in
+its sidecar. The app only loads checkpoints it trained itself; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core import integrate, lyapunov, metrics, systems
+from core.forecasters import registry
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets" / "pretrained"
+FAMILIES = ("neural_ode", "lstm", "gru", "shplrnn", "alrnn", "transformer")
+SYSTEMS = ("Lorenz", "Rossler", "Henon")
+N_TRAIN, SEED = 10_000, 0
+MULTI = "transformer_multi"
+# flows held out of transformer_multi's training: its forecasts on them are zero-shot
+HELD_OUT = ("Lorenz", "Rossler", "Thomas", "Aizawa", "Halvorsen", "Chen", "SprottB", "Dadras")
+MULTI_SERIES = 4_000  # points per training system (40 periods at the catalog dt)
+MULTI_SYSTEMS = 40
+
+
+class PretrainedError(LookupError):
+    """No shipped checkpoint for this family and system."""
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    model: object
+    meta: dict
+    path: Path
+
+    @property
+    def zero_shot(self) -> bool:
+        return self.meta["family"] == MULTI
+
+
+def _path(family: str, system: str, folder: Path = ASSETS) -> Path:
+    return folder / (f"{MULTI}.npz" if family == MULTI else f"{family}__{system}.npz")
+
+
+def available(folder: Path = ASSETS) -> dict[str, list[str]]:
+    """Family → systems with a shipped checkpoint (``transformer_multi`` → ``["any flow"]``)."""
+    found: dict[str, list[str]] = {}
+    for sidecar in sorted(folder.glob("*.json")):
+        meta = json.loads(sidecar.read_text())
+        found.setdefault(meta["family"], []).append(meta.get("system", "any flow"))
+    return found
+
+
+def load(family: str, system: str, folder: Path = ASSETS) -> Pretrained:
+    """The shipped checkpoint of ``family`` for ``system`` (for ``transformer_multi``: for any system)."""
+    path = _path(family, system, folder)
+    if not path.exists():
+        have = available(folder).get(family, [])
+        where = f"it is pretrained on {', '.join(have)}" if have else "no pretrained checkpoint of it ships"
+        raise PretrainedError(f"no pretrained {family} for {system}: {where}; train it instead")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    return Pretrained(registry.load(path), meta, path)
+
+
+def _versions() -> dict:
+    import torch
+
+    return {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__}
+
+
+def _evaluate(model, system, dt, data, train) -> dict:
+    """VPT over 10 windows after the training data, for the sidecar."""
+    lam = float(lyapunov.spectrum(system, n_exponents=1).max)
+    horizon, context = max(2, int(10 / (lam * dt))), max(200, int(model.min_context))
+    vpts = []
+    for w in range(10):
+        start = N_TRAIN + context + w * horizon
+        try:
+            forecast = model.predict(data[start - context : start], horizon)
+            vpts.append(metrics.vpt(data[start : start + horizon], forecast, dt, lam, scale=train.std(axis=0)))
+        except Exception:  # a blown-up rollout scores zero
+            vpts.append(0.0)
+    return {"vpt_mean": float(np.mean(vpts)), "vpt_std": float(np.std(vpts)), "lyapunov_max": float(lam)}
+
+
+def _write(model, meta: dict, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = _path(meta["family"], meta.get("system", ""), folder)
+    model.save(path)
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
+    return path
+
+
+def pretrain_one(family: str, system_name: str, folder: Path = ASSETS) -> Path:
+    system = systems.get(system_name)
+    dt = system.dt
+    lam_windows = 10 * 3000
+    data = integrate.trajectory(system, n=N_TRAIN + 1000 + lam_windows, dt=dt, transient=1000, seed=SEED).x
+    train = data[:N_TRAIN]
+    model = registry.create(family)
+    start = time.perf_counter()
+    model.fit(train, dt)
+    seconds = time.perf_counter() - start
+    meta = {"family": family, "system": system_name, "params": {k: float(v) for k, v in system.params.items()},
+            "dt": dt, "n_train": N_TRAIN, "seed": SEED, "noise": 0.0, "hparams": model.hparams,
+            "fit_seconds": round(seconds, 2), "metrics": _evaluate(model, system, dt, data, train),
+            "created": datetime.date.today().isoformat(), "versions": _versions(),
+            "command": f"python -m core.pretrain --families {family} --systems {system_name}"}
+    return _write(model, meta, folder)
+
+
+def multi_system_names() -> list[str]:
+    """Three-dimensional autonomous chaotic flows of the catalog, minus the held-out ones."""
+    chosen = []
+    for name in systems.names(kind="flow"):
+        system = systems.get(name)
+        if name in HELD_OUT or system.dim != 3 or system.nonautonomous or not system.lyapunov_max:
+            continue
+        if system.lyapunov_max > 0.01:
+            chosen.append(name)
+    rng = np.random.default_rng(SEED)
+    return sorted(rng.choice(chosen, size=min(MULTI_SYSTEMS, len(chosen)), replace=False).tolist())
+
+
+def pretrain_multi(folder: Path = ASSETS, progress=None) -> Path:
+    names, series, dts = [], [], []
+    for name in multi_system_names():
+        system = systems.get(name)
+        try:
+            x = integrate.trajectory(system, n=MULTI_SERIES, dt=system.dt, transient=2000, seed=SEED).x
+        except integrate.IntegrationError:
+            continue
+        if np.all(np.isfinite(x)) and np.all(x.std(axis=0) > 1e-8):
+            names.append(name), series.append(x), dts.append(system.dt)
+    model = registry.create(MULTI)
+    start = time.perf_counter()
+    model.fit_many(series, dts, names=names, held_out=list(HELD_OUT), progress=progress)
+    seconds = time.perf_counter() - start
+    zero_shot = {}
+    for name in HELD_OUT:
+        system = systems.get(name)
+        data = integrate.trajectory(system, n=N_TRAIN + 1000 + 30_000, dt=system.dt, transient=1000, seed=SEED).x
+        zero_shot[name] = _evaluate(model, system, system.dt, data, data[:N_TRAIN])
+    meta = {"family": MULTI, "trained_on": names, "held_out": list(HELD_OUT), "points_per_system": MULTI_SERIES,
+            "dt": "each system's catalog dt (period / 100)", "seed": SEED, "hparams": model.hparams,
+            "fit_seconds": round(seconds, 2), "zero_shot": zero_shot,
+            "created": datetime.date.today().isoformat(), "versions": _versions(),
+            "command": "python -m core.pretrain --families transformer_multi"}
+    return _write(model, meta, folder)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.pretrain", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--families", default=",".join(FAMILIES + (MULTI,)))
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--out", type=Path, default=ASSETS)
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    for family in args.families.split(","):
+        if family == MULTI:
+            path = pretrain_multi(args.out, progress=lambda f, info=None: print(f"  {MULTI} {f:.0%} {info or ''}",
+                                                                                 flush=True))
+            print(f"{family}: {path} ({path.stat().st_size / 1e6:.2f} MB)", flush=True)
+            continue
+        for system in args.systems.split(","):
+            path = pretrain_one(family, system, args.out)
+            meta = json.loads(path.with_suffix(".json").read_text())
+            print(f"{family} on {system}: {meta['fit_seconds']} s, VPT {meta['metrics']['vpt_mean']:.2f}, "
+                  f"{path.stat().st_size / 1e6:.2f} MB", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
