@@ -7,8 +7,10 @@ true one on the same axes, and the metrics table of every model trained in this 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import holoviews as hv
@@ -17,7 +19,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from core import integrate, lyapunov, metrics, systems, training
+from core import integrate, lyapunov, metrics, pretrain, systems, training
 from core.forecasters import registry
 from core.forecasters.base import FitStopped, ForecastError
 from core.store import ModelStore, StoreError, TrainingSpec
@@ -27,6 +29,7 @@ from dashboards.selection import Selection
 CONTEXT = 200  # points a forecast starts from
 FREE_RUN = 10_000  # steps of the long free run judged as an attractor
 MAX_COMPARED = 6  # models kept per session for the comparison
+PREVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chaoslab-preview")  # best-so-far forecasts
 
 
 def _lyapunov_max(system: systems.System) -> float:
@@ -43,6 +46,32 @@ def _lyapunov_max(system: systems.System) -> float:
 def _density(points: np.ndarray, extent, width=300, height=260, lines=True) -> hv.Image:
     frame = pd.DataFrame({"x": points[:, 0], "y": points[:, 1]})
     return hv.Image(density(frame, extent, width, height, lines), ["screen x", "screen y"], "count")
+
+
+def _loss_figure(data) -> hv.Overlay:
+    """Training and validation loss per epoch, on a log scale."""
+    data = np.asarray(data).reshape(-1, 3)
+    floor = 1e-12
+    return (hv.Curve((data[:, 0], np.maximum(data[:, 1], floor)), "epoch", "loss", label="training")
+            * hv.Curve((data[:, 0], np.maximum(data[:, 2], floor)), "epoch", "loss", label="validation")
+            ).opts(hv.opts.Curve(logy=True, width=480, height=220, tools=["hover"]),
+                   hv.opts.Overlay(legend_position="top_right", framewise=True))
+
+
+def _about(model, prep) -> str:
+    """What is particular to this model: latent size, sub-regions, what it was trained on."""
+    notes = []
+    if hasattr(model, "latent_dimension"):
+        latent, observed = model.latent_dimension, int(model.dim_)
+        notes.append(f"latent dimension {latent} ({observed} observed + {latent - observed} hidden)")
+    if hasattr(model, "subregions"):
+        regions = model.subregions(prep["context"], FREE_RUN)
+        top = ", ".join(f"{code}: {share:.0%}" for code, share in list(regions["shares"].items())[:4])
+        notes.append(f"the free run visits {regions['visited']} of {regions['possible']} linear sub-regions "
+                     f"(ReLU sign patterns, most visited first: {top})")
+    if getattr(model, "best_epoch_", 0):
+        notes.append(f"best checkpoint: epoch {int(model.best_epoch_)}")
+    return "; ".join(notes)
 
 
 class ForecastDashboard(param.Parameterized):
@@ -72,6 +101,17 @@ class ForecastDashboard(param.Parameterized):
         self.train_button.on_click(lambda _: self.request(load_only=False))
         self.load_button.on_click(lambda _: self.request(load_only=True))
         self.stop_button.on_click(lambda _: self._job is not None and training.service().cancel(self._job))
+        self.pretrained_button = pn.widgets.Button(name="Load pretrained", width=130)
+        self.pretrained_button.on_click(lambda _: self.request(load_only=True, pretrained=True))
+        self.preview_button = pn.widgets.Button(name="Show best so far", width=140, visible=False)
+        self.preview_button.on_click(self._preview)
+        self._live_model, self._epochs_shown = None, 0
+        # the live loss curve: a Pipe streams (epoch, training loss, validation loss) into one plot
+        self.loss_pipe = hv.streams.Pipe(data=np.zeros((0, 3)))
+        self.loss_pane = pn.pane.HoloViews(hv.DynamicMap(_loss_figure, streams=[self.loss_pipe]),
+                                           linked_axes=False, css_classes=["forecast-loss"])
+        self.training_note = pn.pane.Markdown("", css_classes=["forecast-training"], sizing_mode="stretch_width")
+        self.about = pn.pane.Markdown("", css_classes=["forecast-about"], sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=260, bar_color="info",
                                                css_classes=["forecast-progress"])
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["forecast-error"],
@@ -99,8 +139,10 @@ class ForecastDashboard(param.Parameterized):
             widget.description = spec.doc
             widgets[name] = widget
         self._hyper_widgets = widgets
-        self.hyper_box.objects = [pn.FlexBox(*widgets.values())] if widgets else [
-            pn.pane.Markdown("*no hyper-parameters*")]
+        about = pn.pane.Markdown(f"**{self.family}**: {registry.family(self.family).describe_family()}",
+                                 css_classes=["forecast-family"], sizing_mode="stretch_width")
+        self.hyper_box.objects = [about, pn.FlexBox(*widgets.values()) if widgets
+                                  else pn.pane.Markdown("*no hyper-parameters*")]
 
     def controls(self):
         return pn.Column(
@@ -110,13 +152,17 @@ class ForecastDashboard(param.Parameterized):
                    pn.widgets.FloatInput.from_param(self.param.horizon, name="Horizon (Lyapunov times)", width=170),
                    pn.widgets.FloatInput.from_param(self.param.eps, name="ε", width=80),
                    pn.widgets.IntInput.from_param(self.param.seed, name="Seed", width=90)),
+            # the buttons sit above the hyper-parameters, whose height changes with the family
+            pn.Row(self.train_button, self.load_button, self.pretrained_button, self.stop_button,
+                   self.preview_button, self.progress, self.queue_note),
+            self.training_note,
             pn.Card(self.hyper_box, title="Hyper-parameters", collapsed=False, sizing_mode="stretch_width"),
-            pn.Row(self.train_button, self.load_button, self.stop_button, self.progress, self.queue_note),
         )
 
     def main(self):
         return pn.Column(
-            self.controls(), self.message, self.summary, self.equations,
+            self.controls(), self.message, self.summary, self.about, self.equations,
+            pn.Column("#### Training loss (per epoch)", self.loss_pane),
             pn.Row(pn.Column("#### Truth and forecast", self.series_box),
                    pn.Column("#### Error growth", self.growth_pane)),
             pn.Column("#### Attractors: truth and the model's free run (same axes)", self.attractors),
@@ -130,7 +176,7 @@ class ForecastDashboard(param.Parameterized):
         registry.create(self.family, **hparams)  # validates (ValueError with the bound)
         return hparams
 
-    def request(self, load_only: bool) -> None:
+    def request(self, load_only: bool, pretrained: bool = False) -> None:
         try:
             system = self.sel.current_system()
             hparams = self._hparams()
@@ -148,7 +194,8 @@ class ForecastDashboard(param.Parameterized):
             training.service().cancel(self._job)
         in_session = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
         if not in_session:  # tests, notebooks: run here
-            self._publish(token, self._work(system, self.family, hparams, load_only, None, threading.Event()))
+            self._publish(token, self._work(system, self.family, hparams, load_only, None, threading.Event(),
+                                            pretrained))
             return
         owner = pn.state.curdoc.session_context.id
         if not self._cleanup_registered:
@@ -158,19 +205,24 @@ class ForecastDashboard(param.Parameterized):
         family = self.family
         try:
             self._job = training.service().submit(
-                lambda progress, stop: self._work(system, family, hparams, load_only, progress, stop),
+                lambda progress, stop: self._work(system, family, hparams, load_only, progress, stop, pretrained),
                 owner=owner, label=f"{family} on {system.name}")
         except training.QueueFull as exc:
             self._show_error(str(exc))
             return
         self.progress.value, self.progress.visible, self.stop_button.visible = 0, True, True
+        self.preview_button.visible = registry.family(family).is_iterative and not (load_only or pretrained)
         self.train_button.disabled = True
+        self._live_model, self._epochs_shown = None, 0
+        self.loss_pipe.send(np.zeros((0, 3)))
+        self.training_note.object = f"*{'loading' if load_only else 'training'} {family} on {system.name}…*"
         self._poll = pn.state.add_periodic_callback(partial(self._watch, token, self._job), period=200)
 
     def _watch(self, token, job) -> None:
         """On the event loop: mirror the job's progress and queue position; publish when done."""
         position = training.service().queue_position(job)
         self.progress.value = int(100 * job.progress)
+        self._show_training(job)
         self.queue_note.object = f"*waiting: position {position} in the server's training queue*" if position else ""
         if not job.done:
             return
@@ -178,7 +230,8 @@ class ForecastDashboard(param.Parameterized):
         self.queue_note.object = ""
         self.train_button.disabled = False
         if token == self._token:
-            self.progress.visible, self.stop_button.visible = False, False
+            self.progress.visible, self.stop_button.visible, self.preview_button.visible = False, False, False
+            self._show_training(job, final=True)
         if job.state == training.DONE:
             self._publish(token, job.result)
         elif job.state == training.CANCELLED:
@@ -186,52 +239,145 @@ class ForecastDashboard(param.Parameterized):
         else:
             self._publish(token, {"error": job.error})
 
-    def _work(self, system, family, hparams, load_only, progress, stop) -> dict:
+    def _show_training(self, job, final: bool = False) -> None:
+        """Stream the loss curve and say where training stands (epoch, losses, ETA)."""
+        epochs = [info for _, info in list(job.history) if "epoch" in info and "loss" in info]
+        if len(epochs) != self._epochs_shown:
+            self._epochs_shown = len(epochs)
+            self.loss_pipe.send(np.array([[i["epoch"], i["loss"], i["val_loss"]] for i in epochs]))
+        if final:
+            done = {training.DONE: "finished", training.CANCELLED: "stopped", training.FAILED: "failed"}[job.state]
+            last = f" after {epochs[-1]['epoch']} epochs" if epochs else ""
+            self.training_note.object = f"*{job.label}: {done}{last} in {job.finished - job.started:.1f} s*" \
+                if job.started else ""
+            return
+        if epochs:
+            info = epochs[-1]
+            eta = job.eta
+            self.training_note.object = (
+                f"*{job.label}: epoch {info['epoch']} · training loss {info['loss']:.3g} · "
+                f"validation loss {info['val_loss']:.3g} · about {eta:.0f} s left*" if eta is not None else "")
+        elif job.state == training.RUNNING:
+            self.training_note.object = f"*{job.label}: preparing data and the first epoch…*"
+
+    async def _preview(self, _event=None) -> None:
+        """Forecast from the best checkpoint so far while training goes on (off the event loop)."""
+        model = self._live_model
+        snapshot = model.snapshot() if model is not None and hasattr(model, "snapshot") else None
+        if snapshot is None:
+            self.training_note.object = "*no checkpoint yet: wait for the first epoch to end*"
+            return
+        token, system, family = self._token, self.sel.current_system(), self.family
+        hparams = dict(snapshot.hparams)
+        source = f"preview: best checkpoint of epoch {snapshot.best_epoch_}, training goes on"
+
+        def work():
+            try:
+                return self._score(snapshot, self._prepare(system, family, hparams), family, source, float("nan"))
+            except (ForecastError, ValueError, integrate.IntegrationError) as exc:
+                return {"error": f"the preview failed: {exc}"}
+
+        result = await asyncio.wrap_future(PREVIEWS.submit(work))
+        self._publish(token, result, compare=False)
+
+    def _work(self, system, family, hparams, load_only, progress, stop, pretrained=False) -> dict:
         """Training-service thread: data, the model (stored or trained), forecasts, metrics."""
         progress = progress or (lambda fraction, info=None: None)
         try:
+            if pretrained:
+                return self._evaluate_pretrained(system, family, progress)
             return self._evaluate(system, family, hparams, load_only, progress, stop)
         except FitStopped:
-            return {"error": "training stopped; the previous models are kept"}
-        except (ForecastError, StoreError, ValueError, integrate.IntegrationError) as exc:
+            return {"error": "training stopped before its first epoch ended; the previous models are kept"}
+        except (ForecastError, StoreError, ValueError, LookupError, integrate.IntegrationError) as exc:
             return {"error": str(exc)}
 
-    def _evaluate(self, system, family, hparams, load_only, progress, stop) -> dict:
-        dt = float(self.sel.dt or system.dt)
+    def _prepare(self, system, family, hparams, dt=None) -> dict:
+        """The data of one forecast experiment: training series, context, truth, long truth."""
+        dt = float(dt or self.sel.dt or system.dt)
         lam = _lyapunov_max(system)
         steps = max(2, int(round(self.horizon / (lam * dt))))
-        total = self.n_train + CONTEXT + max(steps, FREE_RUN)
+        context_len = max(CONTEXT, int(registry.create(family, **hparams).min_context))
+        total = self.n_train + context_len + max(steps, FREE_RUN)
         data = integrate.trajectory(system, n=total, dt=dt, transient=1000, seed=self.seed).x
         train = data[: self.n_train].copy()
         if self.train_noise > 0:
             rng = np.random.default_rng(self.seed)
             train += self.train_noise * train.std(axis=0) * rng.standard_normal(train.shape)
-        context = data[self.n_train : self.n_train + CONTEXT]
-        truth = data[self.n_train + CONTEXT : self.n_train + CONTEXT + steps]
+        start = self.n_train + context_len
         spec = TrainingSpec(system.name, {k: float(v) for k, v in system.params.items() if np.ndim(v) == 0}, dt,
                             self.n_train, float(self.train_noise), int(self.seed), family, hparams)
-        record = self.store.load(spec)
-        source = "loaded from the store"
+        return {"system": system, "dt": dt, "lam": lam, "train": train, "context": data[self.n_train : start],
+                "truth": data[start : start + steps], "long_truth": data[start : start + FREE_RUN], "spec": spec}
+
+    def _evaluate_pretrained(self, system, family, progress) -> dict:
+        """A checkpoint shipped in assets/: trained by ``python -m core.pretrain``, not here."""
+        shipped = pretrain.load(family, system.name)
+        meta = shipped.meta
+        dt = system.dt if shipped.zero_shot else meta["dt"]
+        hparams = dict(meta["hparams"])
+        prep = self._prepare(system, family, hparams, dt=dt)
+        if shipped.zero_shot:
+            seen = system.name in meta["trained_on"]
+            source = ("pretrained on " + str(len(meta["trained_on"])) + " flows; " +
+                      (f"{system.name} was among them, so this is not zero-shot" if seen else
+                       f"zero-shot: {system.name} was never seen in training"))
+        else:
+            changed = [k for k, v in system.params.items() if np.ndim(v) == 0 and k in meta["params"]
+                       and not np.isclose(float(v), meta["params"][k])]
+            source = (f"pretrained ({meta['created']}, {meta['fit_seconds']} s, published parameters at dt = {dt:g})"
+                      + (f"; you changed {', '.join(changed)}, so it forecasts a system it was not trained on"
+                         if changed else ""))
+        result = self._score(shipped.model, prep, family, source, float(meta["fit_seconds"]), progress)
+        if shipped.zero_shot:  # say plainly how good that is: against the simplest baselines on the same window
+            base = {name: metrics.vpt(prep["truth"], registry.create(name).fit(prep["train"], dt).predict(
+                prep["context"], len(prep["truth"])), dt, prep["lam"], self.eps, prep["train"].std(axis=0))
+                for name in ("persistence", "nvar")}
+            vpt = result["row"]["VPT (Λt)"]
+            verdict = ("better than" if vpt > base["nvar"] else "worse than")
+            result["about"] = (f"Zero-shot honesty: VPT {vpt:.2f} Λt here, against persistence {base['persistence']:.2f} "
+                               f"and an NVAR trained on this very system in a second {base['nvar']:.2f}; the "
+                               f"pretrained transformer is {verdict} the NVAR. " + result["about"])
+        return result
+
+    def _evaluate(self, system, family, hparams, load_only, progress, stop) -> dict:
+        prep = self._prepare(system, family, hparams)
+        record = self.store.load(prep["spec"])
+        source, stopped = "loaded from the store", False
         if record is None:
             if load_only:
                 raise ValueError(f"no stored {family} model for this configuration: train it first")
             model = registry.create(family, **hparams)
+            self._live_model = model  # the page may preview its best checkpoint while it trains
             start = time.perf_counter()
-            model.fit(train, dt, progress=lambda f, info=None: progress(0.8 * f, info), stop=stop)
+            model.fit(prep["train"], prep["dt"], progress=lambda f, info=None: progress(0.8 * f, info), stop=stop)
             fit_time = time.perf_counter() - start
             source = f"trained in {fit_time:.2f} s"
+            stopped = stop is not None and stop.is_set()
+            if stopped:
+                source += f", stopped: best checkpoint of epoch {model.best_epoch_} kept"
         else:
             model, fit_time = record.model, record.metrics.get("fit_time", float("nan"))
-        forecast = model.predict(context, steps)
+        result = self._score(model, prep, family, source, fit_time, progress)
+        if record is None and not stopped:  # a stopped model is shown, never stored as the finished one
+            self.store.save(prep["spec"], model, metrics={k: v for k, v in result["row"].items()
+                                                          if isinstance(v, float)} | {"fit_time": fit_time})
+        return result
+
+    def _score(self, model, prep, family, source, fit_time, progress=None) -> dict:
+        """Forecast from the context, free-run for the attractor, and every metric of the table."""
+        progress = progress or (lambda fraction, info=None: None)
+        truth, dt, lam, train = prep["truth"], prep["dt"], prep["lam"], prep["train"]
+        forecast = model.predict(prep["context"], len(truth))
         progress(0.85, {"stage": "free run"})
         scale = train.std(axis=0)
+        one = max(2, int(1 / (lam * dt)))
         row = {"model": family, "source": source, "VPT (Λt)": metrics.vpt(truth, forecast, dt, lam, self.eps, scale),
-               "NRMSE (1 Λt)": metrics.nrmse(truth[: max(2, int(1 / (lam * dt)))],
-                                              forecast[: max(2, int(1 / (lam * dt)))], scale),
+               "NRMSE (1 Λt)": metrics.nrmse(truth[:one], forecast[:one], scale),
                "sMAPE": metrics.smape(truth, forecast), "fit (s)": fit_time}
-        long_truth = data[self.n_train + CONTEXT : self.n_train + CONTEXT + FREE_RUN]
+        long_truth = prep["long_truth"]
         try:
-            free = model.predict(context, FREE_RUN)
+            free = model.predict(prep["context"], FREE_RUN)
             row["D_stsp"] = metrics.state_space_divergence(long_truth, free)
             row["D_H"] = metrics.power_spectrum_distance(long_truth, free, smoothing=2)
             try:
@@ -241,16 +387,14 @@ class ForecastDashboard(param.Parameterized):
             free_note = ""
         except ForecastError as exc:
             free, free_note = None, f" The free run failed: {exc}."
-        if record is None:
-            self.store.save(spec, model, metrics={k: v for k, v in row.items() if isinstance(v, float)} |
-                            {"fit_time": fit_time})
         progress(0.95, {"stage": "metrics"})
         return {"row": row, "truth": truth, "forecast": forecast, "dt": dt, "lam": lam, "scale": scale,
-                "long_truth": long_truth, "free": free, "free_note": free_note, "system": system,
-                "equations": model.equations() if family == "sindy" else None}
+                "long_truth": long_truth, "free": free, "free_note": free_note, "system": prep["system"],
+                "equations": model.equations() if family == "sindy" else None, "about": _about(model, prep),
+                "history": getattr(model, "loss_history_", None)}
 
     # -- results ------------------------------------------------------------------------------
-    def _publish(self, token, result) -> None:
+    def _publish(self, token, result, compare: bool = True) -> None:
         if token != self._token:
             return
         if "error" in result:
@@ -263,11 +407,14 @@ class ForecastDashboard(param.Parameterized):
             f"**{row['model']} on {system.name}: VPT = {row['VPT (Λt)']:.2f} Lyapunov times** "
             f"(ε = {self.eps:g}; λ1 = {result['lam']:.3f}; {row['source']}).{result['free_note']}"
         )
+        self.about.object = result.get("about") or ""
         self.equations.object = ("**Discovered equations**\n\n" + "\n".join(f"- `{e}`" for e in result["equations"])
                                  if result["equations"] else "")
         self.series_box.objects = [pn.pane.HoloViews(f, linked_axes=False) for f in self._series_figure(result)]
         self.growth_pane.object = self._growth_figure(result)
         self.attractors.objects = self._attractor_figures(result)
+        if not compare:
+            return
         self.results = (self.results + [{**row, "free": result["free"], "truth": result["long_truth"]}])[-MAX_COMPARED:]
         table = pd.DataFrame([{k: v for k, v in r.items() if k not in ("free", "truth")} for r in self.results])
         self.table.value = table.round(3).sort_values("VPT (Λt)", ascending=False)

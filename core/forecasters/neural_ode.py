@@ -17,9 +17,14 @@ class NeuralODE(TorchForecaster):
     name = "neural_ode"
     summary = "Neural ODE (MLP vector field, RK4)"
     reference = "Chen et al. (2018), NeurIPS"
-    hyper = {**COMMON, "window": Hyper(int, 10, (2, 500), "steps integrated per training window"),
+    hyper = {**COMMON, "window": Hyper(int, 20, (2, 500), "steps integrated per training window"),
+             "epochs": Hyper(int, 60, (1, 10_000), "passes over the training windows"),
              "hidden": Hyper(int, 128, (2, 2048), "hidden units per layer of the vector field"),
              "depth": Hyper(int, 2, (1, 8), "hidden layers of the vector field")}
+
+    def _stride(self):
+        # overlapping windows repeat each other: every ``window // 5``-th start carries the information
+        return max(1, self.window // 5)
 
     def _module(self, dim):
         import torch

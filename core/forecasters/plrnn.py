@@ -43,6 +43,11 @@ class _PiecewiseLinear(TorchForecaster):
     def _latent_dim(self, dim: int) -> int:
         return max(int(self.latent), dim)
 
+    @property
+    def latent_dimension(self) -> int:
+        """Latent units of the fitted model: the observed ones plus the hidden ones."""
+        return self._latent_dim(int(self.dim_))
+
     def _epoch_begins(self, epoch):
         fraction = epoch / max(1, self.epochs - 1)
         start, end = max(self.alpha_start, 1e-6), max(self.alpha_end, 1e-6)
@@ -149,7 +154,7 @@ class ShallowPLRNN(_PiecewiseLinear):
 
     def describe(self):
         text = super().describe()
-        return f"{text}; latent dimension {self._latent_dim(int(self.dim_))}" if self.fitted_ else text
+        return f"{text}; latent dimension {self.latent_dimension}" if self.fitted_ else text
 
 
 @register
@@ -201,5 +206,5 @@ class ALRNN(_PiecewiseLinear):
 
     def describe(self):
         text = super().describe()
-        return f"{text}; latent dimension {self._latent_dim(int(self.dim_))}, {self.relus} ReLU units" \
+        return f"{text}; latent dimension {self.latent_dimension}, {self.relus} ReLU units" \
             if self.fitted_ else text
