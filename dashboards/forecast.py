@@ -54,7 +54,7 @@ def _loss_figure(data) -> hv.Overlay:
     floor = 1e-12
     return (hv.Curve((data[:, 0], np.maximum(data[:, 1], floor)), "epoch", "loss", label="training")
             * hv.Curve((data[:, 0], np.maximum(data[:, 2], floor)), "epoch", "loss", label="validation")
-            ).opts(hv.opts.Curve(logy=True, width=480, height=220, tools=["hover"]),
+            ).opts(hv.opts.Curve(logy=True, width=480, height=220, tools=["hover"], framewise=True),
                    hv.opts.Overlay(legend_position="top_right", framewise=True))
 
 
@@ -71,7 +71,8 @@ def _about(model, prep) -> str:
                      f"(ReLU sign patterns, most visited first: {top})")
     if getattr(model, "best_epoch_", 0):
         notes.append(f"best checkpoint: epoch {int(model.best_epoch_)}")
-    return "; ".join(notes)
+    text = "; ".join(notes)
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
 
 
 class ForecastDashboard(param.Parameterized):
@@ -246,7 +247,8 @@ class ForecastDashboard(param.Parameterized):
             self._epochs_shown = len(epochs)
             self.loss_pipe.send(np.array([[i["epoch"], i["loss"], i["val_loss"]] for i in epochs]))
         if final:
-            done = {training.DONE: "finished", training.CANCELLED: "stopped", training.FAILED: "failed"}[job.state]
+            done = "stopped" if job.stop.is_set() else {training.DONE: "finished", training.CANCELLED: "stopped",
+                                                         training.FAILED: "failed"}[job.state]
             last = f" after {epochs[-1]['epoch']} epochs" if epochs else ""
             self.training_note.object = f"*{job.label}: {done}{last} in {job.finished - job.started:.1f} s*" \
                 if job.started else ""
@@ -337,7 +339,7 @@ class ForecastDashboard(param.Parameterized):
             verdict = ("better than" if vpt > base["nvar"] else "worse than")
             result["about"] = (f"Zero-shot honesty: VPT {vpt:.2f} Λt here, against persistence {base['persistence']:.2f} "
                                f"and an NVAR trained on this very system in a second {base['nvar']:.2f}; the "
-                               f"pretrained transformer is {verdict} the NVAR. " + result["about"])
+                               f"pretrained transformer is {verdict} the NVAR. {result['about']}").strip()
         return result
 
     def _evaluate(self, system, family, hparams, load_only, progress, stop) -> dict:
@@ -415,6 +417,9 @@ class ForecastDashboard(param.Parameterized):
         self.attractors.objects = self._attractor_figures(result)
         if not compare:
             return
+        history = result.get("history")
+        if history is not None and len(history) and not self._epochs_shown:  # a loaded model: its own curve
+            self.loss_pipe.send(np.column_stack([np.arange(1, len(history) + 1), history]))
         self.results = (self.results + [{**row, "free": result["free"], "truth": result["long_truth"]}])[-MAX_COMPARED:]
         table = pd.DataFrame([{k: v for k, v in r.items() if k not in ("free", "truth")} for r in self.results])
         self.table.value = table.round(3).sort_values("VPT (Λt)", ascending=False)

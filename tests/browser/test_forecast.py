@@ -21,6 +21,12 @@ def titled_images(page):
     return page.evaluate(TITLED_IMAGES)
 
 
+def choose_family(page, family):
+    """Pick a model family and wait until the server has rebuilt its hyper-parameter widgets."""
+    page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(family)
+    wait_for(lambda: text(page, ".forecast-family").startswith(family), why=lambda: text(page, ".forecast-family"))
+
+
 def vpt_shown(page):
     match = re.search(r"VPT = ([0-9.]+) Lyapunov times", text(page, ".forecast-summary"))
     return float(match.group(1)) if match else None
@@ -30,7 +36,7 @@ def test_train_nvar_on_lorenz_and_compare_attractors(server, page):
     url, log = server
     open_app(page, url)
     page.locator(".bk-tab", has_text="Forecast").click()
-    page.locator(".bk-btn", has_text="Train").click()
+    page.get_by_role("button", name="Train", exact=True).click()
     wait_for(lambda: vpt_shown(page) is not None, timeout=90)
     assert vpt_shown(page) > 5  # NVAR on Lorenz: about 8.5 (benchmarks/forecast.py)
     assert "nvar on Lorenz" in text(page, ".forecast-summary") and "trained in" in text(page, ".forecast-summary")
@@ -38,7 +44,7 @@ def test_train_nvar_on_lorenz_and_compare_attractors(server, page):
     wait_for(lambda: {"truth", "nvar: free run of 10000 steps"} <= set(titled_images(page)), timeout=30)
     page.screenshot(path=str(log.parent / "forecast_nvar.png"), full_page=True)
     # the same configuration again loads instead of retraining
-    page.locator(".bk-btn", has_text="Load").click()
+    page.get_by_role("button", name="Load", exact=True).click()
     wait_for(lambda: "loaded from the store" in text(page, ".forecast-summary"), timeout=60)
     assert page.errors == []
     assert "Traceback" not in log.read_text()
@@ -49,11 +55,78 @@ def test_compare_two_models_in_one_sortable_table(server, page):
     open_app(page, url)
     page.locator(".bk-tab", has_text="Forecast").click()
     for family in ("persistence", "nvar"):
-        page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(family)
-        page.locator(".bk-btn", has_text="Train").click()
-        wait_for(lambda: f"{family} on Lorenz" in text(page, ".forecast-summary"), timeout=90)
+        choose_family(page, family)
+        page.get_by_role("button", name="Train", exact=True).click()
+        wait_for(lambda: f"{family} on Lorenz" in text(page, ".forecast-summary"), timeout=90,
+                 why=lambda: f"summary {text(page, '.forecast-summary')!r}, message {text(page, '.forecast-error')!r}")
     rows = page.locator(".forecast-table .tabulator-row")
     wait_for(lambda: rows.count() == 2)
     assert "nvar" in rows.nth(0).inner_text()  # best VPT first
     page.locator(".forecast-table .tabulator-col", has_text="VPT").click()  # sort by clicking the header
     assert page.errors == []
+
+
+LOSS_POINTS = """() => {
+  for (const m of Bokeh.documents[0].all_models) {
+    if (m.type !== "Figure" && m.type !== "Plot") continue;
+    if (!(m.left[0] && m.left[0].axis_label === "loss")) continue;
+    let n = 0;
+    for (const r of m.renderers) {
+      const d = r.data_source && r.data_source.data;
+      if (d && d.epoch) n = Math.max(n, d.epoch.length);
+    }
+    return n;
+  }
+  return -1;
+}"""
+
+
+def test_train_a_neural_ode_watch_the_loss_preview_the_best_so_far_and_stop(server, page):
+    url, log = server
+    open_app(page, url)
+    page.locator(".bk-tab", has_text="Forecast").click()
+    choose_family(page, "neural_ode")
+    page.get_by_role("button", name="Train", exact=True).click()
+    # the loss curve streams in while training: it has points, then more points
+    wait_for(lambda: page.evaluate(LOSS_POINTS) >= 2, timeout=120, why=lambda: text(page, ".forecast-training"))
+    first = page.evaluate(LOSS_POINTS)
+    assert re.search(r"epoch \d+ · training loss .* about \d+ s left", text(page, ".forecast-training"))
+    wait_for(lambda: page.evaluate(LOSS_POINTS) > first, timeout=60)
+    # on demand, the best checkpoint so far forecasts while training goes on
+    page.get_by_role("button", name="Show best so far", exact=True).click()
+    wait_for(lambda: "preview: best checkpoint of epoch" in text(page, ".forecast-summary"), timeout=60,
+             why=lambda: text(page, ".forecast-summary") + " | " + text(page, ".forecast-error"))
+    assert "epoch" in text(page, ".forecast-training")  # still training
+    page.get_by_role("button", name="Stop", exact=True).click()
+    wait_for(lambda: "stopped: best checkpoint of epoch" in text(page, ".forecast-summary"), timeout=60,
+             why=lambda: text(page, ".forecast-summary") + " | " + text(page, ".forecast-error"))
+    assert "stopped after" in text(page, ".forecast-training")
+    assert vpt_shown(page) is not None
+    assert page.get_by_role("button", name="Train", exact=True).is_enabled()
+    page.screenshot(path=str(log.parent / "forecast_neural_ode_stopped.png"), full_page=True)
+    # the page recovers: another model trains after the stopped one
+    choose_family(page, "nvar")
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for(lambda: "nvar on Lorenz" in text(page, ".forecast-summary"), timeout=90)
+    assert page.errors == []
+    assert "Traceback" not in log.read_text()
+
+
+def test_load_the_pretrained_multi_system_transformer_zero_shot(server, page):
+    url, log = server
+    open_app(page, url)
+    page.locator(".bk-tab", has_text="Forecast").click()
+    choose_family(page, "transformer_multi")
+    page.get_by_role("button", name="Load pretrained", exact=True).click()
+    wait_for(lambda: "zero-shot" in text(page, ".forecast-summary"), timeout=120,
+             why=lambda: text(page, ".forecast-summary") + " | " + text(page, ".forecast-error"))
+    assert "Lorenz was never seen in training" in text(page, ".forecast-summary")
+    assert re.search(r"Zero-shot honesty: VPT [0-9.]+ Λt here, against persistence [0-9.]+ and an NVAR",
+                     text(page, ".forecast-about"))
+    page.screenshot(path=str(log.parent / "forecast_transformer_multi.png"), full_page=True)
+    # a family with no checkpoint for this system says so
+    choose_family(page, "esn")
+    page.get_by_role("button", name="Load pretrained", exact=True).click()
+    wait_for(lambda: "no pretrained esn for Lorenz" in text(page, ".forecast-error"), timeout=60)
+    assert page.errors == []
+    assert "Traceback" not in log.read_text()
