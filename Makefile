@@ -31,7 +31,7 @@ app: $(STAMP)
 
 # core tests on both cores; browser tests in one process: they share one server and one browser
 test: $(STAMP) chromium
-	PYTHONPATH=. $(BIN)/python -m pytest -n 2 tests/core
+	PYTHONPATH=. $(BIN)/python -m pytest -n 2 tests/core tests/dashboards
 	PYTHONPATH=. $(BIN)/python -m pytest tests/browser
 
 bench: $(STAMP) chromium

@@ -61,15 +61,18 @@ class Job:
 class TrainingService:
     """A pool of ``max_concurrent`` workers with a queue of at most ``max_queued`` waiting jobs.
 
-    ``torch_threads`` (default: cores / max_concurrent) is applied once to torch if it is
-    imported, so that concurrent jobs × torch threads never exceed the cores.
+    ``torch_threads`` is applied once to torch, for every job, and ``max_concurrent`` defaults to
+    cores / torch_threads, so concurrent jobs × torch threads never exceed the cores. One torch
+    thread per job is the default because the lab's models are too small for intra-op
+    parallelism: the neural ODE on Lorenz trains in 49 s on one thread and 70 s on two
+    (``benchmarks/forecast.py``), so two jobs at once on two cores beat one job on both.
     """
 
-    def __init__(self, max_concurrent: int | None = None, max_queued: int = 8, torch_threads: int | None = None):
+    def __init__(self, max_concurrent: int | None = None, max_queued: int = 8, torch_threads: int = 1):
         cores = os.cpu_count() or 1
-        self.max_concurrent = max(1, max_concurrent or max(1, cores // 2))
+        self.torch_threads = max(1, int(torch_threads))
+        self.max_concurrent = max(1, max_concurrent or cores // self.torch_threads)
         self.max_queued = max_queued
-        self.torch_threads = torch_threads or max(1, cores // self.max_concurrent)
         self._pool = ThreadPoolExecutor(max_workers=self.max_concurrent, thread_name_prefix="chaoslab-train")
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}

@@ -35,6 +35,9 @@ GTF = {
 }
 
 
+SELECTION_RUN, SELECTION_BINS = 2000, 15  # free run and histogram that pick the best checkpoint
+
+
 class _PiecewiseLinear(TorchForecaster):
     """GTF training and the forced warm-up shared by shPLRNN and AL-RNN."""
 
@@ -63,9 +66,29 @@ class _PiecewiseLinear(TorchForecaster):
 
         return torch.cat([x0, x0 @ module.L], dim=-1) if module.L.shape[1] else x0
 
+    def _fit(self, z, dt, progress, stop):
+        self._reference = z  # the attractor the free runs are judged against while training
+        try:
+            super()._fit(z, dt, progress, stop)
+        finally:
+            del self._reference
+
     def _validation_loss(self, module, windows):
-        # the free-running error (α = 0): what a forecast does, and comparable across epochs
-        return self._loss(module, windows, alpha=0.0)
+        """Checkpoints are chosen for their long-term behaviour, as in the DSR papers (model
+        selection by D_stsp): the state-space divergence of a free run of ``SELECTION_RUN``
+        steps from the validation data, plus the free-running error of the validation windows."""
+        from core.metrics import state_space_divergence
+
+        short = float(self._loss(module, windows, alpha=0.0))
+        dim = windows.shape[2]
+        z = self._warm(module, windows[0].numpy())
+        run = np.empty((SELECTION_RUN, dim))
+        for k in range(SELECTION_RUN):
+            z = module(z)
+            run[k] = z[0, :dim].numpy()
+        if not np.all(np.isfinite(run)) or np.abs(run).max() > 1e3:
+            return float("inf")
+        return state_space_divergence(self._reference, run, bins=SELECTION_BINS) + short
 
     def _loss(self, module, windows, alpha=None):
         import torch
