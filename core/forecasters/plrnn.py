@@ -36,6 +36,7 @@ GTF = {
 
 
 SELECTION_RUN, SELECTION_BINS = 2000, 15  # free run and histogram that pick the best checkpoint
+BLOWN_UP = 1e6  # the selection score of a free run that leaves the attractor
 
 
 class _PiecewiseLinear(TorchForecaster):
@@ -87,7 +88,7 @@ class _PiecewiseLinear(TorchForecaster):
             z = module(z)
             run[k] = z[0, :dim].numpy()
         if not np.all(np.isfinite(run)) or np.abs(run).max() > 1e3:
-            return float("inf")
+            return BLOWN_UP + short  # worse than any run that stays bounded; among these, the short error decides
         return state_space_divergence(self._reference, run, bins=SELECTION_BINS) + short
 
     def _loss(self, module, windows, alpha=None):
@@ -189,7 +190,7 @@ class ALRNN(_PiecewiseLinear):
              "epochs": Hyper(int, 100, (1, 10_000), "passes over the training sequences"),
              "lr": Hyper(float, 3e-3, (1e-6, 1.0), "Adam learning rate"),
              "latent": Hyper(int, 16, (1, 512), "latent units M (at least the data dimension)"),
-             "relus": Hyper(int, 8, (1, 64), "piecewise-linear (ReLU) units P: at most 2^P linear sub-regions")}
+             "relus": Hyper(int, 12, (1, 64), "piecewise-linear (ReLU) units P: at most 2^P linear sub-regions")}
 
     def _module(self, dim):
         import torch

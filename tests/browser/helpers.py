@@ -80,3 +80,23 @@ def choose_system(page, name):
 def text(page, css) -> str:
     """Visible text of a Panel pane (its content lives in a shadow root)."""
     return " ".join(page.locator(css).locator("p, li, h3").all_inner_texts())
+
+
+# Tornado and Bokeh log these when a browser tab closes while the server is still talking to it
+# (a test ends, the page closes): races in the web server on disconnect, not the lab's errors.
+DISCONNECT_NOISE = ("WebSocketClosedError", "StreamClosedError", "assert self._session is not None")
+
+
+def server_errors(log) -> list[str]:
+    """The tracebacks and ERROR lines of the server log, less the disconnect noise above."""
+    blocks, current = [], None
+    for line in log.read_text().splitlines():
+        if line.startswith("Traceback") or " ERROR " in line or line.startswith("ERROR"):
+            current = [line]
+            blocks.append(current)
+        elif current is not None and (line.startswith((" ", "\t")) or not line[:4].isdigit()):
+            current.append(line)
+        else:
+            current = None
+    texts = ["\n".join(b) for b in blocks]
+    return [t for t in texts if not any(noise in t for noise in DISCONNECT_NOISE)]
