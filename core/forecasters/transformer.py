@@ -27,7 +27,7 @@ from core.forecasters.torch_base import COMMON, TorchForecaster
 
 HYPER = {
     **{k: v for k, v in COMMON.items() if k not in ("window", "hidden")},
-    "epochs": Hyper(int, 60, (1, 10_000), "passes over the training windows"),
+    "epochs": Hyper(int, 45, (1, 10_000), "passes over the training windows"),
     "lr": Hyper(float, 1e-3, (1e-6, 1.0), "Adam learning rate"),
     "batch": Hyper(int, 32, (1, 4096), "windows per gradient step"),
     "context": Hyper(int, 192, (16, 4096), "steps the model reads (a multiple of the patch)"),
