@@ -21,6 +21,17 @@ def titled_images(page):
     return page.evaluate(TITLED_IMAGES)
 
 
+def open_forecast(page, url):
+    open_app(page, url)
+    page.locator(".bk-tab", has_text="Forecast").click()
+
+
+def assert_clean(page, log):
+    """No console errors in the page, no tracebacks or ERROR lines in the server log."""
+    assert page.errors == []
+    assert server_errors(log) == []
+
+
 def choose_family(page, family):
     """Pick a model family and wait until the server has rebuilt its hyper-parameter widgets."""
     page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(family)
@@ -34,8 +45,7 @@ def vpt_shown(page):
 
 def test_train_nvar_on_lorenz_and_compare_attractors(server, page):
     url, log = server
-    open_app(page, url)
-    page.locator(".bk-tab", has_text="Forecast").click()
+    open_forecast(page, url)
     page.get_by_role("button", name="Train", exact=True).click()
     wait_for(lambda: vpt_shown(page) is not None, timeout=90)
     assert vpt_shown(page) > 5  # NVAR on Lorenz: about 8.5 (benchmarks/forecast.py)
@@ -46,14 +56,12 @@ def test_train_nvar_on_lorenz_and_compare_attractors(server, page):
     # the same configuration again loads instead of retraining
     page.get_by_role("button", name="Load", exact=True).click()
     wait_for(lambda: "loaded from the store" in text(page, ".forecast-summary"), timeout=60)
-    assert page.errors == []
-    assert server_errors(log) == []
+    assert_clean(page, log)
 
 
 def test_compare_two_models_in_one_sortable_table(server, page):
     url, _ = server
-    open_app(page, url)
-    page.locator(".bk-tab", has_text="Forecast").click()
+    open_forecast(page, url)
     for family in ("persistence", "nvar"):
         choose_family(page, family)
         page.get_by_role("button", name="Train", exact=True).click()
@@ -83,8 +91,7 @@ LOSS_POINTS = """() => {
 
 def test_train_a_neural_ode_watch_the_loss_preview_the_best_so_far_and_stop(server, page):
     url, log = server
-    open_app(page, url)
-    page.locator(".bk-tab", has_text="Forecast").click()
+    open_forecast(page, url)
     choose_family(page, "neural_ode")
     page.get_by_role("button", name="Train", exact=True).click()
     # the loss curve streams in while training: it has points, then more points
@@ -108,14 +115,12 @@ def test_train_a_neural_ode_watch_the_loss_preview_the_best_so_far_and_stop(serv
     choose_family(page, "nvar")
     page.get_by_role("button", name="Train", exact=True).click()
     wait_for(lambda: "nvar on Lorenz" in text(page, ".forecast-summary"), timeout=90)
-    assert page.errors == []
-    assert server_errors(log) == []
+    assert_clean(page, log)
 
 
 def test_load_the_pretrained_multi_system_transformer_zero_shot(server, page):
     url, log = server
-    open_app(page, url)
-    page.locator(".bk-tab", has_text="Forecast").click()
+    open_forecast(page, url)
     choose_family(page, "transformer_multi")
     page.get_by_role("button", name="Load pretrained", exact=True).click()
     wait_for(lambda: "zero-shot" in text(page, ".forecast-summary"), timeout=120,
@@ -128,5 +133,4 @@ def test_load_the_pretrained_multi_system_transformer_zero_shot(server, page):
     choose_family(page, "esn")
     page.get_by_role("button", name="Load pretrained", exact=True).click()
     wait_for(lambda: "no pretrained esn for Lorenz" in text(page, ".forecast-error"), timeout=60)
-    assert page.errors == []
-    assert server_errors(log) == []
+    assert_clean(page, log)
