@@ -89,14 +89,9 @@ def _evaluate(model, system, dt, data, train) -> dict:
     """VPT over 10 windows after the training data, for the sidecar."""
     lam = float(lyapunov.spectrum(system, n_exponents=1).max)
     horizon, context = max(2, int(10 / (lam * dt))), max(200, int(model.min_context))
-    vpts = []
-    for w in range(10):
-        start = N_TRAIN + context + w * horizon
-        try:
-            forecast = model.predict(data[start - context : start], horizon)
-            vpts.append(metrics.vpt(data[start : start + horizon], forecast, dt, lam, scale=train.std(axis=0)))
-        except Exception:  # a blown-up rollout scores zero
-            vpts.append(0.0)
+    starts = [N_TRAIN + context + w * horizon for w in range(10)]
+    vpts = metrics.vpt_over_windows(model.predict, [(data[s - context : s], data[s : s + horizon]) for s in starts],
+                                    dt, lam, scale=train.std(axis=0))
     return {"vpt_mean": float(np.mean(vpts)), "vpt_std": float(np.std(vpts)), "lyapunov_max": float(lam)}
 
 
@@ -111,8 +106,8 @@ def _write(model, meta: dict, folder: Path) -> Path:
 def pretrain_one(family: str, system_name: str, folder: Path = ASSETS) -> Path:
     system = systems.get(system_name)
     dt = system.dt
-    lam_windows = 10 * 3000
-    data = integrate.trajectory(system, n=N_TRAIN + 1000 + lam_windows, dt=dt, transient=1000, seed=SEED).x
+    evaluation = 10 * 3000  # room for _evaluate's ten windows of 10 Lyapunov times
+    data = integrate.trajectory(system, n=N_TRAIN + 1000 + evaluation, dt=dt, transient=1000, seed=SEED).x
     train = data[:N_TRAIN]
     model = registry.create(family)
     start = time.perf_counter()

@@ -45,7 +45,15 @@ def _lyapunov_max(system: systems.System) -> float:
 
 def _density(points: np.ndarray, extent, width=300, height=260, lines=True) -> hv.Image:
     frame = pd.DataFrame({"x": points[:, 0], "y": points[:, 1]})
-    return hv.Image(density(frame, extent, width, height, lines), ["screen x", "screen y"], "count")
+    return hv.Image(density(frame, extent, width, height, lines), ["screen x", "screen y"], "count").opts(
+        cmap="fire", bgcolor="#0b0b12")
+
+
+def _padded_extent(points: np.ndarray, pad: float = 0.1) -> tuple[float, float, float, float]:
+    """The 2-D bounding box of ``points`` widened by ``pad`` of its size on each side."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    margin = pad * (hi - lo)
+    return lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1]
 
 
 def _loss_figure(data) -> hv.Overlay:
@@ -453,27 +461,21 @@ class ForecastDashboard(param.Parameterized):
 
     def _attractor_figures(self, result):
         truth = self._projected(result["long_truth"])
-        lo, hi = truth.min(axis=0), truth.max(axis=0)
-        pad = 0.1 * (hi - lo)
-        extent = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+        extent = _padded_extent(truth)
         lines = result["system"].kind != "map"
-        figures = [pn.pane.HoloViews(_density(truth, extent, lines=lines).opts(cmap="fire", bgcolor="#0b0b12", title="truth",
-                                                                  width=420, height=360), linked_axes=False)]
+        figures = [pn.pane.HoloViews(_density(truth, extent, lines=lines).opts(title="truth", width=420, height=360),
+                                     linked_axes=False)]
         if result["free"] is not None:
             free = self._projected(result["free"])
             title = f"{result['row']['model']}: free run of {len(free)} steps"
-            figures.append(pn.pane.HoloViews(_density(free, extent, lines=lines).opts(cmap="fire", bgcolor="#0b0b12", title=title,
-                                                                        width=420, height=360), linked_axes=False))
+            figures.append(pn.pane.HoloViews(_density(free, extent, lines=lines).opts(title=title, width=420, height=360),
+                                             linked_axes=False))
         return figures
 
     def _grid_figure(self, row):
-        truth = self._projected(row["truth"])
-        lo, hi = truth.min(axis=0), truth.max(axis=0)
-        pad = 0.1 * (hi - lo)
-        extent = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+        extent = _padded_extent(self._projected(row["truth"]))
         return _density(self._projected(row["free"]), extent, 200, 170).opts(
-            cmap="fire", bgcolor="#0b0b12", width=260, height=220, title=f"{row['model']} (VPT {row['VPT (Λt)']:.1f})",
-            xaxis=None, yaxis=None)
+            width=260, height=220, title=f"{row['model']} (VPT {row['VPT (Λt)']:.1f})", xaxis=None, yaxis=None)
 
     def _show_error(self, message: str) -> None:
         self.message.object = f"**Forecast not updated:** {message}"

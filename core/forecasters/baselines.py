@@ -6,27 +6,28 @@ from core.forecasters.base import Forecaster
 from core.forecasters.registry import register
 
 
-@register
-class Persistence(Forecaster):
-    name = "persistence"
-    summary = "Persistence: tomorrow equals today"
-    reference = "the naive forecast"
+class _Baseline(Forecaster):
+    """Nothing to learn beyond the training statistics the base class keeps."""
 
     def _fit(self, z, dt, progress, stop):
         pass
+
+
+@register
+class Persistence(_Baseline):
+    name = "persistence"
+    summary = "Persistence: tomorrow equals today"
+    reference = "the naive forecast"
 
     def _predict(self, zc, horizon):
         return np.repeat(zc[-1:], horizon, axis=0)
 
 
 @register
-class Mean(Forecaster):
+class Mean(_Baseline):
     name = "mean"
     summary = "Climatology: the training mean"
     reference = "the climatological forecast"
-
-    def _fit(self, z, dt, progress, stop):
-        pass
 
     def _predict(self, zc, horizon):
         return np.zeros((horizon, zc.shape[1]))  # the mean, in standardised units

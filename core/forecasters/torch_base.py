@@ -29,6 +29,9 @@ COMMON = {
 class TorchForecaster(Forecaster):
     """Subclasses implement ``_module(dim)``, ``_loss(module, windows)`` and ``_rollout(module, zc, horizon)``."""
 
+    is_iterative = True
+    precision = "float32"  # 2× faster than float64 on CPU; rollouts stay far below the data's own error
+
     @abc.abstractmethod
     def _module(self, dim: int):
         """The ``torch.nn.Module`` for states of dimension ``dim``."""
@@ -108,9 +111,6 @@ class TorchForecaster(Forecaster):
             raise ForecastError(f"{self.name}: the validation loss was never finite; lower the learning rate")
         self.module_.load_state_dict(best)
 
-    is_iterative = True
-    precision = "float32"  # 2× faster than float64 on CPU; rollouts stay far below the data's own error
-
     def _dtype(self):
         import torch
 
@@ -138,9 +138,7 @@ class TorchForecaster(Forecaster):
         best = getattr(self, "_best", None)
         if best is None:
             return None
-        import copy
-
-        clone = copy.copy(self)
+        clone = type(self).__new__(type(self))
         clone.__dict__ = {k: v for k, v in self.__dict__.items() if k not in ("module_", "_best")}
         clone.module_ = self._module(int(self.dim_)).to(self._dtype())
         clone.module_.load_state_dict(best)

@@ -38,6 +38,14 @@ def choose_family(page, family):
     wait_for(lambda: text(page, ".forecast-family").startswith(family), why=lambda: text(page, ".forecast-family"))
 
 
+def train(page, family, timeout=90):
+    """Pick ``family``, press Train, and wait until the summary shows it on Lorenz."""
+    choose_family(page, family)
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for(lambda: f"{family} on Lorenz" in text(page, ".forecast-summary"), timeout=timeout,
+             why=lambda: f"summary {text(page, '.forecast-summary')!r}, message {text(page, '.forecast-error')!r}")
+
+
 def vpt_shown(page):
     match = re.search(r"VPT = ([0-9.]+) Lyapunov times", text(page, ".forecast-summary"))
     return float(match.group(1)) if match else None
@@ -63,10 +71,7 @@ def test_compare_two_models_in_one_sortable_table(server, page):
     url, _ = server
     open_forecast(page, url)
     for family in ("persistence", "nvar"):
-        choose_family(page, family)
-        page.get_by_role("button", name="Train", exact=True).click()
-        wait_for(lambda: f"{family} on Lorenz" in text(page, ".forecast-summary"), timeout=90,
-                 why=lambda: f"summary {text(page, '.forecast-summary')!r}, message {text(page, '.forecast-error')!r}")
+        train(page, family)
     rows = page.locator(".forecast-table .tabulator-row")
     wait_for(lambda: rows.count() == 2)
     assert "nvar" in rows.nth(0).inner_text()  # best VPT first
@@ -112,9 +117,7 @@ def test_train_a_neural_ode_watch_the_loss_preview_the_best_so_far_and_stop(serv
     assert page.get_by_role("button", name="Train", exact=True).is_enabled()
     page.screenshot(path=str(log.parent / "forecast_neural_ode_stopped.png"), full_page=True)
     # the page recovers: another model trains after the stopped one
-    choose_family(page, "nvar")
-    page.get_by_role("button", name="Train", exact=True).click()
-    wait_for(lambda: "nvar on Lorenz" in text(page, ".forecast-summary"), timeout=90)
+    train(page, "nvar")
     assert_clean(page, log)
 
 
