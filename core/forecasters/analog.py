@@ -3,13 +3,20 @@
 Lorenz (1969), J. Atmos. Sci. 26:636 (analogues); Sugihara & May (1990), Nature 344:734 (simplex
 projection). The next state is the exp(-d/d_min)-weighted mean of what followed the E+1 nearest
 past analogues of the current delay vector.
+
+Time-aware defaults (``Analog.defaults``): a state of three or more coordinates is already an
+embedding (one delay); fewer coordinates need 3 − dim + 1 delayed copies. The delay vector should
+span about a quarter of the dominant period — the usual first guess for an embedding delay, near
+the first zero of the autocorrelation — so the lag is period / (4 (delays − 1)) steps; maps: lag 1.
+A forecast replays stored successors, so its free run says nothing about the model's own exponent
+(``replays_data``).
 """
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from core.forecasters.ar import lagged
-from core.forecasters.base import Forecaster, Hyper
+from core.forecasters.base import Forecaster, Hyper, Search, Timescales
 from core.forecasters.registry import register
 
 
@@ -18,11 +25,24 @@ class Analog(Forecaster):
     name = "analog"
     summary = "Nearest-neighbour analogues (simplex projection)"
     reference = "Lorenz (1969); Sugihara & May (1990), Nature 344:734"
+    replays_data = True
     hyper = {
         "delays": Hyper(int, 1, (1, 20), "delay vectors of this many states (3+ for a scalar series)"),
-        "lag": Hyper(int, 1, (1, 100), "steps between delayed states"),
+        "lag": Hyper(int, 1, (1, 1000), "steps between delayed states (a quarter period in all)"),
         "neighbours": Hyper(int, 0, (0, 100), "analogues averaged (0: embedding dimension + 1)"),
     }
+
+    @classmethod
+    def defaults(cls, ts: Timescales) -> dict:
+        delays = max(1, 4 - ts.dim)
+        if ts.discrete or delays == 1:
+            return {"delays": delays, "lag": 1}
+        return {"delays": delays, "lag": ts.steps(ts.period / (4 * (delays - 1)), 1, 1000)}
+
+    @classmethod
+    def search_space(cls, ts: Timescales) -> dict:
+        return {"delays": Search(1, 5), "lag": Search(1, 1 if ts.discrete else ts.steps(ts.period / 4, 2, 1000), log=True),
+                "neighbours": Search(0, 16)}
 
     @property
     def min_context(self):
@@ -42,7 +62,7 @@ class Analog(Forecaster):
         for step in range(horizon):
             t = span + step
             query = buffer[t - np.arange(self.delays) * self.lag].ravel()
-            dist, idx = tree.query(query, k=k)
+            dist, idx = tree.query(query, k=list(range(1, k + 1)))  # arrays, also for k = 1
             weights = np.exp(-dist / max(dist[0], 1e-12))
             buffer[t + 1] = weights @ self.successors_[idx] / weights.sum()
         return buffer[span + 1 :]

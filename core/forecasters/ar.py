@@ -1,8 +1,13 @@
-"""Linear vector autoregression: x_{t+1} = c + sum_i A_i x_{t-i}, fitted by ridge regression."""
+"""Linear vector autoregression: x_{t+1} = c + sum_i A_i x_{t-i}, fitted by ridge regression.
+
+Time-aware default (``AR.defaults``): the model's memory, order × dt, is a twentieth of the
+dominant period (at least 2 and at most 20 states; 5 at the catalog's period/100 sampling):
+long enough to extrapolate the local curvature of the orbit, short enough to stay local.
+"""
 
 import numpy as np
 
-from core.forecasters.base import Forecaster, Hyper, ridge
+from core.forecasters.base import Forecaster, Hyper, Search, Timescales, ridge
 from core.forecasters.registry import register
 
 
@@ -21,6 +26,14 @@ class AR(Forecaster):
         "order": Hyper(int, 5, (1, 200), "number of past states"),
         "ridge": Hyper(float, 1e-6, (0.0, 1e3), "ridge penalty"),
     }
+
+    @classmethod
+    def defaults(cls, ts: Timescales) -> dict:
+        return {"order": 2 if ts.discrete else ts.steps(ts.period / 20, 2, 20)}
+
+    @classmethod
+    def search_space(cls, ts: Timescales) -> dict:
+        return {"order": Search(1, 40, log=True), "ridge": Search(1e-10, 1.0, log=True)}
 
     @property
     def min_context(self):

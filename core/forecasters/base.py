@@ -3,6 +3,12 @@
 Every family standardises with its training statistics inside the model (``mean_``, ``std_``),
 learns its state in attributes ending in ``_`` (scikit-learn's convention) and saves exactly
 those, plus its hyper-parameters, to one ``.npz`` file.
+
+Hyper-parameters with a meaning in time (a delay spacing, a leak rate, a window length) are not
+fixed in steps: each family derives their defaults from the series' ``Timescales`` (sampling
+step, dominant period, Lyapunov time) in ``defaults``, and says where ``tune`` should search
+them in ``search_space``. Capabilities are declared on the class (``is_iterative``,
+``any_dimension``, ``replays_data``), never probed by callers.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import abc
 import json
 import os
 import tempfile
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,8 +31,61 @@ class ForecastError(RuntimeError):
     """Fitting or forecasting failed (singular system, a rollout that blew up, bad input)."""
 
 
+class BlowUp(ForecastError):
+    """A rollout that left the attractor; ``steps`` stayed finite and ``partial`` holds them."""
+
+    def __init__(self, message: str, steps: int, partial: np.ndarray):
+        super().__init__(message)
+        self.steps, self.partial = steps, partial
+
+
 class FitStopped(RuntimeError):
     """Raised when a ``stop`` event ends fitting early."""
+
+
+@dataclass(frozen=True)
+class Timescales:
+    """The time scales a forecaster's time-meaning hyper-parameters are derived from.
+
+    ``dt`` is the sampling step, ``period`` the dominant period and ``lyapunov_time`` 1/λ1 (None
+    where not known yet: no family's defaults need it, tuning estimates it), all in the system's
+    time unit (for a map: iterates, ``dt`` = 1); ``dim`` the number of observed coordinates.
+    ``steps(t)`` converts a time into a whole number of samples (at least 1).
+    """
+
+    dt: float
+    period: float
+    lyapunov_time: float | None = None
+    dim: int = 3
+    discrete: bool = False
+
+    def __post_init__(self):
+        for name in ("dt", "period", "lyapunov_time"):
+            value = getattr(self, name)
+            if value is None and name == "lyapunov_time":
+                continue
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"Timescales.{name} must be a positive finite number, got {value}")
+
+    def steps(self, time: float, low: int = 1, high: int | None = None) -> int:
+        n = max(low, int(round(time / self.dt)))
+        return min(n, high) if high is not None else n
+
+    @property
+    def per_period(self) -> float:
+        """Samples per dominant period."""
+        return self.period / self.dt
+
+
+@dataclass(frozen=True)
+class Search:
+    """Where ``tune`` searches one hyper-parameter: ``low``..``high`` (log-uniform if ``log``) or
+    one of ``choices``."""
+
+    low: Any = None
+    high: Any = None
+    log: bool = False
+    choices: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -65,22 +125,49 @@ class Forecaster(abc.ABC):
     summary: ClassVar[str] = ""
     reference: ClassVar[str] = ""
     min_context: ClassVar[int] = 1
-    is_iterative: ClassVar[bool] = False  # True: trained epoch by epoch (a loss curve, a best checkpoint)
-    any_dimension: ClassVar[bool] = False  # True: forecasts series of any dimension (zero-shot models)
+    is_iterative: ClassVar[bool] = False  # trained epoch by epoch: a loss curve, a best checkpoint, snapshot()
+    any_dimension: ClassVar[bool] = False  # forecasts series of any dimension (zero-shot models)
+    # forecasts copy stretches of stored data (analogues, parroting): a free run jumps between
+    # stored pieces, so exponents estimated from it measure the jumps, not the model's dynamics
+    replays_data: ClassVar[bool] = False
 
     def __init__(self, **hparams):
         unknown = set(hparams) - set(self.hyper)
         if unknown:
             raise ValueError(f"{self.name} has no hyper-parameter(s) {sorted(unknown)}; "
                              f"its hyper-parameters: {', '.join(self.hyper)}")
-        self.hparams = {k: spec.check(k, hparams.get(k, spec.default)) for k, spec in self.hyper.items()}
-        for key, value in self.hparams.items():
-            setattr(self, key, value)
+        for key, spec in self.hyper.items():
+            setattr(self, key, spec.check(key, hparams.get(key, spec.default)))
         self.fitted_ = False
+
+    @property
+    def hparams(self) -> dict:
+        """The hyper-parameters, read from the attributes: one copy, so what is saved is what runs."""
+        return {key: getattr(self, key) for key in self.hyper}
+
+    # -- time-aware defaults and the tuning search space (per family) ---------------------------
+    @classmethod
+    def defaults(cls, timescales: Timescales) -> dict:
+        """Defaults of the hyper-parameters that have a meaning in time, for these time scales.
+
+        The base class has none; a family overrides this and states its rule in its docstring.
+        """
+        return {}
+
+    @classmethod
+    def search_space(cls, timescales: Timescales) -> dict[str, Search]:
+        """Where ``core.tuning.tune`` searches this family's hyper-parameters (empty: nothing to tune)."""
+        return {}
 
     # -- the protocol ---------------------------------------------------------------------------
     def fit(self, train, dt: float, progress=None, stop=None) -> Forecaster:
         """Learn from ``train`` ``(n, dim)`` sampled every ``dt``; returns self."""
+        z = self._begin_fit(train, dt)
+        self._fit(z, float(dt), progress, stop)
+        return self._end_fit(progress)
+
+    def _begin_fit(self, train, dt: float) -> np.ndarray:
+        """Check a training series, record its dimension, step and statistics; return it standardised."""
         train = _as_series(train, "train")
         if len(train) < max(10, self.min_context + 2):
             raise ForecastError(f"{self.name}: {len(train)} training points are too few")
@@ -90,7 +177,9 @@ class Forecaster(abc.ABC):
         self.dt_ = float(dt)
         self.mean_ = train.mean(axis=0)
         self.std_ = np.where(train.std(axis=0) > 0, train.std(axis=0), 1.0)
-        self._fit((train - self.mean_) / self.std_, float(dt), progress, stop)
+        return (train - self.mean_) / self.std_
+
+    def _end_fit(self, progress) -> Forecaster:
         self.fitted_ = True
         if progress is not None:
             progress(1.0, {})
@@ -113,8 +202,9 @@ class Forecaster(abc.ABC):
         bad = ~np.isfinite(z).all(axis=1) | (np.abs(z) > BLOW_UP).any(axis=1)
         if bad.any():
             step = int(np.argmax(bad))
-            raise ForecastError(f"{self.name}: the forecast blew up after {step} steps "
-                                f"(|x| > {BLOW_UP:g} standard deviations); the model is unstable here")
+            raise BlowUp(f"{self.name}: the forecast blew up after {step} steps "
+                         f"(|x| > {BLOW_UP:g} standard deviations); the model is unstable here",
+                         step, z[:step] * std + mean)
         return z * std + mean
 
     def _scaling(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +213,18 @@ class Forecaster(abc.ABC):
 
     def describe(self) -> str:
         return self.describe_family()
+
+    def notes(self, context) -> list[str]:
+        """What is particular to this fitted model, in words for the page (latent size, sub-regions…)."""
+        return []
+
+    def equations(self, names=None) -> list[str]:
+        """Discovered equations, for families that discover them (SINDy); others have none."""
+        return []
+
+    def snapshot(self) -> Forecaster | None:
+        """A usable copy of the best state so far while ``fit`` runs (iterative families)."""
+        return None
 
     @classmethod
     def describe_family(cls) -> str:
@@ -177,10 +279,19 @@ def _as_series(x, what: str) -> np.ndarray:
 
 
 def ridge(features: np.ndarray, targets: np.ndarray, alpha: float) -> np.ndarray:
-    """Ridge regression ``W`` minimising |features W - targets|^2 + alpha |W|^2 (solved via SVD)."""
-    u, s, vt = np.linalg.svd(features, full_matrices=False)
-    d = s / (s**2 + alpha)
-    return vt.T @ (d[:, None] * (u.T @ targets))
+    """Ridge regression ``W`` minimising |features W - targets|^2 + alpha |W|^2.
+
+    Few features (NVAR, EDMD): through the SVD of the features, accurate even when they are
+    nearly collinear and alpha is tiny. Many (a reservoir of hundreds of units): through the
+    eigen-decomposition of the Gram matrix, ten times cheaper than that SVD for 10^4 x 500.
+    """
+    if features.shape[1] <= 150:
+        u, s, vt = np.linalg.svd(features, full_matrices=False)
+        d = s / (s**2 + alpha)
+        return vt.T @ (d[:, None] * (u.T @ targets))
+    values, vectors = np.linalg.eigh(features.T @ features)
+    projected = vectors.T @ (features.T @ targets)
+    return vectors @ (projected / np.maximum(values + alpha, 1e-300 + 1e-14 * values.max())[:, None])
 
 
 def check_stop(stop) -> None:

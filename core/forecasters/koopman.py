@@ -4,13 +4,16 @@ DMD: Schmid (2010), J. Fluid Mech. 656:5; Tu et al. (2014), J. Comput. Dyn. 1:39
 rank-truncated). EDMD: Williams, Kevrekidis & Rowley (2015), J. Nonlinear Sci. 25:1307 — a
 finite Koopman matrix on a dictionary (polynomials or Gaussian RBFs, with the state itself in it),
 read back through the dictionary's linear coordinates and re-lifted at every step.
+
+Neither has a hyper-parameter with a meaning in time: a Koopman matrix is fitted for one
+sampling step whatever it is. EDMD's dictionary, its size and its penalty are what ``tune`` searches.
 """
 
 import itertools
 
 import numpy as np
 
-from core.forecasters.base import Forecaster, Hyper, check_stop, ridge
+from core.forecasters.base import Forecaster, Hyper, Search, Timescales, check_stop, ridge
 from core.forecasters.registry import register
 
 
@@ -51,6 +54,12 @@ class EDMD(Forecaster):
         "ridge": Hyper(float, 1e-8, (0.0, 1e2), "ridge penalty"),
         "seed": Hyper(int, 0, (0, 2**31 - 1), "seed for choosing RBF centres"),
     }
+
+    @classmethod
+    def search_space(cls, ts: Timescales) -> dict:
+        return {"dictionary": Search(choices=("poly", "rbf")), "degree": Search(2, 4 if ts.dim <= 4 else 2),
+                "centers": Search(50, 600, log=True), "width": Search(0.2, 3.0, log=True),
+                "ridge": Search(1e-10, 1e-2, log=True)}
 
     def _lift(self, z):
         if self.dictionary == "poly":

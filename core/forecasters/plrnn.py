@@ -43,6 +43,7 @@ class _PiecewiseLinear(TorchForecaster):
     """GTF training and the forced warm-up shared by shPLRNN and AL-RNN."""
 
     min_context = 1
+    window_iterates = 100
 
     def _latent_dim(self, dim: int) -> int:
         return max(int(self.latent), dim)
@@ -127,6 +128,10 @@ class _PiecewiseLinear(TorchForecaster):
             out[k] = z[0, :dim].numpy()
         return out
 
+    def notes(self, context) -> list[str]:
+        latent, observed = self.latent_dimension, int(self.dim_)
+        return [f"latent dimension {latent} ({observed} observed + {latent - observed} hidden)", *super().notes(context)]
+
     def latent_trajectory(self, context, horizon: int) -> np.ndarray:
         """The full latent states of a free run (standardised units), ``(horizon, latent)``."""
         import torch
@@ -150,6 +155,9 @@ class ShallowPLRNN(_PiecewiseLinear):
     name = "shplrnn"
     summary = "Shallow PLRNN trained with generalized teacher forcing"
     reference = "Hess et al. (2023), ICML"
+    # GTF sequences of 4/3 of the dominant period (200 steps on Lorenz at dt = 0.01): long enough
+    # for the forced model to meet the attractor's folds within one sequence
+    window_periods = 200 * 0.01 / 1.5
     hyper = {**GTF, "window": Hyper(int, 200, (2, 2000), "steps per training sequence"),
              "epochs": Hyper(int, 60, (1, 10_000), "passes over the training sequences"),
              "alpha_end": Hyper(float, 0.1, (0.0, 1.0), "GTF forcing strength α at the last epoch"),
@@ -186,6 +194,8 @@ class ALRNN(_PiecewiseLinear):
     name = "alrnn"
     summary = "Almost-linear RNN (AL-RNN) trained with generalized teacher forcing"
     reference = "Brenner et al. (2024), NeurIPS"
+    window_periods = 50 * 0.01 / 1.5  # a third of the dominant period (50 steps on Lorenz at dt = 0.01)
+    window_iterates = 50
     hyper = {**{k: v for k, v in GTF.items() if k != "hidden"},
              "epochs": Hyper(int, 100, (1, 10_000), "passes over the training sequences"),
              "lr": Hyper(float, 3e-3, (1e-6, 1.0), "Adam learning rate"),
@@ -227,6 +237,13 @@ class ALRNN(_PiecewiseLinear):
         order = np.argsort(counts)[::-1]
         return {"visited": int(len(values)), "possible": 2**P,
                 "shares": {format(int(values[i]), f"0{P}b"): float(counts[i] / len(codes)) for i in order}}
+
+    def notes(self, context, horizon: int = 10_000) -> list[str]:
+        regions = self.subregions(context, horizon)
+        top = ", ".join(f"{code}: {share:.0%}" for code, share in list(regions["shares"].items())[:4])
+        first, *rest = super().notes(context)
+        return [first, f"the free run visits {regions['visited']} of {regions['possible']} linear sub-regions "
+                       f"(ReLU sign patterns, most visited first: {top})", *rest]
 
     def describe(self):
         text = super().describe()

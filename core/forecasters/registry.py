@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 
-from core.forecasters.base import FORMAT_VERSION, Forecaster, ForecastError, Hyper
+from core.forecasters.base import FORMAT_VERSION, Forecaster, ForecastError, Hyper, Timescales
 
 _FAMILIES: dict[str, type[Forecaster]] = {}
 
@@ -24,7 +24,7 @@ def register(cls: type[Forecaster]) -> type[Forecaster]:
 def _families() -> dict[str, type[Forecaster]]:
     # importing the family modules registers them
     from core.forecasters import (  # noqa: F401
-        analog, ar, baselines, esn, koopman, neural_ode, nvar, plrnn, rnn, sindy, transformer)
+        analog, ar, baselines, esn, koopman, neural_ode, nvar, parroting, plrnn, rnn, sindy, transformer)
 
     return _FAMILIES
 
@@ -40,9 +40,18 @@ def family(name: str) -> type[Forecaster]:
     return families[name]
 
 
-def create(name: str, **hparams) -> Forecaster:
-    """A new, unfitted forecaster of family ``name``."""
-    return family(name)(**hparams)
+def create(name: str, timescales: Timescales | None = None, **hparams) -> Forecaster:
+    """A new, unfitted forecaster of family ``name``: explicit ``hparams`` first, then the
+    family's time-aware defaults for ``timescales`` (when given), then its fixed defaults."""
+    cls = family(name)
+    chosen = cls.defaults(timescales) if timescales is not None else {}
+    return cls(**{**chosen, **hparams})
+
+
+def defaults(name: str, timescales: Timescales | None = None) -> dict:
+    """Every hyper-parameter's default value, time-aware where ``timescales`` is given."""
+    cls = family(name)
+    return {k: spec.default for k, spec in cls.hyper.items()} | (cls.defaults(timescales) if timescales else {})
 
 
 def schema(name: str) -> dict[str, Hyper]:

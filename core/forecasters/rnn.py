@@ -3,7 +3,8 @@
 Hochreiter & Schmidhuber (1997) (LSTM); Cho et al. (2014) (GRU); for chaotic forecasting
 Vlachas et al. (2018), Proc. R. Soc. A 474:20170844. Trained with teacher forcing (every step
 sees the true previous state); the rollout warms the hidden state on the context, then feeds
-back its own predictions.
+back its own predictions. A teacher-forced window spans 2/15 of the dominant period (20 steps
+on Lorenz at dt = 0.01), the torch families' common rule.
 """
 
 import numpy as np

@@ -3,11 +3,16 @@
 Brunton, Proctor & Kutz (2016), PNAS 113:3932; PySINDy (de Silva et al. 2020; Kaptanoglu et al.
 2022). Fitted in the data's own units so the discovered equations read as physics; forecasts
 integrate the learned field with RK4 at the sampling step.
+
+Time-aware defaults (``SINDy.defaults``): a flow's coefficients are rates, in 1/time, so the
+sparsity threshold scales with the inverse dominant period: 0.15 / period (0.1 on Lorenz, whose
+period is 1.5). A map is fitted as a map (``discrete_time``), with a threshold of 0.05 on its
+dimensionless coefficients.
 """
 
 import numpy as np
 
-from core.forecasters.base import Forecaster, ForecastError, Hyper
+from core.forecasters.base import Forecaster, ForecastError, Hyper, Search, Timescales
 from core.forecasters.registry import register
 
 
@@ -23,6 +28,18 @@ class SINDy(Forecaster):
         "discrete_time": Hyper(bool, False, None, "fit a map x_{n+1} = f(x_n) instead of a flow",
                                choices=(False, True)),
     }
+
+    @classmethod
+    def defaults(cls, ts: Timescales) -> dict:
+        if ts.discrete:
+            return {"discrete_time": True, "threshold": 0.05}
+        return {"discrete_time": False, "threshold": float(min(100.0, 0.15 / ts.period))}
+
+    @classmethod
+    def search_space(cls, ts: Timescales) -> dict:
+        threshold = cls.defaults(ts)["threshold"]
+        return {"degree": Search(2, 3), "threshold": Search(threshold / 30, min(100.0, threshold * 10), log=True),
+                "alpha": Search(1e-4, 1.0, log=True)}
 
     def _fit(self, z, dt, progress, stop):
         import pysindy as ps
@@ -43,6 +60,7 @@ class SINDy(Forecaster):
         return theta @ self.coefficients_.T
 
     def equations(self, names=None, precision: int = 3) -> list[str]:
+        """The discovered equations, one line per coordinate, in data units."""
         names = names or [f"x{i}" for i in range(self.coefficients_.shape[0])]
         terms = []
         for power in self.powers_:

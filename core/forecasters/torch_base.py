@@ -5,6 +5,10 @@ turns into a loss and how to roll out; this base trains with Adam on random wind
 the last 10 % of the training data every epoch, keeps the best weights, ends cleanly (best weights
 kept) when ``stop`` is set, and refuses a NaN loss with a message. Weights are saved as arrays in
 the same ``.npz`` as every other family. Thread counts are the training service's business.
+
+Time-aware default: a training window spans a fixed fraction of the dominant period, declared by
+each family as ``window_periods`` (``window_iterates`` for maps), so that a window holds the same
+stretch of dynamics whatever the sampling step.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import time
 
 import numpy as np
 
-from core.forecasters.base import Forecaster, ForecastError, Hyper
+from core.forecasters.base import Forecaster, ForecastError, Hyper, Search, Timescales
 
 COMMON = {
     "epochs": Hyper(int, 30, (1, 10_000), "passes over the training windows"),
@@ -31,6 +35,24 @@ class TorchForecaster(Forecaster):
 
     is_iterative = True
     precision = "float32"  # 2× faster than float64 on CPU; rollouts stay far below the data's own error
+    window_periods = 20 * 0.01 / 1.5  # 20 steps on Lorenz (period 1.5) at dt = 0.01
+    window_iterates = 10
+
+    @classmethod
+    def defaults(cls, ts: Timescales) -> dict:
+        low, high = cls.hyper["window"].bounds
+        window = cls.window_iterates if ts.discrete else ts.steps(cls.window_periods * ts.period, 3, 1000)
+        return {"window": int(np.clip(window, max(low, 3), high))}
+
+    @classmethod
+    def search_space(cls, ts: Timescales) -> dict:
+        window = cls.defaults(ts)["window"]
+        high = cls.hyper["window"].bounds[1]
+        space = {"lr": Search(3e-4, 1e-2, log=True),
+                 "window": Search(max(3, window // 2), max(4, min(high, 3 * window)), log=True)}
+        if "hidden" in cls.hyper:
+            space["hidden"] = Search(16, 256, log=True)
+        return space
 
     @abc.abstractmethod
     def _module(self, dim: int):
@@ -131,6 +153,9 @@ class TorchForecaster(Forecaster):
 
     def _epoch_begins(self, epoch: int) -> None:
         """Hook for schedules (GTF's annealed α)."""
+
+    def notes(self, context) -> list[str]:
+        return [f"best checkpoint: epoch {int(self.best_epoch_)}"] if getattr(self, "best_epoch_", 0) else []
 
     def snapshot(self):
         """A fitted copy holding the best weights so far, while ``fit`` still runs in another

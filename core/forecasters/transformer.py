@@ -11,6 +11,9 @@ Here, in small: patches of ``patch`` steps, an embedding of [patch, patch²], le
 that maps each token to the next patch of its channel. Training is next-patch prediction at every
 position of random windows (teacher forcing); a forecast is rolled out patch by patch.
 
+Time-aware default: a patch spans a tenth of the dominant period (15 steps on Lorenz at dt = 0.01,
+10 at the catalog's period/100 sampling, 4 iterates for a map), the model reads 12 patches.
+
 ``transformer_multi`` is the same network trained offline on many catalog flows
 (``python -m core.pretrain``). It standardises each forecast by its own context (zero-shot: the
 statistics of a new system are not known in advance), and ``fit_many`` trains it on a list of
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.forecasters.base import ForecastError, Hyper
+from core.forecasters.base import ForecastError, Hyper, Search, Timescales
 from core.forecasters.registry import register
 from core.forecasters.torch_base import COMMON, TorchForecaster
 
@@ -94,6 +97,15 @@ class PatchedTransformer(TorchForecaster):
         if self.d_model % self.heads:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
 
+    @classmethod
+    def defaults(cls, ts: Timescales) -> dict:
+        patch = 4 if ts.discrete else ts.steps(ts.period / 10, 2, 256)
+        return {"patch": patch, "context": int(min(4096 // patch, 12) * patch)}
+
+    @classmethod
+    def search_space(cls, ts: Timescales) -> dict:
+        return {"lr": Search(3e-4, 3e-3, log=True), "d_model": Search(choices=(32, 64, 128))}
+
     @property
     def window(self) -> int:  # a training window: the context and one more patch to predict
         return self.context + self.patch
@@ -141,32 +153,32 @@ class MultiSystemTransformer(PatchedTransformer):
     reference = "Lai et al. (2025), Panda"
     hyper = {**HYPER, "epochs": Hyper(int, 20, (1, 10_000), "passes over all systems' windows")}
 
-    def fit(self, train, dt, progress=None, stop=None):
-        return self.fit_many([train], [dt], progress=progress, stop=stop)
-
     def fit_many(self, series: list, dts: list, names: list | None = None, progress=None, stop=None,
                  held_out: list | None = None):
-        """Train on several systems' series (each standardised by itself; batches drawn from one
-        system at a time, so channel counts may differ between systems)."""
-        import torch
-
+        """Train on several systems' series (each checked and standardised by itself, as ``fit``
+        does for one; batches drawn from one system at a time, so channel counts may differ)."""
         if not series:
             raise ForecastError("transformer_multi: no training series")
-        zs = []
-        for x in series:
-            x = np.asarray(x, dtype=float)
-            x = x[:, None] if x.ndim == 1 else x
-            if len(x) < 2 * self.window or not np.all(np.isfinite(x)):
-                raise ForecastError(f"transformer_multi: each series needs {2 * self.window} finite points")
-            zs.append((x - x.mean(axis=0)) / np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0))
-        torch.manual_seed(self.seed)
-        rng = np.random.default_rng(self.seed)
-        self.dim_ = zs[0].shape[1]
-        self.dt_ = float(dts[0])
-        self.mean_, self.std_ = np.zeros(self.dim_), np.ones(self.dim_)
+        zs = [self._begin_fit(x, dt) for x, dt in zip(series, dts)]
+        self.dim_, self.dt_ = zs[0].shape[1], float(dts[0])
+        self.mean_, self.std_ = np.zeros(self.dim_), np.ones(self.dim_)  # forecasts scale by their context
         self.trained_on_ = np.array(names or [f"series {i}" for i in range(len(zs))])
         self.held_out_ = np.array(held_out or [], dtype=str)
-        self.module_ = self._module(self.dim_).to(self._dtype())
+        self._fit_series(zs, progress, stop)
+        return self._end_fit(progress)
+
+    def _fit(self, z, dt, progress, stop):
+        self.trained_on_, self.held_out_ = np.array(["the training series"]), np.array([], dtype=str)
+        self._fit_series([z], progress, stop)
+
+    def _fit_series(self, zs: list, progress, stop) -> None:
+        import torch
+
+        if any(len(z) < 2 * self.window for z in zs):
+            raise ForecastError(f"transformer_multi: each series needs {2 * self.window} points")
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        self.module_ = self._module(zs[0].shape[1]).to(self._dtype())
         train = [(i, s) for i, z in enumerate(zs) for s in range(0, int(0.9 * len(z)) - self.window, self._stride())]
         val = [(i, s) for i, z in enumerate(zs) for s in range(int(0.9 * len(z)), len(z) - self.window, self.window)]
 
@@ -185,10 +197,6 @@ class MultiSystemTransformer(PatchedTransformer):
             return float(np.mean([float(self._loss(self.module_, windows(i, [s]))) for i, s in val]))
 
         self._train(batches, validation_loss, progress, stop)
-        self.fitted_ = True
-        if progress is not None:
-            progress(1.0, {})
-        return self
 
     any_dimension = True  # channel attention has no channel identity
 
