@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from core import lyapunov
-from core.forecasters.base import ForecastError
 
 
 def _pair(true, pred):
@@ -47,21 +46,6 @@ def vpt(true, pred, dt: float, lyapunov_max: float | None, eps: float = 0.5, sca
     steps = above[0] if len(above) else len(err)
     t = steps * dt
     return float(t * lyapunov_max) if lyapunov_max else float(t)
-
-
-def vpt_over_windows(predict, windows, dt: float, lyapunov_max: float | None, eps: float = 0.5,
-                     scale=None) -> np.ndarray:
-    """VPT of ``predict(context, len(truth))`` on each ``(context, truth)`` window.
-
-    A rollout that blows up (``ForecastError``) scores 0: it had no valid prediction time.
-    """
-    vpts = []
-    for context, truth in windows:
-        try:
-            vpts.append(vpt(truth, predict(context, len(truth)), dt, lyapunov_max, eps, scale))
-        except ForecastError:
-            vpts.append(0.0)
-    return np.asarray(vpts)
 
 
 def nrmse(true, pred, scale=None) -> float:

@@ -3,10 +3,11 @@
     python -m core.pretrain                       # every torch family on Lorenz, Rossler, Henon + transformer_multi
     python -m core.pretrain --families shplrnn --systems Lorenz
 
-Each family's default model (its literature defaults, the page's defaults) is trained on the
+Each family's default model (its time-aware defaults, the page's defaults) is trained on the
 system's published parameters at its catalog dt, 10 000 training points, seed 0, and saved as
 ``<family>__<system>.npz`` with a JSON sidecar of provenance: the exact training configuration,
-the package versions, the wall time, the metrics of a forecast on unseen data, and the command.
+the package versions, the wall time, the VPT over ten test windows after the training data
+(``core.evaluate``: the same split and λ1 as the page), and the command.
 The multi-system transformer is trained on a set of catalog flows; the flows held out of its
 training (Lorenz and Rössler among them, so the page's zero-shot claim is honest) are named in
 its sidecar. The app only loads checkpoints it trained itself; nothing is downloaded.
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import integrate, lyapunov, metrics, systems
+from core import evaluate, integrate, systems
 from core.forecasters import registry
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "pretrained"
@@ -85,14 +86,16 @@ def _versions() -> dict:
     return {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__}
 
 
-def _evaluate(model, system, dt, data, train) -> dict:
-    """VPT over 10 windows after the training data, for the sidecar."""
-    lam = float(lyapunov.spectrum(system, n_exponents=1).max)
-    horizon, context = max(2, int(10 / (lam * dt))), max(200, int(model.min_context))
-    starts = [N_TRAIN + context + w * horizon for w in range(10)]
-    vpts = metrics.vpt_over_windows(model.predict, [(data[s - context : s], data[s : s + horizon]) for s in starts],
-                                    dt, lam, scale=train.std(axis=0))
-    return {"vpt_mean": float(np.mean(vpts)), "vpt_std": float(np.std(vpts)), "lyapunov_max": float(lam)}
+def _task(system) -> evaluate.ForecastTask:
+    """The sidecar's experiment: ten test windows of 10 Lyapunov times after the training data."""
+    return evaluate.ForecastTask(system, n_train=N_TRAIN, seed=SEED, windows=10, free_run=1)
+
+
+def _evaluate(model, split: evaluate.Split) -> dict:
+    """VPT over the split's test windows, for the sidecar."""
+    scores = evaluate.score_forecast(model, split)
+    return {"vpt_mean": scores.vpt, "vpt_std": scores.vpt_std, "lyapunov_max": split.lam,
+            "lyapunov_source": split.lyapunov.source}
 
 
 def _write(model, meta: dict, folder: Path) -> Path:
@@ -105,17 +108,14 @@ def _write(model, meta: dict, folder: Path) -> Path:
 
 def pretrain_one(family: str, system_name: str, folder: Path = ASSETS) -> Path:
     system = systems.get(system_name)
-    dt = system.dt
-    evaluation = 10 * 3000  # room for _evaluate's ten windows of 10 Lyapunov times
-    data = integrate.trajectory(system, n=N_TRAIN + 1000 + evaluation, dt=dt, transient=1000, seed=SEED).x
-    train = data[:N_TRAIN]
-    model = registry.create(family)
+    split = evaluate.make_split(_task(system))
+    model = registry.create(family, split.timescales)
     start = time.perf_counter()
-    model.fit(train, dt)
+    model.fit(split.train, split.dt)
     seconds = time.perf_counter() - start
     meta = {"family": family, "system": system_name, "params": {k: float(v) for k, v in system.params.items()},
-            "dt": dt, "n_train": N_TRAIN, "seed": SEED, "noise": 0.0, "hparams": model.hparams,
-            "fit_seconds": round(seconds, 2), "metrics": _evaluate(model, system, dt, data, train),
+            "dt": split.dt, "n_train": N_TRAIN, "seed": SEED, "noise": 0.0, "hparams": model.hparams,
+            "fit_seconds": round(seconds, 2), "metrics": _evaluate(model, split),
             "created": datetime.date.today().isoformat(), "versions": _versions(),
             "command": f"python -m core.pretrain --families {family} --systems {system_name}"}
     return _write(model, meta, folder)
@@ -148,11 +148,7 @@ def pretrain_multi(folder: Path = ASSETS, progress=None) -> Path:
     start = time.perf_counter()
     model.fit_many(series, dts, names=names, held_out=list(HELD_OUT), progress=progress)
     seconds = time.perf_counter() - start
-    zero_shot = {}
-    for name in HELD_OUT:
-        system = systems.get(name)
-        data = integrate.trajectory(system, n=N_TRAIN + 1000 + 30_000, dt=system.dt, transient=1000, seed=SEED).x
-        zero_shot[name] = _evaluate(model, system, system.dt, data, data[:N_TRAIN])
+    zero_shot = {name: _evaluate(model, evaluate.make_split(_task(systems.get(name)))) for name in HELD_OUT}
     meta = {"family": MULTI, "trained_on": names, "held_out": list(HELD_OUT), "points_per_system": MULTI_SERIES,
             "dt": "each system's catalog dt (period / 100)", "seed": SEED, "hparams": model.hparams,
             "fit_seconds": round(seconds, 2), "zero_shot": zero_shot,

@@ -52,20 +52,3 @@ def test_correlation_dimension_of_lorenz():
 def test_free_run_exponent():
     x = integrate.trajectory(systems.get("Lorenz"), n=10_000, dt=0.01, transient=1000).x
     assert metrics.free_run_exponent(x[:, 0], 0.01) == pytest.approx(0.9056, rel=0.1)
-
-
-def test_vpt_over_windows_scores_each_window_and_a_blow_up_as_zero():
-    from core.forecasters.base import ForecastError
-
-    t = np.linspace(0, 10, 200)[:, None]
-    windows = [(np.sin(t[:50]), np.sin(t[50:150])), (np.sin(t[:50]), np.sin(t[50:120]))]
-    truths = {100: windows[0][1], 70: windows[1][1]}
-
-    def perfect(context, horizon):
-        return truths[horizon]
-
-    def exploding(context, horizon):
-        raise ForecastError("blew up after 3 steps")
-
-    np.testing.assert_allclose(metrics.vpt_over_windows(perfect, windows, 0.1, 1.0), [10.0, 7.0])
-    np.testing.assert_array_equal(metrics.vpt_over_windows(exploding, windows, 0.1, 1.0), [0.0, 0.0])
