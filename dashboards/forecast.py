@@ -1,16 +1,20 @@
-"""The forecast tab: train (or load) a model on the selected system and judge it against the truth.
+"""The forecast tab: train (tuned or by hand) or load a model on the selected system, and judge it.
 
-Short term: true and predicted series on a Lyapunov-time axis with the valid prediction time,
-and the error growth against e^{λ1 t}. Long term: the model's free-run attractor beside the
-true one on the same axes, and the metrics table of every model trained in this session.
+The experiment itself — split, λ1, scores — is ``core.evaluate``'s and the search is
+``core.tuning``'s; this module only runs them on the training service and draws what they return.
+Short term first (the forecast, its VPT and the error growth, about a second after Train), long
+term after (the free-run attractor beside the truth on the same axes, D_stsp, D_H, λ1 of the free
+run), and the comparison of this session's models.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import holoviews as hv
@@ -19,28 +23,16 @@ import pandas as pd
 import panel as pn
 import param
 
-from core import integrate, lyapunov, metrics, pretrain, systems, training
+from core import evaluate, integrate, lyapunov, metrics, pretrain, systems, training, tuning
 from core.forecasters import registry
 from core.forecasters.base import FitStopped, ForecastError
-from core.store import ModelStore, StoreError, TrainingSpec
+from core.store import ModelStore, StoreError
 from dashboards.render import density, project
 from dashboards.selection import Selection
 
-CONTEXT = 200  # points a forecast starts from
-FREE_RUN = 10_000  # steps of the long free run judged as an attractor
 MAX_COMPARED = 6  # models kept per session for the comparison
 PREVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chaoslab-preview")  # best-so-far forecasts
-
-
-def _lyapunov_max(system: systems.System) -> float:
-    if system.lyapunov_max and system.is_published and system.kind != "map":
-        return float(system.lyapunov_max)
-    lam = lyapunov.spectrum(system, n_exponents=1, t_max=300 * (system.period or 1.0) if system.kind != "map"
-                            else 20_000).max
-    if lam <= 0:
-        raise ValueError(f"{system.name} is not chaotic at these parameters (λ1 = {lam:.3g}): "
-                         "there is no Lyapunov time to measure forecasts in")
-    return lam
+DEFAULT_BUDGET = {False: 3.0, True: 60.0}  # seconds of tuning: classical families, iterative (torch) ones
 
 
 def _density(points: np.ndarray, extent, width=300, height=260, lines=True) -> hv.Image:
@@ -49,8 +41,9 @@ def _density(points: np.ndarray, extent, width=300, height=260, lines=True) -> h
         cmap="fire", bgcolor="#0b0b12")
 
 
-def _padded_extent(points: np.ndarray, pad: float = 0.1) -> tuple[float, float, float, float]:
-    """The 2-D bounding box of ``points`` widened by ``pad`` of its size on each side."""
+def _padded_extent(*clouds: np.ndarray, pad: float = 0.1) -> tuple[float, float, float, float]:
+    """The 2-D bounding box of all ``clouds`` widened by ``pad`` of its size on each side."""
+    points = np.vstack(clouds)
     lo, hi = points.min(axis=0), points.max(axis=0)
     margin = pad * (hi - lo)
     return lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1]
@@ -66,21 +59,63 @@ def _loss_figure(data) -> hv.Overlay:
                    hv.opts.Overlay(legend_position="top_right", framewise=True))
 
 
-def _about(model, prep) -> str:
-    """What is particular to this model: latent size, sub-regions, what it was trained on."""
-    notes = []
-    if hasattr(model, "latent_dimension"):
-        latent, observed = model.latent_dimension, int(model.dim_)
-        notes.append(f"latent dimension {latent} ({observed} observed + {latent - observed} hidden)")
-    if hasattr(model, "subregions"):
-        regions = model.subregions(prep["context"], FREE_RUN)
-        top = ", ".join(f"{code}: {share:.0%}" for code, share in list(regions["shares"].items())[:4])
-        notes.append(f"the free run visits {regions['visited']} of {regions['possible']} linear sub-regions "
-                     f"(ReLU sign patterns, most visited first: {top})")
-    if getattr(model, "best_epoch_", 0):
-        notes.append(f"best checkpoint: epoch {int(model.best_epoch_)}")
-    text = "; ".join(notes)
-    return f"{text[:1].upper()}{text[1:]}." if text else ""
+def _trials_figure(data) -> hv.Overlay:
+    """Validation score of each tuning trial, and the best so far."""
+    data = np.asarray(data, dtype=float).reshape(-1, 2)
+    best = np.fmax.accumulate(data[:, 1]) if len(data) else data[:, 1]
+    return (hv.Scatter((data[:, 0], data[:, 1]), "trial", "validation score (Λt)", label="trial").opts(size=5)
+            * hv.Curve((data[:, 0], best), "trial", "validation score (Λt)", label="best so far")
+            ).opts(hv.opts.Scatter(tools=["hover"], framewise=True, color="#4c6ef5"),
+                   hv.opts.Curve(color="#d9480f", framewise=True),
+                   hv.opts.Overlay(width=480, height=220, legend_position="bottom_right", framewise=True))
+
+
+def _sentence(note: str) -> str:
+    """A note as a sentence: capitalised (Latin letters only: λ1 stays λ1), with a full stop."""
+    return (note[:1].upper() if note[:1].isascii() else note[:1]) + note[1:] + "."
+
+
+def system_label(system: systems.System) -> str:
+    """The system and its changed parameters, as the page names a result's origin."""
+    changed = {k: v for k, v in system.changed_params().items() if np.ndim(v) == 0}
+    return system.name + (" (" + ", ".join(f"{k} = {float(v):g}" for k, v in changed.items()) + ")" if changed else "")
+
+
+@dataclass
+class Outcome:
+    """One model's result as the page shows it: the split it was judged on and its scores.
+    ``long`` is None until the free run and its metrics arrive."""
+
+    family: str
+    split: evaluate.Split
+    short: evaluate.ForecastScores
+    source: str
+    fit_time: float
+    hparams: dict
+    notes: list = field(default_factory=list)
+    equations: list = field(default_factory=list)
+    history: np.ndarray | None = None
+    tuning: dict | None = None
+    long: evaluate.AttractorScores | None = None
+
+    @property
+    def system(self) -> systems.System:
+        return self.split.task.system
+
+    @property
+    def origin(self) -> tuple:
+        """What the result belongs to: system, its parameters and the sampling step."""
+        return evaluate._key(self.system) + (self.split.dt,)
+
+    def row(self) -> dict:
+        """One line of the comparison table (display labels live here, in the page)."""
+        long = self.long or evaluate.AttractorScores(None)
+        window = self.short.windows[0]
+        return {"model": self.family, "system": system_label(self.system), "source": self.source,
+                "VPT (Λt)": self.short.vpt, "blew up after (steps)": window.blew_up_after,
+                "NRMSE (1 Λt)": self.short.nrmse, "sMAPE": self.short.smape, "fit (s)": self.fit_time,
+                "D_stsp": long.d_stsp, "D_H": long.d_h, "λ1 free run": long.lambda_free,
+                "tuned": "yes" if self.tuning else "no"}
 
 
 class ForecastDashboard(param.Parameterized):
@@ -92,17 +127,23 @@ class ForecastDashboard(param.Parameterized):
     horizon = param.Number(default=10.0, bounds=(0.5, 100.0), doc="forecast horizon in Lyapunov times")
     eps = param.Number(default=0.5, bounds=(0.01, 5.0), doc="VPT threshold on the normalised error")
     seed = param.Integer(default=0, bounds=(0, 100_000))
+    auto_tune = param.Boolean(default=True, doc="search the hyper-parameters on a validation split first")
+    budget = param.Number(default=3.0, bounds=(0.5, 3600.0), doc="seconds of tuning")
 
     def __init__(self, selection: Selection, store: ModelStore | None = None, **params):
         super().__init__(**params)
         self.sel = selection
         self.store = store or ModelStore()
         self._token, self._job, self._poll, self._cleanup_registered = 0, None, None, False
+        self._early: tuple | None = None  # (token, Outcome) of the short-term result, set by the job
+        self._live_model, self._epochs_shown, self._trials_shown = None, 0, 0
+        self.shown: Outcome | None = None
+        self.results: list[Outcome] = []
         self.queue_note = pn.pane.Markdown("", css_classes=["forecast-queue"])
-        self.results: list[dict] = []
         self.hyper_box = pn.Column(sizing_mode="stretch_width")
         self._hyper_widgets: dict = {}
-        self.param.watch(lambda e: self._build_hyper(), "family")
+        self.param.watch(lambda e: self._on_family(), "family")
+        self.sel.param.watch(lambda e: self._on_selection(), ["system", "params", "dt"])
         self._build_hyper()
         self.train_button = pn.widgets.Button(name="Train", button_type="primary", width=90)
         self.load_button = pn.widgets.Button(name="Load", width=90)
@@ -114,18 +155,28 @@ class ForecastDashboard(param.Parameterized):
         self.pretrained_button.on_click(lambda _: self.request(load_only=True, pretrained=True))
         self.preview_button = pn.widgets.Button(name="Show best so far", width=140, visible=False)
         self.preview_button.on_click(self._preview)
-        self._live_model, self._epochs_shown = None, 0
         # the live loss curve: a Pipe streams (epoch, training loss, validation loss) into one plot
         self.loss_pipe = hv.streams.Pipe(data=np.zeros((0, 3)))
         self.loss_pane = pn.pane.HoloViews(hv.DynamicMap(_loss_figure, streams=[self.loss_pipe]),
                                            linked_axes=False, css_classes=["forecast-loss"])
+        self.loss_box = pn.Column("#### Training loss (per epoch)", self.loss_pane)
+        # tuning: each trial's validation score as it finishes
+        self.trials_pipe = hv.streams.Pipe(data=np.zeros((0, 2)))
+        self.trials_pane = pn.pane.HoloViews(hv.DynamicMap(_trials_figure, streams=[self.trials_pipe]),
+                                             linked_axes=False, css_classes=["forecast-trials"])
+        self.tuning_note = pn.pane.Markdown("", css_classes=["forecast-tuning"], sizing_mode="stretch_width")
+        self.trials_box = pn.Column("#### Tuning: validation score per trial", self.tuning_note, self.trials_pane,
+                                    visible=False)
         self.training_note = pn.pane.Markdown("", css_classes=["forecast-training"], sizing_mode="stretch_width")
         self.about = pn.pane.Markdown("", css_classes=["forecast-about"], sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=260, bar_color="info",
                                                css_classes=["forecast-progress"])
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["forecast-error"],
                                      sizing_mode="stretch_width")
+        self.stale = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["forecast-stale"],
+                                   sizing_mode="stretch_width")
         self.summary = pn.pane.Markdown("", css_classes=["forecast-summary"], sizing_mode="stretch_width")
+        self.long_note = pn.pane.Markdown("", css_classes=["forecast-long"], sizing_mode="stretch_width")
         self.equations = pn.pane.Markdown("", css_classes=["forecast-equations"])
         self.series_box = pn.Column()
         self.growth_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
@@ -134,17 +185,38 @@ class ForecastDashboard(param.Parameterized):
         self.table = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, sizing_mode="stretch_width",
                                           css_classes=["forecast-table"], layout="fit_data_table")
         self.grid = pn.GridBox(ncols=3)
+        self._on_family()
 
     # -- widgets ------------------------------------------------------------------------------
+    def _timescales(self):
+        """Time scales of the selection for the widgets' defaults (λ1 is not needed for them)."""
+        try:
+            system = self.sel.current_system()
+        except (KeyError, ValueError):
+            return None
+        return evaluate.timescales(system, float(self.sel.dt or system.dt)) if system.kind != "delay" else None
+
+    def _tunable(self) -> bool:
+        ts = self._timescales()
+        return ts is not None and bool(registry.family(self.family).search_space(ts))
+
+    def _on_family(self) -> None:
+        iterative = registry.family(self.family).is_iterative
+        self.auto_tune = not iterative and self._tunable()  # on by default for the classical families only
+        self.budget = DEFAULT_BUDGET[iterative]
+        self.loss_box.visible = iterative  # no epochs, no loss curve
+        self._build_hyper()
+
     def _build_hyper(self) -> None:
         widgets = {}
+        values = registry.defaults(self.family, self._timescales())
         for name, spec in registry.schema(self.family).items():
             if spec.choices is not None:
-                widget = pn.widgets.Select(name=name, options=list(spec.choices), value=spec.default, width=150)
+                widget = pn.widgets.Select(name=name, options=list(spec.choices), value=values[name], width=150)
             elif spec.kind is int:
-                widget = pn.widgets.IntInput(name=name, value=spec.default, width=150)
+                widget = pn.widgets.IntInput(name=name, value=values[name], width=150)
             else:
-                widget = pn.widgets.FloatInput(name=name, value=spec.default, width=150)
+                widget = pn.widgets.FloatInput(name=name, value=values[name], width=150)
             widget.description = spec.doc
             widgets[name] = widget
         self._hyper_widgets = widgets
@@ -152,6 +224,36 @@ class ForecastDashboard(param.Parameterized):
                                  css_classes=["forecast-family"], sizing_mode="stretch_width")
         self.hyper_box.objects = [about, pn.FlexBox(*widgets.values()) if widgets
                                   else pn.pane.Markdown("*no hyper-parameters*")]
+
+    def _fill_hyper(self, values: dict) -> None:
+        for name, value in values.items():
+            if name in self._hyper_widgets:
+                self._hyper_widgets[name].value = value
+
+    def _on_selection(self) -> None:
+        """A new system or sampling: time-aware defaults follow it, and a result shown for the old
+        one says plainly that it belongs to the old one."""
+        ts = self._timescales()
+        if ts is not None:
+            self._fill_hyper(registry.family(self.family).defaults(ts))
+        self._mark_stale()
+
+    def _mark_stale(self) -> None:
+        if self.shown is None:
+            self.stale.visible = False
+            return
+        try:
+            system = self.sel.current_system()
+            current = evaluate._key(system) + (float(self.sel.dt or system.dt),)
+        except (KeyError, ValueError):
+            current = None
+        if current == self.shown.origin:
+            self.stale.visible = False
+            return
+        self.stale.object = (f"**The result below belongs to {system_label(self.shown.system)} "
+                             f"(dt = {self.shown.split.dt:g}), not to the system now selected.** "
+                             "Press Train to forecast the selected system.")
+        self.stale.visible = True
 
     def controls(self):
         return pn.Column(
@@ -161,6 +263,9 @@ class ForecastDashboard(param.Parameterized):
                    pn.widgets.FloatInput.from_param(self.param.horizon, name="Horizon (Lyapunov times)", width=170),
                    pn.widgets.FloatInput.from_param(self.param.eps, name="ε", width=80),
                    pn.widgets.IntInput.from_param(self.param.seed, name="Seed", width=90)),
+            pn.Row(pn.widgets.Checkbox.from_param(self.param.auto_tune, name="Auto-tune", css_classes=["forecast-autotune"],
+                                                  width=100, align="center"),
+                   pn.widgets.FloatInput.from_param(self.param.budget, name="Tuning budget (s)", width=130)),
             # the buttons sit above the hyper-parameters, whose height changes with the family
             pn.Row(self.train_button, self.load_button, self.pretrained_button, self.stop_button,
                    self.preview_button, self.progress, self.queue_note),
@@ -170,11 +275,11 @@ class ForecastDashboard(param.Parameterized):
 
     def main(self):
         return pn.Column(
-            self.controls(), self.message, self.summary, self.about, self.equations,
-            pn.Column("#### Training loss (per epoch)", self.loss_pane),
+            self.controls(), self.message, self.stale, self.summary, self.about, self.equations, self.trials_box,
+            self.loss_box,
             pn.Row(pn.Column("#### Truth and forecast", self.series_box),
                    pn.Column("#### Error growth", self.growth_pane)),
-            pn.Column("#### Attractors: truth and the model's free run (same axes)", self.attractors),
+            pn.Column("#### Attractors: truth and the model's free run (same axes)", self.long_note, self.attractors),
             pn.Column("#### Models of this session", self.table, self.grid),
             sizing_mode="stretch_width",
         )
@@ -185,54 +290,69 @@ class ForecastDashboard(param.Parameterized):
         registry.create(self.family, **hparams)  # validates (ValueError with the bound)
         return hparams
 
+    def _task(self, system, dt=None) -> evaluate.ForecastTask:
+        return evaluate.ForecastTask(system, dt=dt or self.sel.dt or None, n_train=self.n_train,
+                                     noise=float(self.train_noise), seed=int(self.seed), horizon=float(self.horizon),
+                                     eps=float(self.eps))
+
     def request(self, load_only: bool, pretrained: bool = False) -> None:
         try:
             system = self.sel.current_system()
             hparams = self._hparams()
+            task = self._task(system)
         except (KeyError, ValueError) as exc:
             self._show_error(str(exc))
             return
-        if system.kind == "delay":
-            self._show_error(f"{system.name} is a delay system: forecasting it is not supported yet")
-            return
-        if system.kind == "map" and self.family == "sindy":
-            hparams["discrete_time"] = True
+        tune_budget = float(self.budget) if self.auto_tune and self._tunable() and not (load_only or pretrained) \
+            else None
         self._token += 1
         token = self._token
         if self._job is not None:
             training.service().cancel(self._job)
+        family = self.family
+
+        def work(progress, stop):
+            return self._work(token, task, family, hparams, load_only, progress, stop, pretrained, tune_budget)
+
         in_session = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
         if not in_session:  # tests, notebooks: run here
-            self._publish(token, self._work(system, self.family, hparams, load_only, None, threading.Event(),
-                                            pretrained))
+            outcome = work(None, threading.Event())
+            early, self._early = self._early, None
+            if early is not None and isinstance(outcome, Outcome):
+                self._publish(*early)
+            self._publish(token, outcome)
             return
         owner = pn.state.curdoc.session_context.id
         if not self._cleanup_registered:
             # a closed tab's jobs are cancelled, not left running for nobody
             pn.state.on_session_destroyed(lambda ctx: training.service().cancel_owner(ctx.id))
             self._cleanup_registered = True
-        family = self.family
         try:
-            self._job = training.service().submit(
-                lambda progress, stop: self._work(system, family, hparams, load_only, progress, stop, pretrained),
-                owner=owner, label=f"{family} on {system.name}")
+            self._job = training.service().submit(work, owner=owner, label=f"{family} on {system.name}")
         except training.QueueFull as exc:
             self._show_error(str(exc))
             return
         self.progress.value, self.progress.visible, self.stop_button.visible = 0, True, True
         self.preview_button.visible = registry.family(family).is_iterative and not (load_only or pretrained)
         self.train_button.disabled = True
-        self._live_model, self._epochs_shown = None, 0
+        self._live_model, self._epochs_shown, self._trials_shown, self._early = None, 0, 0, None
         self.loss_pipe.send(np.zeros((0, 3)))
-        self.training_note.object = f"*{'loading' if load_only else 'training'} {family} on {system.name}…*"
-        self._poll = pn.state.add_periodic_callback(partial(self._watch, token, self._job), period=200)
+        if tune_budget:
+            self.trials_pipe.send(np.zeros((0, 2)))
+            self.trials_box.visible, self.tuning_note.object = True, ""
+        verb = "loading" if load_only else ("tuning and training" if tune_budget else "training")
+        self.training_note.object = f"*{verb} {family} on {system_label(system)}…*"
+        self._poll = pn.state.add_periodic_callback(partial(self._watch, token, self._job), period=100)
 
     def _watch(self, token, job) -> None:
-        """On the event loop: mirror the job's progress and queue position; publish when done."""
+        """On the event loop: mirror the job's progress and queue position; publish what is ready."""
         position = training.service().queue_position(job)
         self.progress.value = int(100 * job.progress)
         self._show_training(job)
         self.queue_note.object = f"*waiting: position {position} in the server's training queue*" if position else ""
+        early, self._early = self._early, None
+        if early is not None:
+            self._publish(*early)
         if not job.done:
             return
         self._poll.stop()
@@ -249,8 +369,15 @@ class ForecastDashboard(param.Parameterized):
             self._publish(token, {"error": job.error})
 
     def _show_training(self, job, final: bool = False) -> None:
-        """Stream the loss curve and say where training stands (epoch, losses, ETA)."""
-        epochs = [info for _, info in list(job.history) if "epoch" in info and "loss" in info]
+        """Stream the loss curve and the tuning trials; say where the job stands (epoch, ETA)."""
+        history = list(job.history)
+        trials = [info for _, info in history if "trial" in info and info.get("score") is not None]
+        if len(trials) != self._trials_shown:
+            self._trials_shown = len(trials)
+            self.trials_pipe.send(np.array([[i["trial"], i["score"]] for i in trials]))
+            best = max(i["score"] for i in trials)
+            self.tuning_note.object = f"*{len(trials)} trials, best validation score {best:.2f} Λt*"
+        epochs = [info for _, info in history if "epoch" in info and "loss" in info]
         if len(epochs) != self._epochs_shown:
             self._epochs_shown = len(epochs)
             self.loss_pipe.send(np.array([[i["epoch"], i["loss"], i["val_loss"]] for i in epochs]))
@@ -267,100 +394,99 @@ class ForecastDashboard(param.Parameterized):
             self.training_note.object = (
                 f"*{job.label}: epoch {info['epoch']} · training loss {info['loss']:.3g} · "
                 f"validation loss {info['val_loss']:.3g} · about {eta:.0f} s left*" if eta is not None else "")
-        elif job.state == training.RUNNING:
-            self.training_note.object = f"*{job.label}: preparing data and the first epoch…*"
+        elif job.state == training.RUNNING and job.info.get("stage"):
+            self.training_note.object = f"*{job.label}: {job.info['stage']}…*"
 
     async def _preview(self, _event=None) -> None:
         """Forecast from the best checkpoint so far while training goes on (off the event loop)."""
         model = self._live_model
-        snapshot = model.snapshot() if model is not None and hasattr(model, "snapshot") else None
+        snapshot = model.snapshot() if model is not None else None
         if snapshot is None:
             self.training_note.object = "*no checkpoint yet: wait for the first epoch to end*"
             return
         token, system, family = self._token, self.sel.current_system(), self.family
-        hparams = dict(snapshot.hparams)
         source = f"preview: best checkpoint of epoch {snapshot.best_epoch_}, training goes on"
 
         def work():
             try:
-                return self._score(snapshot, self._prepare(system, family, hparams), family, source, float("nan"))
+                split = evaluate.make_split(self._task(system))
+                return self._outcome(snapshot, split, family, source, float("nan"))
             except (ForecastError, ValueError, integrate.IntegrationError) as exc:
                 return {"error": f"the preview failed: {exc}"}
 
         result = await asyncio.wrap_future(PREVIEWS.submit(work))
         self._publish(token, result, compare=False)
 
-    def _work(self, system, family, hparams, load_only, progress, stop, pretrained=False) -> dict:
-        """Training-service thread: data, the model (stored or trained), forecasts, metrics."""
+    def _work(self, token, task, family, hparams, load_only, progress, stop, pretrained=False, tune_budget=None):
+        """Training-service thread: data, the model (stored, tuned or trained), forecasts, metrics."""
         progress = progress or (lambda fraction, info=None: None)
         try:
             if pretrained:
-                return self._evaluate_pretrained(system, family, progress)
-            return self._evaluate(system, family, hparams, load_only, progress, stop)
+                return self._evaluate_pretrained(token, task, family, progress)
+            return self._evaluate(token, task, family, hparams, load_only, progress, stop, tune_budget)
         except FitStopped:
             return {"error": "training stopped before its first epoch ended; the previous models are kept"}
-        except (ForecastError, StoreError, ValueError, LookupError, integrate.IntegrationError) as exc:
+        except (ForecastError, StoreError, ValueError, LookupError, lyapunov.LyapunovError,
+                integrate.IntegrationError) as exc:
             return {"error": str(exc)}
 
-    def _prepare(self, system, family, hparams, dt=None) -> dict:
-        """The data of one forecast experiment: training series, context, truth, long truth."""
-        dt = float(dt or self.sel.dt or system.dt)
-        lam = _lyapunov_max(system)
-        steps = max(2, int(round(self.horizon / (lam * dt))))
-        context_len = max(CONTEXT, int(registry.create(family, **hparams).min_context))
-        total = self.n_train + context_len + max(steps, FREE_RUN)
-        data = integrate.trajectory(system, n=total, dt=dt, transient=1000, seed=self.seed).x
-        train = data[: self.n_train].copy()
-        if self.train_noise > 0:
-            rng = np.random.default_rng(self.seed)
-            train += self.train_noise * train.std(axis=0) * rng.standard_normal(train.shape)
-        start = self.n_train + context_len
-        spec = TrainingSpec(system.name, {k: float(v) for k, v in system.params.items() if np.ndim(v) == 0}, dt,
-                            self.n_train, float(self.train_noise), int(self.seed), family, hparams)
-        return {"system": system, "dt": dt, "lam": lam, "train": train, "context": data[self.n_train : start],
-                "truth": data[start : start + steps], "long_truth": data[start : start + FREE_RUN], "spec": spec}
-
-    def _evaluate_pretrained(self, system, family, progress) -> dict:
+    def _evaluate_pretrained(self, token, task, family, progress):
         """A checkpoint shipped in assets/: trained by ``python -m core.pretrain``, not here."""
-        shipped = pretrain.load(family, system.name)
+        shipped = pretrain.load(family, task.system.name)
         meta = shipped.meta
-        dt = system.dt if shipped.zero_shot else meta["dt"]
-        hparams = dict(meta["hparams"])
-        prep = self._prepare(system, family, hparams, dt=dt)
+        split = evaluate.make_split(replace(task, dt=None if shipped.zero_shot else meta["dt"]))
         if shipped.zero_shot:
-            seen = system.name in meta["trained_on"]
+            seen = task.system.name in meta["trained_on"]
             source = ("pretrained on " + str(len(meta["trained_on"])) + " flows; " +
-                      (f"{system.name} was among them, so this is not zero-shot" if seen else
-                       f"zero-shot: {system.name} was never seen in training"))
+                      (f"{task.system.name} was among them, so this is not zero-shot" if seen else
+                       f"zero-shot: {task.system.name} was never seen in training"))
         else:
-            changed = [k for k, v in system.params.items() if np.ndim(v) == 0 and k in meta["params"]
-                       and not np.isclose(float(v), meta["params"][k])]
-            source = (f"pretrained ({meta['created']}, {meta['fit_seconds']} s, published parameters at dt = {dt:g})"
+            changed = list(task.system.changed_params())
+            source = (f"pretrained ({meta['created']}, {meta['fit_seconds']} s, published parameters at dt = {split.dt:g})"
                       + (f"; you changed {', '.join(changed)}, so it forecasts a system it was not trained on"
                          if changed else ""))
-        result = self._score(shipped.model, prep, family, source, float(meta["fit_seconds"]), progress)
-        if shipped.zero_shot:  # say plainly how good that is: against the simplest baselines on the same window
-            base = {name: metrics.vpt(prep["truth"], registry.create(name).fit(prep["train"], dt).predict(
-                prep["context"], len(prep["truth"])), dt, prep["lam"], self.eps, prep["train"].std(axis=0))
-                for name in ("persistence", "nvar")}
-            vpt = result["row"]["VPT (Λt)"]
-            verdict = ("better than" if vpt > base["nvar"] else "worse than")
-            result["about"] = (f"Zero-shot honesty: VPT {vpt:.2f} Λt here, against persistence {base['persistence']:.2f} "
-                               f"and an NVAR trained on this very system in a second {base['nvar']:.2f}; the "
-                               f"pretrained transformer is {verdict} the NVAR. {result['about']}").strip()
-        return result
+        outcome = self._outcome(shipped.model, split, family, source, float(meta["fit_seconds"]))
+        if shipped.zero_shot:  # say plainly how good that is: against the simplest references on the same window
+            base = evaluate.reference_vpts(split)
+            vpt = outcome.short.vpt
+            verdict = "better than" if vpt > base["nvar"] else "worse than"
+            outcome.notes.insert(0, f"Zero-shot honesty: VPT {vpt:.2f} Λt here, against persistence "
+                                    f"{base['persistence']:.2f} and an NVAR trained on this very system in a second "
+                                    f"{base['nvar']:.2f}; the pretrained transformer is {verdict} the NVAR")
+        return self._finish(token, outcome, shipped.model, progress)
 
-    def _evaluate(self, system, family, hparams, load_only, progress, stop) -> dict:
-        prep = self._prepare(system, family, hparams)
-        record = self.store.load(prep["spec"])
+    def _evaluate(self, token, task, family, hparams, load_only, progress, stop, tune_budget):
+        progress(0.0, {"stage": "integrating the system and its λ1"})
+        split = evaluate.make_split(task)
+        tuned, fresh = None, None
+        if tune_budget:
+            settings = {"budget": tune_budget, "horizon": task.horizon, "eps": task.eps}
+            tuned = self.store.load_tuning(split.spec(family, {}), settings)
+            if tuned is None:
+                progress(0.0, {"stage": f"tuning for {tune_budget:g} s"})
+                fresh = tuning.tune(family, split.train, split.dt, tune_budget, timescales=split.timescales,
+                                    seed=task.seed, horizon=task.horizon, eps=task.eps, stop=stop,
+                                    progress=lambda f, info: progress(0.7 * f, info))
+                tuned = fresh.provenance()
+                if not fresh.stopped:  # a stopped search is shown with its best trial, not remembered
+                    self.store.save_tuning(split.spec(family, {}), settings, tuned)
+            hparams = dict(tuned["params"])
+        spec = split.spec(family, hparams)
+        record = self.store.load(spec)
         source, stopped = "loaded from the store", False
-        if record is None:
+        if record is None and fresh is not None:  # the tuning's refit on the whole training series
+            fit_time = fresh.validation["refit_seconds"]
+            model, source = fresh.model, f"refitted on the whole training series in {fit_time:.2f} s"
+            if fresh.stopped:
+                source += f"; tuning stopped after {len(fresh.trials)} trials, the best one kept"
+        elif record is None:
             if load_only:
                 raise ValueError(f"no stored {family} model for this configuration: train it first")
             model = registry.create(family, **hparams)
             self._live_model = model  # the page may preview its best checkpoint while it trains
+            progress(0.7 if tuned else 0.0, {"stage": "fitting"})
             start = time.perf_counter()
-            model.fit(prep["train"], prep["dt"], progress=lambda f, info=None: progress(0.8 * f, info), stop=stop)
+            model.fit(split.train, split.dt, progress=lambda f, info=None: progress(0.8 * f, info), stop=stop)
             fit_time = time.perf_counter() - start
             source = f"trained in {fit_time:.2f} s"
             stopped = stop is not None and stop.is_set()
@@ -368,90 +494,122 @@ class ForecastDashboard(param.Parameterized):
                 source += f", stopped: best checkpoint of epoch {model.best_epoch_} kept"
         else:
             model, fit_time = record.model, record.metrics.get("fit_time", float("nan"))
-        result = self._score(model, prep, family, source, fit_time, progress)
+            tuned = record.provenance.get("tuning", tuned)
+        if tuned:
+            source += (f"; tuned: {tuned['trials']} trials in {tuned['seconds']:g} s, validation score "
+                       f"{tuned['score']:.2f} Λt (defaults {tuned['default_score']:.2f})"
+                       if tuned.get("default_score") is not None else f"; tuned ({tuned['trials']} trials)")
+        outcome = self._outcome(model, split, family, source, fit_time, tuned)
+        outcome = self._finish(token, outcome, model, progress)
         if record is None and not stopped:  # a stopped model is shown, never stored as the finished one
-            self.store.save(prep["spec"], model, metrics={k: v for k, v in result["row"].items()
-                                                          if isinstance(v, float)} | {"fit_time": fit_time})
-        return result
+            numbers = {k: v for k, v in outcome.row().items() if isinstance(v, float) and math.isfinite(v)}
+            self.store.save(spec, model, metrics=numbers | {"fit_time": fit_time},
+                            provenance={"tuning": tuned} if tuned else {"tuning": None, "hparams": "as given"})
+        return outcome
 
-    def _score(self, model, prep, family, source, fit_time, progress=None) -> dict:
-        """Forecast from the context, free-run for the attractor, and every metric of the table."""
-        progress = progress or (lambda fraction, info=None: None)
-        truth, dt, lam, train = prep["truth"], prep["dt"], prep["lam"], prep["train"]
-        forecast = model.predict(prep["context"], len(truth))
-        progress(0.85, {"stage": "free run"})
-        scale = train.std(axis=0)
-        one = max(2, int(1 / (lam * dt)))
-        row = {"model": family, "source": source, "VPT (Λt)": metrics.vpt(truth, forecast, dt, lam, self.eps, scale),
-               "NRMSE (1 Λt)": metrics.nrmse(truth[:one], forecast[:one], scale),
-               "sMAPE": metrics.smape(truth, forecast), "fit (s)": fit_time}
-        long_truth = prep["long_truth"]
-        try:
-            free = model.predict(prep["context"], FREE_RUN)
-            row["D_stsp"] = metrics.state_space_divergence(long_truth, free)
-            row["D_H"] = metrics.power_spectrum_distance(long_truth, free, smoothing=2)
-            try:
-                row["λ1 free run"] = metrics.free_run_exponent(free[:, 0], dt)
-            except lyapunov.LyapunovError:
-                row["λ1 free run"] = float("nan")
-            free_note = ""
-        except ForecastError as exc:
-            free, free_note = None, f" The free run failed: {exc}."
+    def _outcome(self, model, split, family, source, fit_time, tuned=None) -> Outcome:
+        """The short-term result: the forecast of the test window, its VPT and errors."""
+        context, _ = split.window(0, model.min_context)
+        history = model.loss_history_ if model.is_iterative else None  # epochs: only iterative families have them
+        return Outcome(family, split, evaluate.score_forecast(model, split), source, fit_time, dict(model.hparams),
+                       model.notes(context), model.equations(), history, tuned)
+
+    def _finish(self, token, outcome: Outcome, model, progress) -> Outcome:
+        """Publish the short-term result at once, then add the free run and its metrics."""
+        self._early = (token, replace(outcome))
+        progress(0.85, {"stage": "free run and attractor metrics"})
+        outcome.long = evaluate.score_attractor(model, outcome.split)
         progress(0.95, {"stage": "metrics"})
-        return {"row": row, "truth": truth, "forecast": forecast, "dt": dt, "lam": lam, "scale": scale,
-                "long_truth": long_truth, "free": free, "free_note": free_note, "system": prep["system"],
-                "equations": model.equations() if family == "sindy" else None, "about": _about(model, prep),
-                "history": getattr(model, "loss_history_", None)}
+        return outcome
 
     # -- results ------------------------------------------------------------------------------
     def _publish(self, token, result, compare: bool = True) -> None:
         if token != self._token:
             return
-        if "error" in result:
+        if isinstance(result, dict):
             self._show_error(result["error"])
             return
         self.message.visible = False
-        row = result["row"]
-        system = result["system"]
-        self.summary.object = (
-            f"**{row['model']} on {system.name}: VPT = {row['VPT (Λt)']:.2f} Lyapunov times** "
-            f"(ε = {self.eps:g}; λ1 = {result['lam']:.3f}; {row['source']}).{result['free_note']}"
-        )
-        self.about.object = result.get("about") or ""
-        self.equations.object = ("**Discovered equations**\n\n" + "\n".join(f"- `{e}`" for e in result["equations"])
-                                 if result["equations"] else "")
-        self.series_box.objects = [pn.pane.HoloViews(f, linked_axes=False) for f in self._series_figure(result)]
-        self.growth_pane.object = self._growth_figure(result)
+        drawn = self.shown is not None and self.shown.short is result.short  # its short-term part is on the page
+        self.shown = result
+        self._mark_stale()
+        self._show_summary(result)
+        if result.tuning:
+            self._show_tuning(result.tuning)
+        else:
+            self.trials_box.visible = False
+        if not drawn:
+            self.series_box.objects = [pn.pane.HoloViews(f, linked_axes=False) for f in self._series_figure(result)]
+            self.growth_pane.object = self._growth_figure(result)
+        if result.long is None:
+            self.long_note.object = "*free run of 10 000 steps and its metrics on the way…*"
+            return
+        self.long_note.object = " ".join(_sentence(n) for n in result.long.notes)
         self.attractors.objects = self._attractor_figures(result)
         if not compare:
             return
-        history = result.get("history")
+        history = result.history
         if history is not None and len(history) and not self._epochs_shown:  # a loaded model: its own curve
             self.loss_pipe.send(np.column_stack([np.arange(1, len(history) + 1), history]))
-        self.results = (self.results + [{**row, "free": result["free"], "truth": result["long_truth"]}])[-MAX_COMPARED:]
-        table = pd.DataFrame([{k: v for k, v in r.items() if k not in ("free", "truth")} for r in self.results])
+        self.results = (self.results + [result])[-MAX_COMPARED:]
+        table = pd.DataFrame([r.row() for r in self.results])
         self.table.value = table.round(3).sort_values("VPT (Λt)", ascending=False)
         self.grid.objects = [pn.pane.HoloViews(self._grid_figure(r), linked_axes=False) for r in self.results
-                             if r["free"] is not None]
+                             if r.long.free is not None]
 
-    def _series_figure(self, result):
-        lyap_t = np.arange(1, len(result["truth"]) + 1) * result["dt"] * result["lam"]
-        vpt = result["row"]["VPT (Λt)"]
+    def _show_tuning(self, tuned: dict) -> None:
+        """The chosen values into the widgets, and the score of every trial that chose them."""
+        self._fill_hyper(tuned["params"])
+        scores = [(k + 1, v) for k, v in enumerate(tuned.get("scores", [])) if v is not None]
+        self.trials_pipe.send(np.array(scores, dtype=float).reshape(-1, 2))
+        stopped = "; stopped early, best trial kept" if tuned.get("stopped") else ""
+        self.tuning_note.object = (f"*{tuned['trials']} trials in {tuned['seconds']:g} s; best validation score "
+                                   f"{tuned['score']:.2f} Λt{stopped}. Chosen values are in the hyper-parameters.*")
+        self.trials_box.visible = True
+
+    def _show_summary(self, result: Outcome) -> None:
+        window = result.short.windows[0]
+        blown = ""
+        if window.blew_up_after is not None:
+            blown = (f" The forecast blew up after {window.blew_up_after} steps "
+                     f"({window.blew_up_after * result.split.dt * result.split.lam:.2f} Lyapunov times); "
+                     "it was valid until then.")
+        self.summary.object = (
+            f"**{result.family} on {system_label(result.system)}: VPT = {result.short.vpt:.2f} Lyapunov times** "
+            f"(ε = {result.split.task.eps:g}; {result.split.lyapunov}; dt = {result.split.dt:g}; "
+            f"{result.source}).{blown}")
+        notes = result.notes
+        self.about.object = " ".join(_sentence(n) for n in notes)
+        self.equations.object = ("**Discovered equations**\n\n" + "\n".join(f"- `{e}`" for e in result.equations)
+                                 if result.equations else "")
+
+    def _lyapunov_axis(self, result: Outcome, n: int) -> np.ndarray:
+        return np.arange(1, n + 1) * result.split.dt * result.split.lam
+
+    def _series_figure(self, result: Outcome):
+        window = result.short.windows[0]
+        lyap_t = self._lyapunov_axis(result, len(window.truth))
         panels = []
-        for i in range(min(3, result["truth"].shape[1])):
-            panels.append((hv.Curve((lyap_t, result["truth"][:, i]), "Lyapunov times", f"x{i}", label="truth")
-                           * hv.Curve((lyap_t, result["forecast"][:, i]), label="forecast").opts(line_dash="dashed")
-                           * hv.VLine(vpt).opts(color="#d9480f")).opts(width=480, height=150, show_legend=i == 0))
+        for i in range(min(3, window.truth.shape[1])):
+            forecast = hv.Curve((lyap_t[: len(window.forecast)], window.forecast[:, i]), label="forecast")
+            panels.append((hv.Curve((lyap_t, window.truth[:, i]), "Lyapunov times", f"x{i}", label="truth")
+                           * forecast.opts(line_dash="dashed")
+                           * hv.VLine(window.vpt).opts(color="#d9480f")).opts(width=480, height=150,
+                                                                               show_legend=i == 0))
         return panels
 
-    def _growth_figure(self, result):
-        err = metrics.error_growth(result["truth"], result["forecast"], result["scale"])
-        lyap_t = np.arange(1, len(err) + 1) * result["dt"] * result["lam"]
+    def _growth_figure(self, result: Outcome):
+        window = result.short.windows[0]
+        n = len(window.forecast)
+        if n == 0:
+            return hv.Curve([], "Lyapunov times", "normalised error")
+        err = metrics.error_growth(window.truth[:n], window.forecast, result.split.scale)
+        lyap_t = self._lyapunov_axis(result, n)
         reference = max(err[0], 1e-12) * np.exp(lyap_t - lyap_t[0])
         return (hv.Curve((lyap_t, np.maximum(err, 1e-12)), "Lyapunov times", "normalised error", label="model")
                 * hv.Curve((lyap_t, reference), label="e^{λ1 t}").opts(color="grey", line_dash="dotted")
-                * hv.HLine(self.eps).opts(color="#d9480f")).opts(logy=True, width=480, height=460,
-                                                                  legend_position="bottom_right")
+                * hv.HLine(result.split.task.eps).opts(color="#d9480f")).opts(logy=True, width=480, height=460,
+                                                                               legend_position="bottom_right")
 
     def _projected(self, x):
         coords = tuple(range(min(3, x.shape[1])))
@@ -459,24 +617,27 @@ class ForecastDashboard(param.Parameterized):
             return np.stack([x[:-1, 0], x[1:, 0]], axis=1)
         return project(x, coords, self.sel.azimuth, self.sel.elevation)
 
-    def _attractor_figures(self, result):
-        truth = self._projected(result["long_truth"])
-        extent = _padded_extent(truth)
-        lines = result["system"].kind != "map"
-        figures = [pn.pane.HoloViews(_density(truth, extent, lines=lines).opts(title="truth", width=420, height=360),
+    def _attractor_figures(self, result: Outcome):
+        """Truth and free run as images of one extent (covering both), drawn in equal frames."""
+        truth = self._projected(result.split.long_truth())
+        free = self._projected(result.long.free) if result.long.free is not None else None
+        extent = _padded_extent(truth, *([free] if free is not None else []))
+        lines = result.system.kind != "map"
+        size = dict(width=420, height=360, xlim=extent[:2], ylim=extent[2:])
+        figures = [pn.pane.HoloViews(_density(truth, extent, lines=lines).opts(title="truth", **size),
                                      linked_axes=False)]
-        if result["free"] is not None:
-            free = self._projected(result["free"])
-            title = f"{result['row']['model']}: free run of {len(free)} steps"
-            figures.append(pn.pane.HoloViews(_density(free, extent, lines=lines).opts(title=title, width=420, height=360),
+        if free is not None:
+            title = f"{result.family}: free run of {len(free)} steps"
+            figures.append(pn.pane.HoloViews(_density(free, extent, lines=lines).opts(title=title, **size),
                                              linked_axes=False))
         return figures
 
-    def _grid_figure(self, row):
-        extent = _padded_extent(self._projected(row["truth"]))
-        return _density(self._projected(row["free"]), extent, 200, 170).opts(
-            width=260, height=220, title=f"{row['model']} (VPT {row['VPT (Λt)']:.1f})", xaxis=None, yaxis=None)
+    def _grid_figure(self, result: Outcome):
+        truth, free = self._projected(result.split.long_truth()), self._projected(result.long.free)
+        return _density(free, _padded_extent(truth, free), 200, 170).opts(
+            width=260, height=220, title=f"{result.family} (VPT {result.short.vpt:.1f})", xaxis=None, yaxis=None)
 
     def _show_error(self, message: str) -> None:
         self.message.object = f"**Forecast not updated:** {message}"
         self.message.visible = True
+

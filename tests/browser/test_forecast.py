@@ -2,7 +2,7 @@
 
 import re
 
-from tests.browser.helpers import open_app, server_errors, text, wait_for
+from tests.browser.helpers import choose_system, open_app, server_errors, text, wait_for
 
 TITLED_IMAGES = """() => {
   const out = [];
@@ -57,7 +57,8 @@ def test_train_nvar_on_lorenz_and_compare_attractors(server, page):
     page.get_by_role("button", name="Train", exact=True).click()
     wait_for(lambda: vpt_shown(page) is not None, timeout=90)
     assert vpt_shown(page) > 5  # NVAR on Lorenz: about 8.5 (benchmarks/forecast.py)
-    assert "nvar on Lorenz" in text(page, ".forecast-summary") and "trained in" in text(page, ".forecast-summary")
+    # auto-tune is on for NVAR: the search ran first, on the training series
+    assert "nvar on Lorenz" in text(page, ".forecast-summary") and "tuned:" in text(page, ".forecast-summary")
     # the truth and the model's free run, side by side
     wait_for(lambda: {"truth", "nvar: free run of 10000 steps"} <= set(titled_images(page)), timeout=30)
     page.screenshot(path=str(log.parent / "forecast_nvar.png"), full_page=True)
@@ -136,4 +137,26 @@ def test_load_the_pretrained_multi_system_transformer_zero_shot(server, page):
     choose_family(page, "esn")
     page.get_by_role("button", name="Load pretrained", exact=True).click()
     wait_for(lambda: "no pretrained esn for Lorenz" in text(page, ".forecast-error"), timeout=60)
+    assert_clean(page, log)
+
+
+def test_tune_nvar_on_rucklidge_then_switch_the_system(server, page):
+    """The defaults of the Lorenz era blew NVAR up after 70 steps on Rucklidge; tuned, it forecasts.
+    Switching the system never leaves the old result under the new system's name."""
+    url, log = server
+    open_forecast(page, url + "?system=Rucklidge")
+    wait_for(lambda: text(page, ".forecast-family").startswith("nvar"))
+    assert page.locator(".forecast-autotune input").is_checked()
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for(lambda: "nvar on Rucklidge" in text(page, ".forecast-summary"), timeout=90,
+             why=lambda: f"summary {text(page, '.forecast-summary')!r}, error {text(page, '.forecast-error')!r}")
+    assert vpt_shown(page) > 1 and "tuned:" in text(page, ".forecast-summary")
+    wait_for(lambda: re.search(r"\d+ trials in [0-9.]+ s; best validation score", text(page, ".forecast-tuning")),
+             why=lambda: text(page, ".forecast-tuning"))
+    wait_for(lambda: "nvar: free run of 10000 steps" in titled_images(page), timeout=60)
+    page.screenshot(path=str(log.parent / "forecast_rucklidge_tuned.png"), full_page=True)
+    choose_system(page, "Thomas")
+    wait_for(lambda: "belongs to Rucklidge" in text(page, ".forecast-stale"), timeout=20)
+    assert "nvar on Rucklidge" in text(page, ".forecast-summary")  # labelled with its own system
+    page.screenshot(path=str(log.parent / "forecast_switched_system.png"), full_page=True)
     assert_clean(page, log)

@@ -57,3 +57,60 @@ def test_plrnn_and_alrnn_show_latent_size_and_subregions(page):
     assert "Latent dimension 6 (3 observed + 3 hidden)" in page.about.object
     assert "linear sub-regions" in page.about.object and "of 8 linear" in page.about.object
     assert len(page.results) == 2 and list(page.table.value["model"]) != []
+
+
+def test_auto_tune_fills_the_widgets_records_provenance_and_load_reproduces_it(tmp_path):
+    page = ForecastDashboard(Selection(system="Rucklidge"), store=ModelStore(tmp_path))
+    page.main()
+    assert page.auto_tune and not page.loss_box.visible  # classical: tuned by default, no epoch plot
+    page.budget = 1.0
+    page.request(load_only=False)
+    assert "nvar on Rucklidge" in page.summary.object, page.message.object
+    assert "tuned:" in page.summary.object and "the lab's spectrum" in page.summary.object
+    tuned = page.shown.tuning
+    assert tuned["trials"] >= 1 and page.trials_box.visible
+    assert {k: page._hyper_widgets[k].value for k in tuned["params"]} == tuned["params"]
+    record = page.store.load(page.shown.split.spec("nvar", tuned["params"]))
+    assert record is not None and record.provenance["tuning"]["params"] == tuned["params"]
+    vpt = page.shown.short.vpt
+    assert vpt > 1  # Rucklidge: the defaults of the Lorenz era blew up after 70 steps
+    page.auto_tune = False
+    page.request(load_only=True)  # the widgets now hold the tuned values: Load finds that model
+    assert "loaded from the store" in page.summary.object and page.shown.short.vpt == vpt
+
+
+def test_a_result_says_when_it_belongs_to_another_system(page):
+    assert not page.stale.visible
+    page.sel.system = "Thomas"
+    assert page.stale.visible and "belongs to Lorenz" in page.stale.object
+    page.sel.system = "Lorenz"
+    assert not page.stale.visible
+
+
+def test_time_aware_defaults_follow_the_system(page):
+    page.family = "esn"
+    lorenz_leak = page._hyper_widgets["leak"].value
+    page.sel.system = "Henon"
+    assert page._hyper_widgets["leak"].value == 1.0 != lorenz_leak  # a map: no leak
+
+
+def test_a_blow_up_says_how_long_the_forecast_stayed_valid(page, monkeypatch):
+    page.family = "dmd"
+    page.auto_tune = False
+    original = registry.create
+
+    def unstable(name, *args, **hparams):
+        model = original(name, *args, **hparams)
+        fit = model._fit
+
+        def fit_then_break(z, dt, progress, stop):
+            fit(z, dt, progress, stop)
+            model.operator_ = model.operator_ * 1.05
+
+        model._fit = fit_then_break
+        return model
+
+    monkeypatch.setattr(registry, "create", unstable)
+    page.request(load_only=False)
+    assert "dmd on Lorenz" in page.summary.object and "blew up after" in page.summary.object
+    assert "it was valid until then" in page.summary.object
