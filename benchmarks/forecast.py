@@ -3,23 +3,24 @@
     PYTHONPATH=. .venv/bin/python -W ignore benchmarks/forecast.py [--systems Lorenz,Rossler,...]
     PYTHONPATH=. .venv/bin/python -W ignore benchmarks/forecast.py --no-classical   # the torch table only
 
-Protocol (Gilpin 2023, in small): 10 000 training points; then 20 consecutive test windows,
-each forecast autoregressively from the 200 points before it for about 15 Lyapunov times. VPT
-(ε = 0.5, normalised by the training standard deviation) in Lyapunov times, λ1 from
-``core.lyapunov.spectrum``. Fit time once; rollout time per window. The anchor is reservoirpy's
-ESN with the same size, spectral radius, leak, input scaling, connectivity and ridge as ours,
-trained on standardised data with the same warm-up.
+Protocol (Gilpin 2023, in small), ``core.evaluate``'s: 10 000 training points; then 20 consecutive
+test windows, each forecast autoregressively from the 200 points before it for 15 Lyapunov times
+(at most 3000 steps). VPT (ε = 0.5, normalised by the training standard deviation) in Lyapunov
+times of the lab's own λ1. Each classical family at its time-aware defaults, then tuned
+(``core.tuning``, 5 s on the training series only, validation windows of 15 Lyapunov times).
+Fit time once; rollout time per window. The anchor is reservoirpy's ESN with the same size,
+spectral radius, leak, input scaling, connectivity and ridge as our ESN's defaults, trained on
+standardised data with the same warm-up.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
 import numpy as np
 
-from core import integrate, lyapunov, metrics, systems
+from core import evaluate, integrate, metrics, systems, tuning
 from core.forecasters import registry
 
 CASES = {  # system -> (overrides, dt)
@@ -29,34 +30,35 @@ CASES = {  # system -> (overrides, dt)
     "Henon": ({}, 1.0),
     "Lorenz96N": ({"N": 10}, 0.01),
 }
-N_TRAIN, N_WINDOWS, CONTEXT = 10_000, 20, 200
+N_TRAIN, N_WINDOWS, HORIZON, TUNE_BUDGET = 10_000, 20, 15.0, 5.0
 
 
-def windows(system, dt, lam):
-    horizon = int(min(3000, math.ceil(15 / (lam * dt))))
-    total = N_TRAIN + CONTEXT + N_WINDOWS * horizon
-    data = integrate.trajectory(system, n=total, dt=dt, transient=2000).x
-    train = data[:N_TRAIN]
-    tests = []
-    for w in range(N_WINDOWS):
-        start = N_TRAIN + CONTEXT + w * horizon
-        tests.append((data[start - CONTEXT : start], data[start : start + horizon]))
-    return train, tests, horizon
+def split_for(system, dt, free_run=1):
+    return evaluate.make_split(evaluate.ForecastTask(system, dt=dt, n_train=N_TRAIN, horizon=HORIZON,
+                                                     windows=N_WINDOWS, max_window_steps=3000, free_run=free_run,
+                                                     transient=2000))
 
 
-def score(predict, train, tests, dt, lam):
-    """Mean and spread of the VPT over the test windows, and the mean rollout time."""
-    seconds = []
+class Timed:
+    """A model whose rollouts are timed, scored by ``core.evaluate`` like any other."""
 
-    def timed(context, horizon):
+    def __init__(self, model):
+        self.model, self.seconds = model, []
+        self.min_context = getattr(model, "min_context", 1)
+
+    def predict(self, context, horizon):
         start = time.perf_counter()
         try:
-            return predict(context, horizon)
+            return self.model.predict(context, horizon)
         finally:
-            seconds.append(time.perf_counter() - start)
+            self.seconds.append(time.perf_counter() - start)
 
-    vpts = metrics.vpt_over_windows(timed, tests, dt, lam, scale=train.std(axis=0))
-    return vpts.mean(), vpts.std(), np.mean(seconds)
+
+def score(model, split):
+    """Mean and spread of the VPT over the test windows, and the mean rollout time."""
+    timed = Timed(model)
+    scores = evaluate.score_forecast(timed, split)
+    return scores.vpt, scores.vpt_std, float(np.mean(timed.seconds))
 
 
 def reservoirpy_esn(train, dt, esn_defaults):
@@ -71,42 +73,49 @@ def reservoirpy_esn(train, dt, esn_defaults):
     model.fit(z[:-1], z[1:], warmup=esn_defaults["warmup"])
     fit_time = time.perf_counter() - start
 
-    def predict(context, horizon):
-        model.reset()
-        y = model.run((context - mean) / std)[-1]
-        out = np.empty((horizon, len(y)))
-        for k in range(horizon):
-            y = model.step(y)
-            out[k] = y
-        return out * std + mean
+    class Anchor:
+        min_context = esn_defaults["warmup"]
 
-    return predict, fit_time
+        def predict(self, context, horizon):
+            model.reset()
+            y = model.run((context - mean) / std)[-1]
+            out = np.empty((horizon, len(y)))
+            for k in range(horizon):
+                y = model.step(y)
+                out[k] = y
+            return out * std + mean
+
+    return Anchor(), fit_time
 
 
 def run_case(name: str) -> None:
     overrides, dt = CASES[name]
     system = systems.get(name, **overrides)
-    dt = dt or system.dt
-    lam = lyapunov.spectrum(system, n_exponents=1).max
-    train, tests, horizon = windows(system, dt, lam)
-    print(f"\n{name} {overrides or ''} dt={dt:g}, λ1={lam:.3f}, {N_WINDOWS} windows of {horizon} steps")
-    print(f"{'model':22s} {'VPT [Λt]':>14s} {'fit [s]':>9s} {'rollout [s]':>12s}")
+    split = split_for(system, dt)
+    print(f"\n{name} {overrides or ''} dt={split.dt:g}, {split.lyapunov}, {N_WINDOWS} windows of "
+          f"{split.window_steps} steps")
+    print(f"{'model':22s} {'VPT [Λt]':>14s} {'fit [s]':>9s} {'rollout [s]':>12s} {'tuned VPT [Λt]':>15s} {'tuning [s]':>11s}")
     for family in [f for f in registry.names() if not registry.family(f).is_iterative]:
-        extra = {"discrete_time": True} if family == "sindy" and system.kind == "map" else {}
-        model = registry.create(family, **extra)
+        model = registry.create(family, split.timescales)
         start = time.perf_counter()
         try:
-            model.fit(train, dt)
+            model.fit(split.train, split.dt)
         except Exception as exc:
             print(f"{family:22s} fit failed: {exc}")
             continue
         fit_time = time.perf_counter() - start
-        mean, spread, rollout = score(model.predict, train, tests, dt, lam)
-        print(f"{family:22s} {mean:6.2f} ± {spread:5.2f} {fit_time:9.3f} {rollout:12.4f}")
-    defaults = {k: v.default for k, v in registry.schema("esn").items()}
-    predict, fit_time = reservoirpy_esn(train, dt, defaults)
-    mean, spread, rollout = score(predict, train, tests, dt, lam)
-    print(f"{'reservoirpy ESN':22s} {mean:6.2f} ± {spread:5.2f} {fit_time:9.3f} {rollout:12.4f}   (anchor)")
+        mean, spread, rollout = score(model, split)
+        tuned = ""
+        if registry.family(family).search_space(split.timescales):
+            result = tuning.tune(family, split.train, split.dt, TUNE_BUDGET, timescales=split.timescales,
+                                 horizon=HORIZON)
+            t_mean, t_spread, _ = score(result.model, split)
+            tuned = f"{t_mean:6.2f} ± {t_spread:5.2f} {result.seconds:11.1f}"
+        print(f"{family:22s} {mean:6.2f} ± {spread:5.2f} {fit_time:9.3f} {rollout:12.4f} {tuned}", flush=True)
+    defaults = registry.defaults("esn", split.timescales)
+    anchor, fit_time = reservoirpy_esn(split.train, split.dt, defaults)
+    mean, spread, rollout = score(anchor, split)
+    print(f"{'reservoirpy ESN':22s} {mean:6.2f} ± {spread:5.2f} {fit_time:9.3f} {rollout:12.4f}   (anchor, our ESN's defaults)")
 
 
 # Reference ranges for Lorenz-63 in the DSR papers (their protocols differ in detail: data length,
@@ -129,10 +138,9 @@ def run_torch(families: list[str]) -> None:
     torch.set_num_threads(training.service().torch_threads)  # as in the lab: the service decides
     system = systems.get("Lorenz")
     dt = 0.01
-    lam = lyapunov.spectrum(system, n_exponents=1).max
-    train, tests, horizon = windows(system, dt, lam)
+    split = split_for(system, dt)
     truth = integrate.trajectory(system, n=FREE_RUN, dt=dt, transient=50_000).x
-    print(f"\nLorenz dt={dt:g}, λ1={lam:.3f}: torch families, {N_WINDOWS} windows of {horizon} steps, "
+    print(f"\nLorenz dt={dt:g}, {split.lyapunov}: torch families, {N_WINDOWS} windows of {split.window_steps} steps, "
           f"free run of {FREE_RUN} steps from the first window's context")
     print(f"{'model':18s} {'VPT [Λt]':>14s} {'train [s]':>9s} {'D_stsp':>7s} {'D_H':>6s} {'λ1 free':>8s} {'Δλ1':>6s}  targets")
     for family in families:
@@ -143,13 +151,13 @@ def run_torch(families: list[str]) -> None:
                 print(f"{family:18s} {exc}")
                 continue
         else:
-            model = registry.create(family)
+            model = registry.create(family, split.timescales)
             start = time.perf_counter()
-            model.fit(train, dt)
+            model.fit(split.train, dt)
             fit_time = time.perf_counter() - start
-        mean, spread, _ = score(model.predict, train, tests, dt, lam)
+        mean, spread, _ = score(model, split)
         try:
-            free = model.predict(tests[0][0], FREE_RUN)
+            free = model.predict(split.window(0, model.min_context)[0], FREE_RUN)
             d_stsp = metrics.state_space_divergence(truth, free)
             d_h = metrics.power_spectrum_distance(truth, free, smoothing=2)
             lam_free = metrics.free_run_exponent(free[:20_000, 0], dt)

@@ -1,0 +1,142 @@
+"""Train → forecast painted, as the user feels it: from the click in Chromium to the new forecast
+curves drawn in the page.
+
+    PYTHONPATH=. .venv/bin/python -W ignore benchmarks/forecast_latency.py [--family nvar] [--repeat 5]
+
+Two cases on Lorenz (10^4 training points, the page's defaults), each repeated:
+1. auto-tune off: every click trains a new model (a new seed each time, so nothing is loaded);
+2. auto-tune on with the tuned configuration already stored (the first click tunes and is not
+   counted): a click reuses the tuning and the model.
+The clock stops when the truth-and-forecast plot's data in the Bokeh document has changed and two
+animation frames have passed. The reference is the server's own share of the same work, timed
+in-process: integrating the split, fitting and the short-term forecast (``core.evaluate``).
+Target: ≤ 1.5 s for a classical family.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FORECAST_SIGNATURE = """() => {
+  let sum = 0, n = 0;
+  for (const m of Bokeh.documents[0].all_models) {
+    if (m.type !== "Figure" && m.type !== "Plot") continue;
+    if (!(m.left[0] && m.left[0].axis_label === "x0")) continue;
+    for (const r of m.renderers) {
+      const d = r.data_source && r.data_source.data;
+      if (!d || !d.x0) continue;
+      for (const v of d.x0) { if (Number.isFinite(v)) { sum += v * (1 + (n % 5)); n++; } }
+    }
+  }
+  return [n, sum];
+}"""
+TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
+
+def server_share(family: str, seeds) -> float:
+    """Median seconds of the same work without the page: split, fit, short-term scores."""
+    import numpy as np
+
+    from core import evaluate, systems
+    from core.forecasters import registry
+
+    times = []
+    for seed in seeds:
+        start = time.perf_counter()
+        split = evaluate.make_split(evaluate.ForecastTask(systems.get("Lorenz"), seed=seed))
+        model = registry.create(family, split.timescales).fit(split.train, split.dt)
+        evaluate.score_forecast(model, split)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", default="nvar")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        sys.exit("needs Debian's chromium (make chromium)")
+    import numpy as np
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    from tests.browser.conftest import CHROMIUM_FLAGS
+    from tests.browser.helpers import open_app, text, wait_for
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = tempfile.mkdtemp(prefix="chaoslab-latency-")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
+         "--setup", "dashboards/warm.py"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_STORE": store},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    results = {}
+    try:
+        for line in server.stdout:
+            if "Bokeh app running" in line:
+                break
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+            page = browser.new_page()
+            open_app(page, f"http://127.0.0.1:{port}/app")
+            page.locator(".bk-tab", has_text="Forecast").click()
+            if args.family != "nvar":
+                page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(args.family)
+                wait_for(lambda: text(page, ".forecast-family").startswith(args.family))
+            seed_box = page.get_by_label("Seed", exact=True)
+            autotune = page.locator(".forecast-autotune input")
+            train = page.get_by_role("button", name="Train", exact=True)
+
+            def click_and_time() -> float:
+                before = page.evaluate(FORECAST_SIGNATURE)
+                start = time.perf_counter()
+                train.click()
+                wait_for(lambda: page.evaluate(FORECAST_SIGNATURE) != before, timeout=120, interval=0.01)
+                page.evaluate(TWO_FRAMES)
+                elapsed = time.perf_counter() - start
+                wait_for(lambda: train.is_enabled(), timeout=120)  # the free run and its metrics end
+                return elapsed
+
+            if autotune.is_checked():
+                autotune.uncheck()
+            cold = []
+            for k in range(args.repeat + 1):
+                seed_box.fill(str(100 + k))
+                seed_box.press("Enter")
+                cold.append(click_and_time())
+            results["tuning off, a new model each click"] = cold[1:]  # the first pays the JIT of a new dt
+            autotune.check()
+            seed_box.fill("7")
+            seed_box.press("Enter")
+            click_and_time()  # tunes and stores
+            results["tuned configuration and model stored"] = [click_and_time() for _ in range(args.repeat)]
+            page.screenshot(path=str(Path(store) / "latency.png"), full_page=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait()
+    reference = server_share(args.family, range(200, 200 + args.repeat))
+    print(f"{'case (' + args.family + ' on Lorenz, Train → forecast painted in Chromium)':62s} {'median':>7s} "
+          f"{'max':>6s} {'server share':>13s} {'ratio':>6s}")
+    for case, times in results.items():
+        median = float(np.median(times))
+        print(f"{case:62s} {median:7.2f} {max(times):6.2f} {reference:13.2f} {median / reference:5.1f}x   target ≤ 1.5 s")
+    shutil.rmtree(store, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
