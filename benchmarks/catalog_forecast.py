@@ -35,7 +35,7 @@ MAX_WINDOW_STEPS = 10_000
 def chaotic_systems() -> list[str]:
     from core import evaluate, systems
 
-    table = evaluate._shipped()
+    table = evaluate.shipped_table()
     chosen = []
     for name in systems.names():
         system = systems.get(name)

@@ -18,6 +18,7 @@ once and cached per system and parameters. ``LyapunovMax.source`` says which was
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
@@ -49,11 +50,14 @@ class LyapunovMax:
         return f"λ1 = {self.value:.4g} ({self.source})"
 
 
-def _key(system: systems.System) -> tuple:
+def system_key(system: systems.System) -> tuple:
+    """What identifies a system's dynamics: its name and scalar parameters."""
     return system.name, tuple(sorted((k, float(v)) for k, v in system.params.items() if np.ndim(v) == 0))
 
 
-def _shipped() -> dict:
+@functools.cache
+def shipped_table() -> dict:
+    """λ1 at published parameters, by the lab's spectrum: ``{name: λ1}``."""
     try:
         return json.loads(TABLE.read_text())
     except (OSError, json.JSONDecodeError):
@@ -65,11 +69,11 @@ def lyapunov_max(system: systems.System) -> LyapunovMax:
 
     Raises ``NotChaotic`` when λ1 ≤ 0 and ``LyapunovError`` for systems without a spectrum (delay).
     """
-    key = _key(system)
+    key = system_key(system)
     with _MEMO_LOCK:
         if key in _MEMO:
             return _MEMO[key]
-    entry = _shipped().get(system.name) if system.is_published else None
+    entry = shipped_table().get(system.name) if system.is_published else None
     if entry is not None:
         found = LyapunovMax(float(entry), "the lab's spectrum, shipped table")
     else:

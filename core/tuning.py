@@ -101,14 +101,19 @@ def _suggest(trial, name: str, spec: Search, kind: type):
     return trial.suggest_float(name, float(spec.low), float(spec.high), log=spec.log)
 
 
-def _validation_windows(train: np.ndarray, fit_end: int, ts: Timescales, windows: int, context: int,
-                        horizon: float = 10.0):
-    """``windows`` (context, truth) pairs of ``horizon`` Lyapunov times inside ``train[fit_end:]``
-    (contexts may reach back; windows overlap when the validation part is short)."""
+def _validation_windows(train: np.ndarray, fit_end: int, ts: Timescales, windows: int, horizon: float = 10.0):
+    """``windows`` (history, truth) pairs with truths of ``horizon`` Lyapunov times inside
+    ``train[fit_end:]`` (they overlap when the validation part is short). The history is all of
+    the series before the truth, so every trial can take the context its settings need."""
     steps = int(min(MAX_WINDOW_STEPS, max(2, round(horizon * ts.lyapunov_time / ts.dt)), len(train) - fit_end))
     last = len(train) - steps
     starts = np.linspace(fit_end, last, windows).astype(int) if windows > 1 else np.array([fit_end])
-    return [(train[s - context : s], train[s : s + steps]) for s in starts]
+    return [(train[:s], train[s : s + steps]) for s in starts]
+
+
+def _context(history: np.ndarray, model, context: int) -> np.ndarray:
+    """The last ``context`` states of ``history``, or more if the model needs more."""
+    return history[-max(context, model.min_context):]
 
 
 def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Timescales | None = None,
@@ -141,9 +146,9 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
     fit_end = int(len(train) * (1 - validation))
     defaults = registry.defaults(family, ts) | fixed
     needed = max(context, registry.create(family, ts, **fixed).min_context)
-    if fit_end < 10 * needed // 2 or len(train) - fit_end < 20:
+    if fit_end < 5 * needed or len(train) - fit_end < 20:
         raise TuningError(f"{len(train)} training points are too few to tune {family} on a validation split")
-    checks = _validation_windows(train, fit_end, ts, windows, needed, horizon)
+    checks = _validation_windows(train, fit_end, ts, windows, horizon)
     fit_part = train[:fit_end]
     scale = fit_part.std(axis=0)
     free_steps = int(min(2000, max(200, 10 * ts.per_period)))
@@ -160,7 +165,7 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
             for k, (ctx, truth) in enumerate(checks):
                 if stop is not None and stop.is_set():
                     raise optuna.TrialPruned()
-                scored = forecast_window(model, ctx[-max(context, model.min_context):], truth, dt, 1 / ts.lyapunov_time,
+                scored = forecast_window(model, _context(ctx, model, context), truth, dt, 1 / ts.lyapunov_time,
                                          eps, scale)
                 vpts.append(scored.vpt)
                 errors.append(metrics.nrmse(truth[: len(scored.forecast)], scored.forecast, scale)
@@ -169,7 +174,7 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
                 if trial.should_prune():
                     raise optuna.TrialPruned()
             score = float(np.mean(vpts)) - 1e-3 * min(float(np.mean(errors)), 10.0)
-            score -= _free_run_penalty(model, checks[-1][0], free_steps, fit_part)
+            score -= _free_run_penalty(model, _context(checks[-1][0], model, context), free_steps, fit_part)
         except optuna.TrialPruned:
             trials.append(Trial(trial.number, None, "pruned", params, time.perf_counter() - begun))
             raise
@@ -200,7 +205,7 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
         raise TuningError(f"tuning {family} was stopped before its first trial ended")
     best = complete[0]
     refit_started = time.perf_counter()
-    model, fitted_on = _refit(family, best.params, train, fit_part, dt, checks, free_steps)
+    model, fitted_on = _refit(family, best.params, train, fit_part, dt, checks, free_steps, context)
     refit_seconds = time.perf_counter() - refit_started
     first = trials[0] if trials and trials[0].number == 0 else None
     return TuningResult(family, model.hparams, best.score, first.score if first else None, tuple(trials),
@@ -210,14 +215,14 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
                          "refit_seconds": round(refit_seconds, 3)}, model)
 
 
-def _refit(family, params, train, fit_part, dt, checks, free_steps):
+def _refit(family, params, train, fit_part, dt, checks, free_steps, context):
     """The chosen configuration fitted on the whole series if that fit forecasts the validation
     windows and a free run without blowing up; otherwise the validated fit on the first part."""
     try:
         model = registry.create(family, **params).fit(train, dt)
-        for context, truth in checks:
-            model.predict(context, len(truth))
-        model.predict(checks[-1][0], free_steps)
+        for history, truth in checks:
+            model.predict(_context(history, model, context), len(truth))
+        model.predict(_context(checks[-1][0], model, context), free_steps)
         return model, "the whole training series"
     except (ForecastError, ValueError, np.linalg.LinAlgError):
         model = registry.create(family, **params).fit(fit_part, dt)

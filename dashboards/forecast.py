@@ -105,7 +105,7 @@ class Outcome:
     @property
     def origin(self) -> tuple:
         """What the result belongs to: system, its parameters and the sampling step."""
-        return evaluate._key(self.system) + (self.split.dt,)
+        return evaluate.system_key(self.system) + (self.split.dt,)
 
     def row(self) -> dict:
         """One line of the comparison table (display labels live here, in the page)."""
@@ -143,6 +143,8 @@ class ForecastDashboard(param.Parameterized):
         self.hyper_box = pn.Column(sizing_mode="stretch_width")
         self._hyper_widgets: dict = {}
         self.param.watch(lambda e: self._on_family(), "family")
+        # with auto-tune on, the hyper-parameter widgets show what the search chose: read-only
+        self.param.watch(lambda e: self._lock_hyper(), "auto_tune")
         self.sel.param.watch(lambda e: self._on_selection(), ["system", "params", "dt"])
         self._build_hyper()
         self.train_button = pn.widgets.Button(name="Train", button_type="primary", width=90)
@@ -224,6 +226,11 @@ class ForecastDashboard(param.Parameterized):
                                  css_classes=["forecast-family"], sizing_mode="stretch_width")
         self.hyper_box.objects = [about, pn.FlexBox(*widgets.values()) if widgets
                                   else pn.pane.Markdown("*no hyper-parameters*")]
+        self._lock_hyper()
+
+    def _lock_hyper(self) -> None:
+        for widget in self._hyper_widgets.values():
+            widget.disabled = bool(self.auto_tune)
 
     def _fill_hyper(self, values: dict) -> None:
         for name, value in values.items():
@@ -244,7 +251,7 @@ class ForecastDashboard(param.Parameterized):
             return
         try:
             system = self.sel.current_system()
-            current = evaluate._key(system) + (float(self.sel.dt or system.dt),)
+            current = evaluate.system_key(system) + (float(self.sel.dt or system.dt),)
         except (KeyError, ValueError):
             current = None
         if current == self.shown.origin:
