@@ -4,7 +4,8 @@ curves drawn in the page.
     PYTHONPATH=. .venv/bin/python -W ignore benchmarks/forecast_latency.py [--family nvar] [--repeat 5]
 
 Two cases on Lorenz (10^4 training points, the page's defaults), each repeated:
-1. auto-tune off: every click trains a new model (a new seed each time, so nothing is loaded);
+1. auto-tune off: every click trains a new model (on a training set a few points longer each
+   time, so nothing is loaded and the test window moves);
 2. auto-tune on with the tuned configuration already stored (the first click tunes and is not
    counted): a click reuses the tuning and the model.
 The clock stops when the truth-and-forecast plot's data in the Bokeh document has changed and two
@@ -43,7 +44,7 @@ FORECAST_SIGNATURE = """() => {
 TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 
-def server_share(family: str, seeds) -> float:
+def server_share(family: str, lengths) -> float:
     """Median seconds of the same work without the page: split, fit, short-term scores."""
     import numpy as np
 
@@ -51,9 +52,9 @@ def server_share(family: str, seeds) -> float:
     from core.forecasters import registry
 
     times = []
-    for seed in seeds:
+    for n_train in lengths:
         start = time.perf_counter()
-        split = evaluate.make_split(evaluate.ForecastTask(systems.get("Lorenz"), seed=seed))
+        split = evaluate.make_split(evaluate.ForecastTask(systems.get("Lorenz"), n_train=n_train))
         model = registry.create(family, split.timescales).fit(split.train, split.dt)
         evaluate.score_forecast(model, split)
         times.append(time.perf_counter() - start)
@@ -73,7 +74,7 @@ def main() -> None:
 
     sys.path.insert(0, str(ROOT))
     from tests.browser.conftest import CHROMIUM_FLAGS
-    from tests.browser.helpers import open_app, text, wait_for
+    from tests.browser.helpers import IDLE, open_app, text, wait_for
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -84,6 +85,7 @@ def main() -> None:
          "--setup", "dashboards/warm.py"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_STORE": store},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
     results = {}
     try:
         for line in server.stdout:
@@ -97,15 +99,25 @@ def main() -> None:
             if args.family != "nvar":
                 page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(args.family)
                 wait_for(lambda: text(page, ".forecast-family").startswith(args.family))
-            seed_box = page.get_by_label("Seed", exact=True)
+            length_box = page.get_by_label("Training points", exact=True)
             autotune = page.locator(".forecast-autotune input")
             train = page.get_by_role("button", name="Train", exact=True)
+
+            def set_length(n: int) -> None:
+                # the server applies a value change on one of its threads: give it time to land
+                # before the click, or the click may train on the previous length
+                length_box.fill(str(n))
+                length_box.press("Enter")
+                page.wait_for_function(IDLE)
+                time.sleep(0.3)
 
             def click_and_time() -> float:
                 before = page.evaluate(FORECAST_SIGNATURE)
                 start = time.perf_counter()
                 train.click()
-                wait_for(lambda: page.evaluate(FORECAST_SIGNATURE) != before, timeout=120, interval=0.01)
+                wait_for(lambda: page.evaluate(FORECAST_SIGNATURE) != before, timeout=120, interval=0.01,
+                         why=lambda: f"{text(page, '.forecast-summary')!r} {text(page, '.forecast-error')!r} "
+                                     f"{page.evaluate(FORECAST_SIGNATURE)}")
                 page.evaluate(TWO_FRAMES)
                 elapsed = time.perf_counter() - start
                 wait_for(lambda: train.is_enabled(), timeout=120)  # the free run and its metrics end
@@ -115,21 +127,25 @@ def main() -> None:
                 autotune.uncheck()
             cold = []
             for k in range(args.repeat + 1):
-                seed_box.fill(str(100 + k))
-                seed_box.press("Enter")
+                set_length(10_000 + 7 * (k + 1))
                 cold.append(click_and_time())
             results["tuning off, a new model each click"] = cold[1:]  # the first pays the JIT of a new dt
             autotune.check()
-            seed_box.fill("7")
-            seed_box.press("Enter")
-            click_and_time()  # tunes and stores
-            results["tuned configuration and model stored"] = [click_and_time() for _ in range(args.repeat)]
+            stored = []
+            for k in range(args.repeat + 1):  # each length once to tune and store, once to time
+                set_length(10_000 + 7 * (k + 1))
+                click_and_time()
+                set_length(10_000 + 7 * k)  # another test window in between, so the plot changes
+                click_and_time()
+                set_length(10_000 + 7 * (k + 1))
+                stored.append(click_and_time())
+            results["tuned configuration and model stored"] = stored[1:]
             page.screenshot(path=str(Path(store) / "latency.png"), full_page=True)
             browser.close()
     finally:
         server.terminate()
         server.wait()
-    reference = server_share(args.family, range(200, 200 + args.repeat))
+    reference = server_share(args.family, [10_000 + 7 * (k + 1) for k in range(args.repeat + 1)][1:])
     print(f"{'case (' + args.family + ' on Lorenz, Train → forecast painted in Chromium)':62s} {'median':>7s} "
           f"{'max':>6s} {'server share':>13s} {'ratio':>6s}")
     for case, times in results.items():

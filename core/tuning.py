@@ -151,7 +151,9 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
     checks = _validation_windows(train, fit_end, ts, windows, horizon)
     fit_part = train[:fit_end]
     scale = fit_part.std(axis=0)
-    free_steps = int(min(2000, max(200, 10 * ts.per_period)))
+    # the free run that checks stability reaches past the validation windows: a test window may be
+    # longer than the validation part, and an instability that takes 3000 steps to show must show
+    free_steps = int(min(5000, max(1000, 2 * len(checks[0][1]), 10 * ts.per_period)))
     trials: list[Trial] = []
     started = time.perf_counter()
 
@@ -185,7 +187,10 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
         return score
 
     def report(study, trial) -> None:
+        elapsed = time.perf_counter() - started
         if stop is not None and stop.is_set():
+            study.stop()
+        elif trials and elapsed + elapsed / len(trials) > budget:  # the next trial would overrun the budget
             study.stop()
         if progress is not None:
             done = [t.value for t in study.trials if t.value is not None]

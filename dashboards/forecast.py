@@ -35,12 +35,6 @@ PREVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chaoslab-previe
 DEFAULT_BUDGET = {False: 3.0, True: 60.0}  # seconds of tuning: classical families, iterative (torch) ones
 
 
-def _density(points: np.ndarray, extent, width=300, height=260, lines=True) -> hv.Image:
-    frame = pd.DataFrame({"x": points[:, 0], "y": points[:, 1]})
-    return hv.Image(density(frame, extent, width, height, lines), ["screen x", "screen y"], "count").opts(
-        cmap="fire", bgcolor="#0b0b12")
-
-
 def _padded_extent(*clouds: np.ndarray, pad: float = 0.1) -> tuple[float, float, float, float]:
     """The 2-D bounding box of all ``clouds`` widened by ``pad`` of its size on each side."""
     points = np.vstack(clouds)
@@ -70,6 +64,45 @@ def _trials_figure(data) -> hv.Overlay:
                    hv.opts.Overlay(width=480, height=220, legend_position="bottom_right", framewise=True))
 
 
+def _series_panel(i: int, data=None) -> hv.Overlay:
+    """Coordinate ``i`` of the truth and the forecast on a Lyapunov-time axis, with the VPT marked.
+
+    Drawn by a DynamicMap fed by a Pipe: a new result patches the plot's data in the browser
+    instead of building new figures (a new Bokeh figure costs the page hundreds of milliseconds).
+    """
+    empty = np.zeros(0)
+    t, truth, tf, forecast, vpt = empty, empty, empty, empty, 0.0
+    if data is not None and i < data["truth"].shape[1]:
+        t, truth, vpt = data["t"], data["truth"][:, i], data["vpt"]
+        tf, forecast = t[: len(data["forecast"])], data["forecast"][:, i]
+    return (hv.Curve((t, truth), "Lyapunov times", f"x{i}", label="truth")
+            * hv.Curve((tf, forecast), "Lyapunov times", f"x{i}", label="forecast").opts(line_dash="dashed")
+            * hv.VLine(vpt).opts(color="#d9480f")).opts(
+        hv.opts.Curve(framewise=True), hv.opts.Overlay(width=480, height=150, show_legend=i == 0, framewise=True))
+
+
+def _growth_panel(data=None) -> hv.Overlay:
+    """Normalised error of the forecast against e^{λ1 t} and the threshold ε, on a log scale."""
+    t, err, reference, eps = np.arange(1.0, 3.0), np.ones(2), np.ones(2), 0.5
+    if data is not None and len(data["err"]):
+        t, err, reference, eps = data["t"], data["err"], data["reference"], data["eps"]
+    return (hv.Curve((t, err), "Lyapunov times", "normalised error", label="model")
+            * hv.Curve((t, reference), "Lyapunov times", "normalised error", label="e^{λ1 t}").opts(
+                color="grey", line_dash="dotted")
+            * hv.HLine(eps).opts(color="#d9480f")).opts(
+        hv.opts.Curve(framewise=True),
+        hv.opts.Overlay(logy=True, width=480, height=460, legend_position="bottom_right", framewise=True))
+
+
+def _attractor_panel(which: str, data=None) -> hv.Image:
+    """The truth's or the free run's density image; both share one extent, so one pair of axes."""
+    image, title = (np.array([0.0, 1.0]), np.array([0.0, 1.0]), np.full((2, 2), np.nan)), which
+    if data is not None and data.get(which) is not None:
+        image, title = data[which], data["titles"][which]
+    return hv.Image(image, ["projected x", "projected y"], "count").opts(
+        cmap="fire", bgcolor="#0b0b12", title=title, width=420, height=360, framewise=True)
+
+
 def _sentence(note: str) -> str:
     """A note as a sentence: capitalised (Latin letters only: λ1 stays λ1), with a full stop."""
     return (note[:1].upper() if note[:1].isascii() else note[:1]) + note[1:] + "."
@@ -97,6 +130,7 @@ class Outcome:
     history: np.ndarray | None = None
     tuning: dict | None = None
     long: evaluate.AttractorScores | None = None
+    images: dict | None = None  # the attractor images, aggregated off the event loop
 
     @property
     def system(self) -> systems.System:
@@ -135,7 +169,8 @@ class ForecastDashboard(param.Parameterized):
         self.sel = selection
         self.store = store or ModelStore()
         self._token, self._job, self._poll, self._cleanup_registered = 0, None, None, False
-        self._early: tuple | None = None  # (token, Outcome) of the short-term result, set by the job
+        self._early: tuple | None = None  # (token, Outcome): the short-term result, outside a server session
+        self._doc = None  # the session's Bokeh document: the job hands the short-term result to it directly
         self._live_model, self._epochs_shown, self._trials_shown = None, 0, 0
         self.shown: Outcome | None = None
         self.results: list[Outcome] = []
@@ -180,13 +215,21 @@ class ForecastDashboard(param.Parameterized):
         self.summary = pn.pane.Markdown("", css_classes=["forecast-summary"], sizing_mode="stretch_width")
         self.long_note = pn.pane.Markdown("", css_classes=["forecast-long"], sizing_mode="stretch_width")
         self.equations = pn.pane.Markdown("", css_classes=["forecast-equations"])
-        self.series_box = pn.Column()
-        self.growth_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
-        self.attractors = pn.Row(css_classes=["forecast-attractors"])
+        self.series_pipe, self.growth_pipe, self.attractor_pipe = (hv.streams.Pipe(data=None) for _ in range(3))
+        self.series_panes = [pn.pane.HoloViews(hv.DynamicMap(partial(_series_panel, i), streams=[self.series_pipe]),
+                                               linked_axes=False) for i in range(3)]
+        self.series_box = pn.Column(*self.series_panes)
+        self.growth_pane = pn.pane.HoloViews(hv.DynamicMap(_growth_panel, streams=[self.growth_pipe]),
+                                             linked_axes=False)
+        self.attractor_panes = {which: pn.pane.HoloViews(
+            hv.DynamicMap(partial(_attractor_panel, which), streams=[self.attractor_pipe]), linked_axes=False)
+            for which in ("truth", "free")}
+        self.attractors = pn.Row(*self.attractor_panes.values(), css_classes=["forecast-attractors"])
         # a Tabulator: click a column header to sort the session's models by any metric
         self.table = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, sizing_mode="stretch_width",
                                           css_classes=["forecast-table"], layout="fit_data_table")
         self.grid = pn.GridBox(ncols=3)
+        self._grid_panes: list[tuple[Outcome, pn.pane.HoloViews]] = []
         self._on_family()
 
     # -- widgets ------------------------------------------------------------------------------
@@ -342,7 +385,8 @@ class ForecastDashboard(param.Parameterized):
         self.progress.value, self.progress.visible, self.stop_button.visible = 0, True, True
         self.preview_button.visible = registry.family(family).is_iterative and not (load_only or pretrained)
         self.train_button.disabled = True
-        self._live_model, self._epochs_shown, self._trials_shown, self._early = None, 0, 0, None
+        self._live_model, self._epochs_shown, self._trials_shown = None, 0, 0
+        self._doc = pn.state.curdoc
         self.loss_pipe.send(np.zeros((0, 3)))
         if tune_budget:
             self.trials_pipe.send(np.zeros((0, 2)))
@@ -357,9 +401,6 @@ class ForecastDashboard(param.Parameterized):
         self.progress.value = int(100 * job.progress)
         self._show_training(job)
         self.queue_note.object = f"*waiting: position {position} in the server's training queue*" if position else ""
-        early, self._early = self._early, None
-        if early is not None:
-            self._publish(*early)
         if not job.done:
             return
         self._poll.stop()
@@ -523,11 +564,32 @@ class ForecastDashboard(param.Parameterized):
 
     def _finish(self, token, outcome: Outcome, model, progress) -> Outcome:
         """Publish the short-term result at once, then add the free run and its metrics."""
-        self._early = (token, replace(outcome))
+        self._hand_over(token, replace(outcome))
         progress(0.85, {"stage": "free run and attractor metrics"})
         outcome.long = evaluate.score_attractor(model, outcome.split)
+        outcome.images = self._attractor_images(outcome)
         progress(0.95, {"stage": "metrics"})
         return outcome
+
+    def _hand_over(self, token, outcome: Outcome) -> None:
+        """From the job's thread: have the event loop show the short-term result now, and wait
+        (at most a second) until it has gone out before starting the long computation — the job
+        holds the interpreter while it computes, and would otherwise delay the page's update
+        until it is done (0.6 s for a Rosenstein fit of the free run)."""
+        doc = self._doc
+        if doc is None or doc.session_context is None:  # tests, notebooks: shown after the job returns
+            self._early = (token, outcome)
+            return
+        sent = threading.Event()
+
+        def show():
+            self._publish(token, outcome)
+            # Panel sends the patches of this update on the following ticks: leave the loop alone
+            # for a moment (the job would otherwise hold the interpreter while they wait)
+            doc.add_timeout_callback(sent.set, 300)
+
+        doc.add_next_tick_callback(show)
+        sent.wait(timeout=1.0)
 
     # -- results ------------------------------------------------------------------------------
     def _publish(self, token, result, compare: bool = True) -> None:
@@ -546,13 +608,13 @@ class ForecastDashboard(param.Parameterized):
         else:
             self.trials_box.visible = False
         if not drawn:
-            self.series_box.objects = [pn.pane.HoloViews(f, linked_axes=False) for f in self._series_figure(result)]
-            self.growth_pane.object = self._growth_figure(result)
+            self._show_forecast(result)
         if result.long is None:
             self.long_note.object = "*free run of 10 000 steps and its metrics on the way…*"
             return
         self.long_note.object = " ".join(_sentence(n) for n in result.long.notes)
-        self.attractors.objects = self._attractor_figures(result)
+        self.attractor_pipe.send(result.images)
+        self.attractor_panes["free"].visible = result.images["free"] is not None
         if not compare:
             return
         history = result.history
@@ -561,8 +623,11 @@ class ForecastDashboard(param.Parameterized):
         self.results = (self.results + [result])[-MAX_COMPARED:]
         table = pd.DataFrame([r.row() for r in self.results])
         self.table.value = table.round(3).sort_values("VPT (Λt)", ascending=False)
-        self.grid.objects = [pn.pane.HoloViews(self._grid_figure(r), linked_axes=False) for r in self.results
-                             if r.long.free is not None]
+        # the models still compared keep their panes; only the new one is drawn
+        self._grid_panes = [(r, pane) for r, pane in self._grid_panes if any(r is kept for kept in self.results)]
+        if result.images["free"] is not None:
+            self._grid_panes.append((result, pn.pane.HoloViews(self._grid_figure(result), linked_axes=False)))
+        self.grid.objects = [pane for _, pane in self._grid_panes]
 
     def _show_tuning(self, tuned: dict) -> None:
         """The chosen values into the widgets, and the score of every trial that chose them."""
@@ -593,30 +658,18 @@ class ForecastDashboard(param.Parameterized):
     def _lyapunov_axis(self, result: Outcome, n: int) -> np.ndarray:
         return np.arange(1, n + 1) * result.split.dt * result.split.lam
 
-    def _series_figure(self, result: Outcome):
+    def _show_forecast(self, result: Outcome) -> None:
+        """Truth and forecast of the test window, and the error growth: data patches, no new figures."""
         window = result.short.windows[0]
-        lyap_t = self._lyapunov_axis(result, len(window.truth))
-        panels = []
-        for i in range(min(3, window.truth.shape[1])):
-            forecast = hv.Curve((lyap_t[: len(window.forecast)], window.forecast[:, i]), label="forecast")
-            panels.append((hv.Curve((lyap_t, window.truth[:, i]), "Lyapunov times", f"x{i}", label="truth")
-                           * forecast.opts(line_dash="dashed")
-                           * hv.VLine(window.vpt).opts(color="#d9480f")).opts(width=480, height=150,
-                                                                               show_legend=i == 0))
-        return panels
-
-    def _growth_figure(self, result: Outcome):
-        window = result.short.windows[0]
+        t = np.arange(1, len(window.truth) + 1) * result.split.dt * result.split.lam
+        self.series_pipe.send({"t": t, "truth": window.truth, "forecast": window.forecast, "vpt": window.vpt})
+        for i, pane in enumerate(self.series_panes):
+            pane.visible = i < window.truth.shape[1]
         n = len(window.forecast)
-        if n == 0:
-            return hv.Curve([], "Lyapunov times", "normalised error")
-        err = metrics.error_growth(window.truth[:n], window.forecast, result.split.scale)
-        lyap_t = self._lyapunov_axis(result, n)
-        reference = max(err[0], 1e-12) * np.exp(lyap_t - lyap_t[0])
-        return (hv.Curve((lyap_t, np.maximum(err, 1e-12)), "Lyapunov times", "normalised error", label="model")
-                * hv.Curve((lyap_t, reference), label="e^{λ1 t}").opts(color="grey", line_dash="dotted")
-                * hv.HLine(result.split.task.eps).opts(color="#d9480f")).opts(logy=True, width=480, height=460,
-                                                                               legend_position="bottom_right")
+        err = np.maximum(metrics.error_growth(window.truth[:n], window.forecast, result.split.scale), 1e-12) \
+            if n else np.zeros(0)
+        reference = max(err[0], 1e-12) * np.exp(t[:n] - t[0]) if n else err
+        self.growth_pipe.send({"t": t[:n], "err": err, "reference": reference, "eps": result.split.task.eps})
 
     def _projected(self, x):
         coords = tuple(range(min(3, x.shape[1])))
@@ -624,25 +677,22 @@ class ForecastDashboard(param.Parameterized):
             return np.stack([x[:-1, 0], x[1:, 0]], axis=1)
         return project(x, coords, self.sel.azimuth, self.sel.elevation)
 
-    def _attractor_figures(self, result: Outcome):
-        """Truth and free run as images of one extent (covering both), drawn in equal frames."""
+    def _attractor_images(self, result: Outcome) -> dict:
+        """Truth and free run aggregated over one extent covering both (runs on the worker)."""
         truth = self._projected(result.split.long_truth())
         free = self._projected(result.long.free) if result.long.free is not None else None
         extent = _padded_extent(truth, *([free] if free is not None else []))
         lines = result.system.kind != "map"
-        size = dict(width=420, height=360, xlim=extent[:2], ylim=extent[2:])
-        figures = [pn.pane.HoloViews(_density(truth, extent, lines=lines).opts(title="truth", **size),
-                                     linked_axes=False)]
-        if free is not None:
-            title = f"{result.family}: free run of {len(free)} steps"
-            figures.append(pn.pane.HoloViews(_density(free, extent, lines=lines).opts(title=title, **size),
-                                             linked_axes=False))
-        return figures
+        return {"truth": density(pd.DataFrame({"x": truth[:, 0], "y": truth[:, 1]}), extent, 300, 260, lines),
+                "free": None if free is None else density(pd.DataFrame({"x": free[:, 0], "y": free[:, 1]}), extent,
+                                                          300, 260, lines),
+                "titles": {"truth": "truth", "free": f"{result.family}: free run of {len(result.long.free)} steps"
+                           if free is not None else ""}}
 
     def _grid_figure(self, result: Outcome):
-        truth, free = self._projected(result.split.long_truth()), self._projected(result.long.free)
-        return _density(free, _padded_extent(truth, free), 200, 170).opts(
-            width=260, height=220, title=f"{result.family} (VPT {result.short.vpt:.1f})", xaxis=None, yaxis=None)
+        return hv.Image(result.images["free"], ["projected x", "projected y"], "count").opts(
+            cmap="fire", bgcolor="#0b0b12", width=260, height=220, title=f"{result.family} (VPT {result.short.vpt:.1f})",
+            xaxis=None, yaxis=None)
 
     def _show_error(self, message: str) -> None:
         self.message.object = f"**Forecast not updated:** {message}"

@@ -1,8 +1,11 @@
-"""Next-generation reservoir computing (NVAR): delayed states, their quadratic monomials, ridge.
+"""Next-generation reservoir computing (NVAR): delayed states, their monomials, ridge.
 
 Gauthier, Bollt, Griffith & Barbosa (2021), Next generation reservoir computing, Nat. Commun.
 12:5564. Features at time t: a constant, the linear part ``[x_t, x_{t-s}, ..., x_{t-(k-1)s}]``
-and all unique quadratic monomials of it; the readout predicts the increment x_{t+1} - x_t.
+and all unique monomials of it up to ``order`` (quadratic for Lorenz, cubic as Gauthier et al.
+use for the double-scroll circuit, whose nonlinearity is odd); the readout predicts the
+increment x_{t+1} - x_t. ``tune`` chooses the order per system (cubic wins on Chua-like circuits,
+Duffing, FitzHugh–Nagumo and Hindmarsh–Rose neurons).
 
 Time-aware defaults (``NVAR.defaults``): the delayed states must be far enough apart in *time*
 to carry derivative information, and close enough that two of them still describe the same
@@ -12,17 +15,31 @@ at the lab's dt = 0.01 on Lorenz (VPT 8.7 there against 6.3 with s = 1), two at 
 period/100 sampling, twenty at period/1000. Maps: s = 1 (an iterate is the natural step).
 """
 
+import itertools
+import math
+
 import numpy as np
 from numba import njit
 
 from core.forecasters.ar import lagged
-from core.forecasters.base import Forecaster, Hyper, Search, Timescales, check_stop, ridge
+from core.forecasters.base import Forecaster, ForecastError, Hyper, Search, Timescales, check_stop, ridge
 from core.forecasters.registry import register
 
 
-def quadratic(linear: np.ndarray) -> np.ndarray:
-    i, j = np.triu_indices(linear.shape[1])
-    return linear[:, i] * linear[:, j]
+MAX_FEATURES = 2000  # a readout wider than this is slow to fit and overfits 10^4 points
+
+
+def monomials(linear: np.ndarray, order: int) -> np.ndarray:
+    """Every unique monomial of the columns of degree 2..``order``, degree by degree, indices ascending."""
+    columns = []
+    for degree in range(2, order + 1):
+        for combo in itertools.combinations_with_replacement(range(linear.shape[1]), degree):
+            columns.append(np.prod(linear[:, list(combo)], axis=1))
+    return np.stack(columns, axis=1) if columns else np.zeros((len(linear), 0))
+
+
+def n_features(n_linear: int, order: int) -> int:
+    return sum(math.comb(n_linear + d - 1, d) for d in range(order + 1))
 
 
 @register
@@ -34,6 +51,7 @@ class NVAR(Forecaster):
         "delays": Hyper(int, 2, (1, 10), "k: number of delayed states"),
         "skip": Hyper(int, 2, (1, 200), "s: steps between delayed states (time-aware: period / 60)"),
         "ridge": Hyper(float, 1e-6, (0.0, 1e2), "ridge penalty"),
+        "order": Hyper(int, 2, (2, 3), "largest monomial degree (2: Gauthier et al.'s quadratic NVAR)"),
     }
 
     @classmethod
@@ -44,16 +62,20 @@ class NVAR(Forecaster):
     def search_space(cls, ts: Timescales) -> dict:
         skip = cls.defaults(ts)["skip"]
         return {"delays": Search(1, 4), "skip": Search(1, min(200, max(4, 4 * skip)), log=True),
-                "ridge": Search(1e-9, 1e-1, log=True)}
+                "ridge": Search(1e-9, 1e-1, log=True), "order": Search(2, 3)}
 
     @property
     def min_context(self):
         return (self.delays - 1) * self.skip + 1
 
     def _features(self, linear):
-        return np.hstack([np.ones((len(linear), 1)), linear, quadratic(linear)])
+        return np.hstack([np.ones((len(linear), 1)), linear, monomials(linear, self.order)])
 
     def _fit(self, z, dt, progress, stop):
+        width = n_features(self.delays * z.shape[1], self.order)
+        if width > MAX_FEATURES:
+            raise ForecastError(f"nvar: {width} features for {z.shape[1]} coordinates × {self.delays} delays at "
+                                f"order {self.order}; at most {MAX_FEATURES}: lower delays or order")
         linear = lagged(z, self.delays, self.skip)[:-1]
         span = (self.delays - 1) * self.skip
         targets = z[span + 1 :] - z[span:-1]
@@ -63,18 +85,18 @@ class NVAR(Forecaster):
     def _predict(self, zc, horizon):
         span = (self.delays - 1) * self.skip
         return _rollout(np.ascontiguousarray(zc[-(span + 1) :]), np.ascontiguousarray(self.weights_),
-                        int(self.delays), int(self.skip), int(horizon))
+                        int(self.delays), int(self.skip), int(self.order), int(horizon))
 
 
 @njit(cache=True, nogil=True)
-def _rollout(history, weights, delays, skip, horizon):
-    """The NVAR free run, compiled: features [1, linear, quadratic(linear)] in ``quadratic``'s order."""
+def _rollout(history, weights, delays, skip, order, horizon):
+    """The NVAR free run, compiled: features [1, linear, monomials] in ``monomials``'s order."""
     dim = history.shape[1]
     span = (delays - 1) * skip
     buffer = np.empty((span + 1 + horizon, dim))
     buffer[: span + 1] = history
     n_lin = delays * dim
-    features = np.empty(1 + n_lin + n_lin * (n_lin + 1) // 2)
+    features = np.empty(weights.shape[0])
     features[0] = 1.0
     for k in range(horizon):
         t = span + k
@@ -85,6 +107,12 @@ def _rollout(history, weights, delays, skip, horizon):
             for j in range(i, n_lin):
                 features[q] = features[1 + i] * features[1 + j]
                 q += 1
+        if order == 3:
+            for i in range(n_lin):
+                for j in range(i, n_lin):
+                    for m in range(j, n_lin):
+                        features[q] = features[1 + i] * features[1 + j] * features[1 + m]
+                        q += 1
         buffer[t + 1] = buffer[t] + features @ weights
         if not np.all(np.isfinite(buffer[t + 1])):
             buffer[t + 1 :] = np.nan
