@@ -18,7 +18,8 @@ def test_lyapunov_tab_shows_the_spectrum_and_follows_the_system(server, page):
     assert 0.90 <= displayed_lambda1(page) <= 0.91
     summary = text(page, ".lyapunov-summary")
     assert "Lorenz" in summary and "chaotic" in summary and "Kaplan–Yorke dimension 2.0" in summary
-    assert "From 10,000 points of x0" in text(page, ".lyapunov-data")
+    # one patch carries both panes, but the page may lay the second out a moment later
+    wait_for(lambda: "From 10,000 points of x0" in text(page, ".lyapunov-data"), why=lambda: text(page, ".lyapunov-data"))
     page.screenshot(path=str(log.parent / "lyapunov_lorenz.png"), full_page=True)
     choose_system(page, "Henon")
     wait_for(lambda: "Henon" in text(page, ".lyapunov-summary"), timeout=60)
