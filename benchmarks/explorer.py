@@ -11,10 +11,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
 import warnings
@@ -71,32 +68,16 @@ def first_load() -> float | None:
     from tests.browser.conftest import CHROMIUM_FLAGS
     from tests.browser.helpers import open_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(os.devnull, "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
-         "--setup", "dashboards/warm.py"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        for line in server.stdout:
-            if "Bokeh app running" in line:
-                break
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-            page = browser.new_page()
-            start = time.perf_counter()
-            open_app(page, f"http://127.0.0.1:{port}/app")
-            elapsed = time.perf_counter() - start
-            browser.close()
-        return elapsed
-    finally:
-        server.terminate()
-        server.wait()
-        log.close()
+    from served import lab_server
+
+    with lab_server() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        start = time.perf_counter()
+        open_app(page, url)
+        elapsed = time.perf_counter() - start
+        browser.close()
+    return elapsed
 
 
 def main() -> None:

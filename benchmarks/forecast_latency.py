@@ -17,10 +17,7 @@ Target: ≤ 1.5 s for a classical family.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -76,75 +73,60 @@ def main() -> None:
     from tests.browser.conftest import CHROMIUM_FLAGS
     from tests.browser.helpers import IDLE, open_app, text, wait_for
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from served import lab_server
+
     store = tempfile.mkdtemp(prefix="chaoslab-latency-")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
-         "--setup", "dashboards/warm.py"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_STORE": store},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
     results = {}
-    try:
-        for line in server.stdout:
-            if "Bokeh app running" in line:
-                break
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-            page = browser.new_page()
-            open_app(page, f"http://127.0.0.1:{port}/app")
-            page.locator(".bk-tab", has_text="Forecast").click()
-            if args.family != "nvar":
-                page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(args.family)
-                wait_for(lambda: text(page, ".forecast-family").startswith(args.family))
-            length_box = page.get_by_label("Training points", exact=True)
-            autotune = page.locator(".forecast-autotune input")
-            train = page.get_by_role("button", name="Train", exact=True)
+    with lab_server({"CHAOSLAB_STORE": store}) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        open_app(page, url)
+        page.locator(".bk-tab", has_text="Forecast").click()
+        if args.family != "nvar":
+            page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(args.family)
+            wait_for(lambda: text(page, ".forecast-family").startswith(args.family))
+        length_box = page.get_by_label("Training points", exact=True)
+        autotune = page.locator(".forecast-autotune input")
+        train = page.get_by_role("button", name="Train", exact=True)
 
-            def set_length(n: int) -> None:
-                # the server applies a value change on one of its threads: give it time to land
-                # before the click, or the click may train on the previous length
-                length_box.fill(str(n))
-                length_box.press("Enter")
-                page.wait_for_function(IDLE)
-                time.sleep(0.3)
+        def set_length(n: int) -> None:
+            # the server applies a value change on one of its threads: give it time to land
+            # before the click, or the click may train on the previous length
+            length_box.fill(str(n))
+            length_box.press("Enter")
+            page.wait_for_function(IDLE)
+            time.sleep(0.3)
 
-            def click_and_time() -> float:
-                before = page.evaluate(FORECAST_SIGNATURE)
-                start = time.perf_counter()
-                train.click()
-                wait_for(lambda: page.evaluate(FORECAST_SIGNATURE) != before, timeout=120, interval=0.01,
-                         why=lambda: f"{text(page, '.forecast-summary')!r} {text(page, '.forecast-error')!r} "
-                                     f"{page.evaluate(FORECAST_SIGNATURE)}")
-                page.evaluate(TWO_FRAMES)
-                elapsed = time.perf_counter() - start
-                wait_for(lambda: train.is_enabled(), timeout=120)  # the free run and its metrics end
-                return elapsed
+        def click_and_time() -> float:
+            before = page.evaluate(FORECAST_SIGNATURE)
+            start = time.perf_counter()
+            train.click()
+            wait_for(lambda: page.evaluate(FORECAST_SIGNATURE) != before, timeout=120, interval=0.01,
+                     why=lambda: f"{text(page, '.forecast-summary')!r} {text(page, '.forecast-error')!r} "
+                                 f"{page.evaluate(FORECAST_SIGNATURE)}")
+            page.evaluate(TWO_FRAMES)
+            elapsed = time.perf_counter() - start
+            wait_for(lambda: train.is_enabled(), timeout=120)  # the free run and its metrics end
+            return elapsed
 
-            if autotune.is_checked():
-                autotune.uncheck()
-            cold = []
-            for k in range(args.repeat + 1):
-                set_length(10_000 + 7 * (k + 1))
-                cold.append(click_and_time())
-            results["tuning off, a new model each click"] = cold[1:]  # the first pays the JIT of a new dt
-            autotune.check()
-            stored = []
-            for k in range(args.repeat + 1):  # each length once to tune and store, once to time
-                set_length(10_000 + 7 * (k + 1))
-                click_and_time()
-                set_length(10_000 + 7 * k)  # another test window in between, so the plot changes
-                click_and_time()
-                set_length(10_000 + 7 * (k + 1))
-                stored.append(click_and_time())
-            results["tuned configuration and model stored"] = stored[1:]
-            page.screenshot(path=str(Path(store) / "latency.png"), full_page=True)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait()
+        if autotune.is_checked():
+            autotune.uncheck()
+        cold = []
+        for k in range(args.repeat + 1):
+            set_length(10_000 + 7 * (k + 1))
+            cold.append(click_and_time())
+        results["tuning off, a new model each click"] = cold[1:]  # the first pays the JIT of a new dt
+        autotune.check()
+        stored = []
+        for k in range(args.repeat + 1):  # each length once to tune and store, once to time
+            set_length(10_000 + 7 * (k + 1))
+            click_and_time()
+            set_length(10_000 + 7 * k)  # another test window in between, so the plot changes
+            click_and_time()
+            set_length(10_000 + 7 * (k + 1))
+            stored.append(click_and_time())
+        results["tuned configuration and model stored"] = stored[1:]
+        browser.close()
     reference = server_share(args.family, [10_000 + 7 * (k + 1) for k in range(args.repeat + 1)][1:])
     print(f"{'case (' + args.family + ' on Lorenz, Train → forecast painted in Chromium)':62s} {'median':>7s} "
           f"{'max':>6s} {'server share':>13s} {'ratio':>6s}")
