@@ -199,11 +199,8 @@ class ForecastDashboard(param.Parameterized):
         self.loss_box = pn.Column("#### Training loss (per epoch)", self.loss_pane)
         # tuning: each trial's validation score as it finishes
         self.trials_pipe = hv.streams.Pipe(data=np.zeros((0, 2)))
-        self.trials_pane = pn.pane.HoloViews(hv.DynamicMap(_trials_figure, streams=[self.trials_pipe]),
-                                             linked_axes=False, css_classes=["forecast-trials"])
         self.tuning_note = pn.pane.Markdown("", css_classes=["forecast-tuning"], sizing_mode="stretch_width")
-        self.trials_box = pn.Column("#### Tuning: validation score per trial", self.tuning_note, self.trials_pane,
-                                    visible=False)
+        self.trials_box = pn.Column("#### Tuning: validation score per trial", self.tuning_note, visible=False)
         self.training_note = pn.pane.Markdown("", css_classes=["forecast-training"], sizing_mode="stretch_width")
         self.about = pn.pane.Markdown("", css_classes=["forecast-about"], sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=260, bar_color="info",
@@ -215,16 +212,11 @@ class ForecastDashboard(param.Parameterized):
         self.summary = pn.pane.Markdown("", css_classes=["forecast-summary"], sizing_mode="stretch_width")
         self.long_note = pn.pane.Markdown("", css_classes=["forecast-long"], sizing_mode="stretch_width")
         self.equations = pn.pane.Markdown("", css_classes=["forecast-equations"])
+        # the result views are fed by Pipes and built on the first Train (see _build_views)
         self.series_pipe, self.growth_pipe, self.attractor_pipe = (hv.streams.Pipe(data=None) for _ in range(3))
-        self.series_panes = [pn.pane.HoloViews(hv.DynamicMap(partial(_series_panel, i), streams=[self.series_pipe]),
-                                               linked_axes=False) for i in range(3)]
-        self.series_box = pn.Column(*self.series_panes)
-        self.growth_pane = pn.pane.HoloViews(hv.DynamicMap(_growth_panel, streams=[self.growth_pipe]),
-                                             linked_axes=False)
-        self.attractor_panes = {which: pn.pane.HoloViews(
-            hv.DynamicMap(partial(_attractor_panel, which), streams=[self.attractor_pipe]), linked_axes=False)
-            for which in ("truth", "free")}
-        self.attractors = pn.Row(*self.attractor_panes.values(), css_classes=["forecast-attractors"])
+        self.series_panes, self.attractor_panes = [], {}
+        self.series_box, self.growth_box = pn.Column(), pn.Column()
+        self.attractors = pn.Row(css_classes=["forecast-attractors"])
         # a Tabulator: click a column header to sort the session's models by any metric
         self.table = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, sizing_mode="stretch_width",
                                           css_classes=["forecast-table"], layout="fit_data_table")
@@ -328,11 +320,29 @@ class ForecastDashboard(param.Parameterized):
             self.controls(), self.message, self.stale, self.summary, self.about, self.equations, self.trials_box,
             self.loss_box,
             pn.Row(pn.Column("#### Truth and forecast", self.series_box),
-                   pn.Column("#### Error growth", self.growth_pane)),
+                   pn.Column("#### Error growth", self.growth_box)),
             pn.Column("#### Attractors: truth and the model's free run (same axes)", self.long_note, self.attractors),
             pn.Column("#### Models of this session", self.table, self.grid),
             sizing_mode="stretch_width",
         )
+
+    def _build_views(self) -> None:
+        """The plots of a result, made once, on the first request: every later result patches
+        their data through the Pipes. Not at page load — seven figures would add a second to the
+        first paint of every visitor, most of whom never open this tab."""
+        if self.series_panes:
+            return
+        self.series_panes = [pn.pane.HoloViews(hv.DynamicMap(partial(_series_panel, i), streams=[self.series_pipe]),
+                                               linked_axes=False) for i in range(3)]
+        self.series_box.objects = self.series_panes
+        self.growth_box.objects = [pn.pane.HoloViews(hv.DynamicMap(_growth_panel, streams=[self.growth_pipe]),
+                                                     linked_axes=False)]
+        self.attractor_panes = {which: pn.pane.HoloViews(
+            hv.DynamicMap(partial(_attractor_panel, which), streams=[self.attractor_pipe]), linked_axes=False)
+            for which in ("truth", "free")}
+        self.attractors.objects = list(self.attractor_panes.values())
+        self.trials_box.append(pn.pane.HoloViews(hv.DynamicMap(_trials_figure, streams=[self.trials_pipe]),
+                                                 linked_axes=False, css_classes=["forecast-trials"]))
 
     # -- jobs ---------------------------------------------------------------------------------
     def _hparams(self) -> dict:
@@ -355,6 +365,7 @@ class ForecastDashboard(param.Parameterized):
             return
         tune_budget = float(self.budget) if self.auto_tune and self._tunable() and not (load_only or pretrained) \
             else None
+        self._build_views()
         self._token += 1
         token = self._token
         if self._job is not None:
