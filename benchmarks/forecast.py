@@ -44,7 +44,7 @@ class Timed:
 
     def __init__(self, model):
         self.model, self.seconds = model, []
-        self.min_context = getattr(model, "min_context", 1)
+        self.min_context = model.min_context
 
     def predict(self, context, horizon):
         start = time.perf_counter()

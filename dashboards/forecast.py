@@ -124,7 +124,6 @@ class Outcome:
     short: evaluate.ForecastScores
     source: str
     fit_time: float
-    hparams: dict
     notes: list = field(default_factory=list)
     equations: list = field(default_factory=list)
     history: np.ndarray | None = None
@@ -570,7 +569,7 @@ class ForecastDashboard(param.Parameterized):
         """The short-term result: the forecast of the test window, its VPT and errors."""
         context, _ = split.window(0, model.min_context)
         history = model.loss_history_ if model.is_iterative else None  # epochs: only iterative families have them
-        return Outcome(family, split, evaluate.score_forecast(model, split), source, fit_time, dict(model.hparams),
+        return Outcome(family, split, evaluate.score_forecast(model, split), source, fit_time,
                        model.notes(context), model.equations(), history, tuned)
 
     def _finish(self, token, outcome: Outcome, model, progress) -> Outcome:
@@ -672,7 +671,7 @@ class ForecastDashboard(param.Parameterized):
     def _show_forecast(self, result: Outcome) -> None:
         """Truth and forecast of the test window, and the error growth: data patches, no new figures."""
         window = result.short.windows[0]
-        t = np.arange(1, len(window.truth) + 1) * result.split.dt * result.split.lam
+        t = self._lyapunov_axis(result, len(window.truth))
         self.series_pipe.send({"t": t, "truth": window.truth, "forecast": window.forecast, "vpt": window.vpt})
         for i, pane in enumerate(self.series_panes):
             pane.visible = i < window.truth.shape[1]
