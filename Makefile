@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine:
-#   make app    serve the lab on http://localhost:5006/app
+#   make app    serve the lab on http://localhost:5006/app (SCHEDULER=tcp://host:8786 for a Dask cluster)
 #   make test   run the whole test suite (unit + browser)
 # Each sets up what it needs first: a virtual environment with the pinned packages, and
 # Debian's chromium for the browser tests.
@@ -8,6 +8,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5006
 ARGS ?=
+SCHEDULER ?= $(CHAOSLAB_SCHEDULER)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -27,7 +28,7 @@ chromium:
 
 app: $(STAMP)
 	PYTHONPATH=. $(BIN)/panel serve app.py --port $(PORT) --num-threads 4 \
-		--setup dashboards/warm.py $(ARGS)
+		--setup dashboards/warm.py $(ARGS) $(if $(SCHEDULER),--args --scheduler $(SCHEDULER))
 
 # core tests on both cores; browser tests in one process: they share one server and one browser
 test: $(STAMP) chromium

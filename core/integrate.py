@@ -21,11 +21,11 @@ delay         fixed-step RK4 for ``x' = f(x(t), x(t - tau))`` with the delay on 
 from __future__ import annotations
 
 import math
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 from numba import njit
 from scipy.integrate._ivp import dop853_coefficients as _tableau
@@ -573,16 +573,6 @@ def _hermite(xs: np.ndarray, fs: np.ndarray, step: float, t: np.ndarray) -> np.n
 # Ensembles
 
 
-_pool: ThreadPoolExecutor | None = None
-
-
-def _threads() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="chaoslab-ensemble")
-    return _pool
-
-
 @njit(cache=True, nogil=True)
 def _ensemble_kernel(f, X0, p, kind, dt, step, substeps, rtol, atol, noise, seed, bound, max_steps, out, status,
                      A, B, C, E3, E5, D):
@@ -617,7 +607,9 @@ def ensemble(
     on_divergence: str = "raise",
     max_steps: int = 10_000_000,
 ) -> np.ndarray:
-    """Integrate many initial conditions at once: ``(n_ics, n, dim)``, split across all cores.
+    """Integrate many initial conditions at once: ``(n_ics, n, dim)``, split across numba's
+    threads (``NUMBA_NUM_THREADS``: all cores in a notebook, one per job on the lab's workers,
+    where the cluster, not this function, spreads work over the cores).
 
     ``method`` defaults to RK4 (the same number of steps per member balances the cores). With
     ``on_divergence="nan"`` members that diverge are NaN from the point of divergence on;
@@ -643,18 +635,13 @@ def ensemble(
     amp, bound = _noise_amplitude(system, noise), _bounds(system)
     base_seed = int(np.random.SeedSequence(seed).generate_state(1)[0] % (2**31))
     f, p = system.rhs_kernel, system.param_vector
-    n_threads = min(os.cpu_count() or 1, X0.shape[0])
+    n_threads = min(numba.config.NUMBA_NUM_THREADS, X0.shape[0])  # read, not launched
     bounds = np.linspace(0, X0.shape[0], n_threads + 1).astype(int)
-    jobs = [
-        _threads().submit(
-            _ensemble_kernel, f, X0[a:b], p, kind, dt, step, substeps, rtol, atol, amp, base_seed + a, bound,
-            max_steps, out[a:b], status[a:b], _A, _B, _C, _E3, _E5, _D,
-        )
-        for a, b in zip(bounds[:-1], bounds[1:])
-        if b > a
-    ]
-    for job in jobs:
-        job.result()
+    with ThreadPoolExecutor(max_workers=n_threads) as threads:  # the kernel releases the GIL
+        for part in [threads.submit(_ensemble_kernel, f, X0[a:b], p, kind, dt, step, substeps, rtol, atol, amp,
+                                    base_seed + a, bound, max_steps, out[a:b], status[a:b], _A, _B, _C, _E3, _E5, _D)
+                     for a, b in zip(bounds[:-1], bounds[1:]) if b > a]:
+            part.result()
     failed = int(np.count_nonzero(status))
     if failed and on_divergence == "raise":
         first = int(np.flatnonzero(status)[0])
