@@ -1,12 +1,9 @@
 """Chaos Lab: ``panel serve app.py`` builds the page: one shared Selection, one tab per dashboard."""
 
-import os
+from core import limit_threads
 
-# Thread pools of numba/BLAS/torch sized before the heavy imports: the server's worker threads
-# times these must not exceed the cores, or sessions freeze each other (see DESIGN.md).
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+limit_threads()  # before the heavy imports (see core/__init__.py)
 
-from dashboards.app import build_page
+from dashboards.app import build_page  # noqa: E402
 
 build_page().servable(title="Chaos Lab")

@@ -665,3 +665,32 @@ def literature_spectrum(system: System) -> tuple[tuple[float, ...], str] | None:
     if all(math.isclose(float(system.params[k]), v, rel_tol=1e-3) for k, v in params.items()):
         return values, source
     return None
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Everything the Lyapunov tab shows for one system: the spectrum, finite-time exponents on
+    the attractor, the divergence of nearby pairs, and λ1 from the x series (or why not)."""
+
+    spectrum: LyapunovResult
+    ftle: FTLEResult
+    divergence: Divergence
+    from_data: DataExponent | str
+
+
+def diagnostics(system: System, t_max: float | None = None, window: float | None = None, *, job) -> Diagnostics:
+    """A job (``job.progress``, ``job.stop``): the tab's diagnostics, FTLE on 500 windows of
+    ``window`` (default one period, 10 iterates for maps) with 40 samples each."""
+    def stage(lo, hi):
+        return lambda f: job.progress(lo + (hi - lo) * f)
+
+    result = spectrum(system, t_max=t_max, progress=stage(0.0, 0.6), stop=job.stop)
+    w = window or (10.0 if system.kind == "map" else system.period or 1.0)
+    local = ftle(system, window=w, t_max=500 * w, samples_per_window=40, progress=stage(0.6, 0.85), stop=job.stop)
+    pairs = divergence(system)
+    truth = integrate.trajectory(system, n=10_000, transient=1000)
+    try:
+        from_data: DataExponent | str = max_exponent_from_data(truth.x[:, 0], float(truth.t[1] - truth.t[0]))
+    except LyapunovError as exc:
+        from_data = str(exc)
+    return Diagnostics(result, local, pairs, from_data)

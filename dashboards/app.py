@@ -7,7 +7,7 @@ from pathlib import Path
 import holoviews as hv
 import panel as pn
 
-from dashboards.explorer import WORKERS, Explorer
+from dashboards.explorer import Explorer
 from dashboards.forecast import ForecastDashboard
 from dashboards.lyapunov import LyapunovDashboard
 from dashboards.selection import Selection
@@ -29,7 +29,7 @@ def build_page() -> pn.template.BaseTemplate:
         # apply the URL first, so the dashboards open on the shared view
         pn.state.location.sync(selection, {name: name for name in URL_STATE})
     explorer = Explorer(selection)
-    lyapunov_tab = LyapunovDashboard(selection, WORKERS)
+    lyapunov_tab = LyapunovDashboard(selection)
     forecast_tab = ForecastDashboard(selection)
     tabs = pn.Tabs(("Explorer", explorer.main()), ("Lyapunov", lyapunov_tab.main()),
                    ("Forecast", forecast_tab.main()), dynamic=False, sizing_mode="stretch_width")
@@ -47,7 +47,5 @@ def build_page() -> pn.template.BaseTemplate:
         # threads without the document lock (panel.io.document logs an error each time)
         busy_indicator=None,
     )
-    # a small first picture is drawn before the page is sent; a big one (10^7 points asked for
-    # by a shared link) would hold the event loop, so it goes to the workers like any request
-    explorer.request(wait=selection.n_points <= 200_000 and selection.mode == "trajectory")
+    explorer.request()
     return template

@@ -9,12 +9,6 @@ run), and the comparison of this session's models.
 
 from __future__ import annotations
 
-import asyncio
-import math
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
 from functools import partial
 
 import holoviews as hv
@@ -23,24 +17,17 @@ import pandas as pd
 import panel as pn
 import param
 
-from core import evaluate, integrate, lyapunov, metrics, pretrain, systems, training, tuning
+from core import evaluate, jobs, metrics
+from core.experiment import ForecastRequest, Outcome, system_label
+from core.experiment import run as run_experiment
 from core.forecasters import registry
-from core.forecasters.base import FitStopped, ForecastError
-from core.store import ModelStore, StoreError
-from dashboards.render import density, project
+from core.store import ModelStore
+from dashboards.jobs import Runner
+from dashboards.render import one_update
 from dashboards.selection import Selection
 
 MAX_COMPARED = 6  # models kept per session for the comparison
-PREVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chaoslab-preview")  # best-so-far forecasts
 DEFAULT_BUDGET = {False: 3.0, True: 60.0}  # seconds of tuning: classical families, iterative (torch) ones
-
-
-def _padded_extent(*clouds: np.ndarray, pad: float = 0.1) -> tuple[float, float, float, float]:
-    """The 2-D bounding box of all ``clouds`` widened by ``pad`` of its size on each side."""
-    points = np.vstack(clouds)
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    margin = pad * (hi - lo)
-    return lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1]
 
 
 def _loss_figure(data) -> hv.Overlay:
@@ -98,7 +85,8 @@ def _attractor_panel(which: str, data=None) -> hv.Image:
     """The truth's or the free run's density image; both share one extent, so one pair of axes."""
     image, title = (np.array([0.0, 1.0]), np.array([0.0, 1.0]), np.full((2, 2), np.nan)), which
     if data is not None and data.get(which) is not None:
-        image, title = data[which], data["titles"][which]
+        raster = data[which]
+        image, title = (raster.xs, raster.ys, raster.counts), data["titles"][which]
     return hv.Image(image, ["projected x", "projected y"], "count").opts(
         cmap="fire", bgcolor="#0b0b12", title=title, width=420, height=360, framewise=True)
 
@@ -106,49 +94,6 @@ def _attractor_panel(which: str, data=None) -> hv.Image:
 def _sentence(note: str) -> str:
     """A note as a sentence: capitalised (Latin letters only: λ1 stays λ1), with a full stop."""
     return (note[:1].upper() if note[:1].isascii() else note[:1]) + note[1:] + "."
-
-
-def system_label(system: systems.System) -> str:
-    """The system and its changed parameters, as the page names a result's origin."""
-    changed = {k: v for k, v in system.changed_params().items() if np.ndim(v) == 0}
-    return system.name + (" (" + ", ".join(f"{k} = {float(v):g}" for k, v in changed.items()) + ")" if changed else "")
-
-
-@dataclass
-class Outcome:
-    """One model's result as the page shows it: the split it was judged on and its scores.
-    ``long`` is None until the free run and its metrics arrive."""
-
-    family: str
-    split: evaluate.Split
-    short: evaluate.ForecastScores
-    source: str
-    fit_time: float
-    notes: list = field(default_factory=list)
-    equations: list = field(default_factory=list)
-    history: np.ndarray | None = None
-    tuning: dict | None = None
-    long: evaluate.AttractorScores | None = None
-    images: dict | None = None  # the attractor images, aggregated off the event loop
-
-    @property
-    def system(self) -> systems.System:
-        return self.split.task.system
-
-    @property
-    def origin(self) -> tuple:
-        """What the result belongs to: system, its parameters and the sampling step."""
-        return evaluate.system_key(self.system) + (self.split.dt,)
-
-    def row(self) -> dict:
-        """One line of the comparison table (display labels live here, in the page)."""
-        long = self.long or evaluate.AttractorScores(None)
-        window = self.short.windows[0]
-        return {"model": self.family, "system": system_label(self.system), "source": self.source,
-                "VPT (Λt)": self.short.vpt, "blew up after (steps)": window.blew_up_after,
-                "NRMSE (1 Λt)": self.short.nrmse, "sMAPE": self.short.smape, "fit (s)": self.fit_time,
-                "D_stsp": long.d_stsp, "D_H": long.d_h, "λ1 free run": long.lambda_free,
-                "tuned": "yes" if self.tuning else "no"}
 
 
 class ForecastDashboard(param.Parameterized):
@@ -167,10 +112,7 @@ class ForecastDashboard(param.Parameterized):
         super().__init__(**params)
         self.sel = selection
         self.store = store or ModelStore()
-        self._token, self._job, self._poll, self._cleanup_registered = 0, None, None, False
-        self._early: tuple | None = None  # (token, Outcome): the short-term result, outside a server session
-        self._doc = None  # the session's Bokeh document: the job hands the short-term result to it directly
-        self._live_model, self._epochs_shown, self._trials_shown = None, 0, 0
+        self._epochs_shown, self._trials_shown, self._short_drawn = 0, 0, False
         self.shown: Outcome | None = None
         self.results: list[Outcome] = []
         self.queue_note = pn.pane.Markdown("", css_classes=["forecast-queue"])
@@ -181,16 +123,15 @@ class ForecastDashboard(param.Parameterized):
         self.param.watch(lambda e: self._lock_hyper(), "auto_tune")
         self.sel.param.watch(lambda e: self._on_selection(), ["system", "params", "dt"])
         self._build_hyper()
-        self.train_button = pn.widgets.Button(name="Train", button_type="primary", width=90)
-        self.load_button = pn.widgets.Button(name="Load", width=90)
-        self.stop_button = pn.widgets.Button(name="Stop", button_type="warning", width=90, visible=False)
+        self.train_button = pn.widgets.Button(label="Train", color="primary", width=90)
+        self.load_button = pn.widgets.Button(label="Load", width=90)
+        self.stop_button = pn.widgets.Button(label="Stop", color="warning", width=90, visible=False)
         self.train_button.on_click(lambda _: self.request(load_only=False))
         self.load_button.on_click(lambda _: self.request(load_only=True))
-        self.stop_button.on_click(lambda _: self._job is not None and training.service().cancel(self._job))
-        self.pretrained_button = pn.widgets.Button(name="Load pretrained", width=130)
+        self.pretrained_button = pn.widgets.Button(label="Load pretrained", width=130)
         self.pretrained_button.on_click(lambda _: self.request(load_only=True, pretrained=True))
-        self.preview_button = pn.widgets.Button(name="Show best so far", width=140, visible=False)
-        self.preview_button.on_click(self._preview)
+        self.preview_button = pn.widgets.Button(label="Show best so far", width=140, visible=False)
+        self.preview_button.on_click(lambda _: self.runner.preview())
         # the live loss curve: a Pipe streams (epoch, training loss, validation loss) into one plot
         self.loss_pipe = hv.streams.Pipe(data=np.zeros((0, 3)))
         self.loss_pane = pn.pane.HoloViews(hv.DynamicMap(_loss_figure, streams=[self.loss_pipe]),
@@ -204,6 +145,7 @@ class ForecastDashboard(param.Parameterized):
         self.about = pn.pane.Markdown("", css_classes=["forecast-about"], sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=260, bar_color="info",
                                                css_classes=["forecast-progress"])
+        self.runner = Runner(self.progress, self.stop_button, show_after=0.0, period=100)
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["forecast-error"],
                                      sizing_mode="stretch_width")
         self.stale = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["forecast-stale"],
@@ -248,11 +190,11 @@ class ForecastDashboard(param.Parameterized):
         values = registry.defaults(self.family, self._timescales())
         for name, spec in registry.schema(self.family).items():
             if spec.choices is not None:
-                widget = pn.widgets.Select(name=name, options=list(spec.choices), value=values[name], width=150)
+                widget = pn.widgets.Select(label=name, options=list(spec.choices), value=values[name], width=150)
             elif spec.kind is int:
-                widget = pn.widgets.IntInput(name=name, value=values[name], width=150)
+                widget = pn.widgets.IntInput(label=name, value=values[name], width=150)
             else:
-                widget = pn.widgets.FloatInput(name=name, value=values[name], width=150)
+                widget = pn.widgets.FloatInput(label=name, value=values[name], width=150)
             widget.description = spec.doc
             widgets[name] = widget
         self._hyper_widgets = widgets
@@ -298,15 +240,15 @@ class ForecastDashboard(param.Parameterized):
 
     def controls(self):
         return pn.Column(
-            pn.Row(pn.widgets.Select.from_param(self.param.family, name="Model", width=160),
-                   pn.widgets.IntInput.from_param(self.param.n_train, name="Training points", width=130),
-                   pn.widgets.FloatInput.from_param(self.param.train_noise, name="Training noise", width=110),
-                   pn.widgets.FloatInput.from_param(self.param.horizon, name="Horizon (Lyapunov times)", width=170),
-                   pn.widgets.FloatInput.from_param(self.param.eps, name="ε", width=80),
-                   pn.widgets.IntInput.from_param(self.param.seed, name="Seed", width=90)),
-            pn.Row(pn.widgets.Checkbox.from_param(self.param.auto_tune, name="Auto-tune", css_classes=["forecast-autotune"],
+            pn.Row(pn.widgets.Select.from_param(self.param.family, label="Model", width=160),
+                   pn.widgets.IntInput.from_param(self.param.n_train, label="Training points", width=130),
+                   pn.widgets.FloatInput.from_param(self.param.train_noise, label="Training noise", width=110),
+                   pn.widgets.FloatInput.from_param(self.param.horizon, label="Horizon (Lyapunov times)", width=170),
+                   pn.widgets.FloatInput.from_param(self.param.eps, label="ε", width=80),
+                   pn.widgets.IntInput.from_param(self.param.seed, label="Seed", width=90)),
+            pn.Row(pn.widgets.Checkbox.from_param(self.param.auto_tune, label="Auto-tune", css_classes=["forecast-autotune"],
                                                   width=100, align="center"),
-                   pn.widgets.FloatInput.from_param(self.param.budget, name="Tuning budget (s)", width=130)),
+                   pn.widgets.FloatInput.from_param(self.param.budget, label="Tuning budget (s)", width=130)),
             # the buttons sit above the hyper-parameters, whose height changes with the family
             pn.Row(self.train_button, self.load_button, self.pretrained_button, self.stop_button,
                    self.preview_button, self.progress, self.queue_note),
@@ -365,66 +307,42 @@ class ForecastDashboard(param.Parameterized):
         tune_budget = float(self.budget) if self.auto_tune and self._tunable() and not (load_only or pretrained) \
             else None
         self._build_views()
-        self._token += 1
-        token = self._token
-        if self._job is not None:
-            training.service().cancel(self._job)
         family = self.family
-
-        def work(progress, stop):
-            return self._work(token, task, family, hparams, load_only, progress, stop, pretrained, tune_budget)
-
-        in_session = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
-        if not in_session:  # tests, notebooks: run here
-            outcome = work(None, threading.Event())
-            early, self._early = self._early, None
-            if early is not None and isinstance(outcome, Outcome):
-                self._publish(*early)
-            self._publish(token, outcome)
-            return
-        owner = pn.state.curdoc.session_context.id
-        if not self._cleanup_registered:
-            # a closed tab's jobs are cancelled, not left running for nobody
-            pn.state.on_session_destroyed(lambda ctx: training.service().cancel_owner(ctx.id))
-            self._cleanup_registered = True
-        try:
-            self._job = training.service().submit(work, owner=owner, label=f"{family} on {system.name}")
-        except training.QueueFull as exc:
-            self._show_error(str(exc))
-            return
-        self.progress.value, self.progress.visible, self.stop_button.visible = 0, True, True
+        request = ForecastRequest(task, family, hparams, load_only, pretrained, tune_budget, self.sel.azimuth,
+                                  self.sel.elevation, str(self.store.root))
         self.preview_button.visible = registry.family(family).is_iterative and not (load_only or pretrained)
         self.train_button.disabled = True
-        self._live_model, self._epochs_shown, self._trials_shown = None, 0, 0
-        self._doc = pn.state.curdoc
+        self._epochs_shown, self._trials_shown, self._short_drawn = 0, 0, False
         self.loss_pipe.send(np.zeros((0, 3)))
         if tune_budget:
             self.trials_pipe.send(np.zeros((0, 2)))
             self.trials_box.visible, self.tuning_note.object = True, ""
         verb = "loading" if load_only else ("tuning and training" if tune_budget else "training")
         self.training_note.object = f"*{verb} {family} on {system_label(system)}…*"
-        self._poll = pn.state.add_periodic_callback(partial(self._watch, token, self._job), period=100)
+        self.runner.run(run_experiment, request, kind=jobs.TRAIN, label=f"{family} on {system.name}",
+                        on_result=self._on_done, on_error=self._on_failed, on_progress=self._watch,
+                        on_partial=self._publish)
 
-    def _watch(self, token, job) -> None:
-        """On the event loop: mirror the job's progress and queue position; publish what is ready."""
-        position = training.service().queue_position(job)
-        self.progress.value = int(100 * job.progress)
+    def _on_done(self, job) -> None:
+        self._finished(job)
+        self._publish(job.result)
+
+    def _on_failed(self, message: str) -> None:
+        self._finished(self.runner.job)
+        self._show_error(message)
+
+    def _finished(self, job) -> None:
+        self.train_button.disabled = False
+        self.queue_note.object = ""
+        self.preview_button.visible = False
+        if job is not None and job.started:
+            self._show_training(job, final=True)
+
+    def _watch(self, job) -> None:
+        """On the event loop: mirror the job's progress and queue position."""
+        position = jobs.service().queue_position(job) if job.state == jobs.QUEUED else 0
         self._show_training(job)
         self.queue_note.object = f"*waiting: position {position} in the server's training queue*" if position else ""
-        if not job.done:
-            return
-        self._poll.stop()
-        self.queue_note.object = ""
-        self.train_button.disabled = False
-        if token == self._token:
-            self.progress.visible, self.stop_button.visible, self.preview_button.visible = False, False, False
-            self._show_training(job, final=True)
-        if job.state == training.DONE:
-            self._publish(token, job.result)
-        elif job.state == training.CANCELLED:
-            self._publish(token, {"error": "training stopped; the previous models are kept"})
-        else:
-            self._publish(token, {"error": job.error})
 
     def _show_training(self, job, final: bool = False) -> None:
         """Stream the loss curve and the tuning trials; say where the job stands (epoch, ETA)."""
@@ -440,8 +358,8 @@ class ForecastDashboard(param.Parameterized):
             self._epochs_shown = len(epochs)
             self.loss_pipe.send(np.array([[i["epoch"], i["loss"], i["val_loss"]] for i in epochs]))
         if final:
-            done = "stopped" if job.stop.is_set() else {training.DONE: "finished", training.CANCELLED: "stopped",
-                                                         training.FAILED: "failed"}[job.state]
+            done = "stopped" if job.stopping else {jobs.DONE: "finished", jobs.CANCELLED: "stopped",
+                                                   jobs.FAILED: "failed"}.get(job.state, job.state)
             last = f" after {epochs[-1]['epoch']} epochs" if epochs else ""
             self.training_note.object = f"*{job.label}: {done}{last} in {job.finished - job.started:.1f} s*" \
                 if job.started else ""
@@ -452,164 +370,21 @@ class ForecastDashboard(param.Parameterized):
             self.training_note.object = (
                 f"*{job.label}: epoch {info['epoch']} · training loss {info['loss']:.3g} · "
                 f"validation loss {info['val_loss']:.3g} · about {eta:.0f} s left*" if eta is not None else "")
-        elif job.state == training.RUNNING and job.info.get("stage"):
+        elif job.state == jobs.RUNNING and job.info.get("stage"):
             self.training_note.object = f"*{job.label}: {job.info['stage']}…*"
 
-    async def _preview(self, _event=None) -> None:
-        """Forecast from the best checkpoint so far while training goes on (off the event loop)."""
-        model = self._live_model
-        snapshot = model.snapshot() if model is not None else None
-        if snapshot is None:
-            self.training_note.object = "*no checkpoint yet: wait for the first epoch to end*"
-            return
-        token, system, family = self._token, self.sel.current_system(), self.family
-        source = f"preview: best checkpoint of epoch {snapshot.best_epoch_}, training goes on"
-
-        def work():
-            try:
-                split = evaluate.make_split(self._task(system))
-                return self._outcome(snapshot, split, family, source, float("nan"))
-            except (ForecastError, ValueError, integrate.IntegrationError) as exc:
-                return {"error": f"the preview failed: {exc}"}
-
-        result = await asyncio.wrap_future(PREVIEWS.submit(work))
-        self._publish(token, result, compare=False)
-
-    def _work(self, token, task, family, hparams, load_only, progress, stop, pretrained=False, tune_budget=None):
-        """Training-service thread: data, the model (stored, tuned or trained), forecasts, metrics."""
-        progress = progress or (lambda fraction, info=None: None)
-        try:
-            if pretrained:
-                return self._evaluate_pretrained(token, task, family, progress)
-            return self._evaluate(token, task, family, hparams, load_only, progress, stop, tune_budget)
-        except FitStopped:
-            return {"error": "training stopped before its first epoch ended; the previous models are kept"}
-        except (ForecastError, StoreError, ValueError, LookupError, lyapunov.LyapunovError,
-                integrate.IntegrationError) as exc:
-            return {"error": str(exc)}
-
-    def _evaluate_pretrained(self, token, task, family, progress):
-        """A checkpoint shipped in assets/: trained by ``python -m core.pretrain``, not here."""
-        shipped = pretrain.load(family, task.system.name)
-        meta = shipped.meta
-        split = evaluate.make_split(replace(task, dt=None if shipped.zero_shot else meta["dt"]))
-        if shipped.zero_shot:
-            seen = task.system.name in meta["trained_on"]
-            source = ("pretrained on " + str(len(meta["trained_on"])) + " flows; " +
-                      (f"{task.system.name} was among them, so this is not zero-shot" if seen else
-                       f"zero-shot: {task.system.name} was never seen in training"))
-        else:
-            changed = list(task.system.changed_params())
-            source = (f"pretrained ({meta['created']}, {meta['fit_seconds']} s, published parameters at dt = {split.dt:g})"
-                      + (f"; you changed {', '.join(changed)}, so it forecasts a system it was not trained on"
-                         if changed else ""))
-        outcome = self._outcome(shipped.model, split, family, source, float(meta["fit_seconds"]))
-        if shipped.zero_shot:  # say plainly how good that is: against the simplest references on the same window
-            base = evaluate.reference_vpts(split)
-            vpt = outcome.short.vpt
-            verdict = "better than" if vpt > base["nvar"] else "worse than"
-            outcome.notes.insert(0, f"Zero-shot honesty: VPT {vpt:.2f} Λt here, against persistence "
-                                    f"{base['persistence']:.2f} and an NVAR trained on this very system in a second "
-                                    f"{base['nvar']:.2f}; the pretrained transformer is {verdict} the NVAR")
-        return self._finish(token, outcome, shipped.model, progress)
-
-    def _evaluate(self, token, task, family, hparams, load_only, progress, stop, tune_budget):
-        progress(0.0, {"stage": "integrating the system and its λ1"})
-        split = evaluate.make_split(task)
-        tuned, fresh = None, None
-        if tune_budget:
-            settings = {"budget": tune_budget, "horizon": task.horizon, "eps": task.eps}
-            tuned = self.store.load_tuning(split.spec(family, {}), settings)
-            if tuned is None:
-                progress(0.0, {"stage": f"tuning for {tune_budget:g} s"})
-                fresh = tuning.tune(family, split.train, split.dt, tune_budget, timescales=split.timescales,
-                                    seed=task.seed, horizon=task.horizon, eps=task.eps, stop=stop,
-                                    progress=lambda f, info: progress(0.7 * f, info))
-                tuned = fresh.provenance()
-                if not fresh.stopped:  # a stopped search is shown with its best trial, not remembered
-                    self.store.save_tuning(split.spec(family, {}), settings, tuned)
-            hparams = dict(tuned["params"])
-        spec = split.spec(family, hparams)
-        record = self.store.load(spec)
-        source, stopped = "loaded from the store", False
-        if record is None and fresh is not None:  # the tuning's refit on the whole training series
-            fit_time = fresh.validation["refit_seconds"]
-            model, source = fresh.model, f"refitted on the whole training series in {fit_time:.2f} s"
-            if fresh.stopped:
-                source += f"; tuning stopped after {len(fresh.trials)} trials, the best one kept"
-        elif record is None:
-            if load_only:
-                raise ValueError(f"no stored {family} model for this configuration: train it first")
-            model = registry.create(family, **hparams)
-            self._live_model = model  # the page may preview its best checkpoint while it trains
-            progress(0.7 if tuned else 0.0, {"stage": "fitting"})
-            start = time.perf_counter()
-            model.fit(split.train, split.dt, progress=lambda f, info=None: progress(0.8 * f, info), stop=stop)
-            fit_time = time.perf_counter() - start
-            source = f"trained in {fit_time:.2f} s"
-            stopped = stop is not None and stop.is_set()
-            if stopped:
-                source += f", stopped: best checkpoint of epoch {model.best_epoch_} kept"
-        else:
-            model, fit_time = record.model, record.metrics.get("fit_time", float("nan"))
-            tuned = record.provenance.get("tuning", tuned)
-        if tuned:
-            source += (f"; tuned: {tuned['trials']} trials in {tuned['seconds']:g} s, validation score "
-                       f"{tuned['score']:.2f} Λt (defaults {tuned['default_score']:.2f})"
-                       if tuned.get("default_score") is not None else f"; tuned ({tuned['trials']} trials)")
-        outcome = self._outcome(model, split, family, source, fit_time, tuned)
-        outcome = self._finish(token, outcome, model, progress)
-        if record is None and not stopped:  # a stopped model is shown, never stored as the finished one
-            numbers = {k: v for k, v in outcome.row().items() if isinstance(v, float) and math.isfinite(v)}
-            self.store.save(spec, model, metrics=numbers | {"fit_time": fit_time},
-                            provenance={"tuning": tuned} if tuned else {"tuning": None, "hparams": "as given"})
-        return outcome
-
-    def _outcome(self, model, split, family, source, fit_time, tuned=None) -> Outcome:
-        """The short-term result: the forecast of the test window, its VPT and errors."""
-        context, _ = split.window(0, model.min_context)
-        history = model.loss_history_ if model.is_iterative else None  # epochs: only iterative families have them
-        return Outcome(family, split, evaluate.score_forecast(model, split), source, fit_time,
-                       model.notes(context), model.equations(), history, tuned)
-
-    def _finish(self, token, outcome: Outcome, model, progress) -> Outcome:
-        """Publish the short-term result at once, then add the free run and its metrics."""
-        self._hand_over(token, replace(outcome))
-        progress(0.85, {"stage": "free run and attractor metrics"})
-        outcome.long = evaluate.score_attractor(model, outcome.split)
-        outcome.images = self._attractor_images(outcome)
-        progress(0.95, {"stage": "metrics"})
-        return outcome
-
-    def _hand_over(self, token, outcome: Outcome) -> None:
-        """From the job's thread: have the event loop show the short-term result now, and wait
-        (at most a second) until it has gone out before starting the long computation — the job
-        holds the interpreter while it computes, and would otherwise delay the page's update
-        until it is done (0.6 s for a Rosenstein fit of the free run)."""
-        doc = self._doc
-        if doc is None or doc.session_context is None:  # tests, notebooks: shown after the job returns
-            self._early = (token, outcome)
-            return
-        sent = threading.Event()
-
-        def show():
-            self._publish(token, outcome)
-            # Panel sends the patches of this update on the following ticks: leave the loop alone
-            # for a moment (the job would otherwise hold the interpreter while they wait)
-            doc.add_timeout_callback(sent.set, 300)
-
-        doc.add_next_tick_callback(show)
-        sent.wait(timeout=1.0)
-
     # -- results ------------------------------------------------------------------------------
-    def _publish(self, token, result, compare: bool = True) -> None:
-        if token != self._token:
-            return
-        if isinstance(result, dict):
-            self._show_error(result["error"])
-            return
+    def _publish(self, result: Outcome) -> None:
+        """Show an outcome: a preview, the short-term part (published by the job first), or the
+        whole result, which joins the comparison."""
+        with one_update():
+            self._show_outcome(result)
+
+    def _show_outcome(self, result: Outcome) -> None:
         self.message.visible = False
-        drawn = self.shown is not None and self.shown.short is result.short  # its short-term part is on the page
+        # the short-term part published first is already drawn: the whole result adds the rest
+        drawn = self._short_drawn and result.long is not None
+        self._short_drawn = result.long is None and not result.preview
         self.shown = result
         self._mark_stale()
         self._show_summary(result)
@@ -620,13 +395,11 @@ class ForecastDashboard(param.Parameterized):
         if not drawn:
             self._show_forecast(result)
         if result.long is None:
-            self.long_note.object = "*free run of 10 000 steps and its metrics on the way…*"
+            self.long_note.object = "" if result.preview else "*free run of 10 000 steps and its metrics on the way…*"
             return
         self.long_note.object = " ".join(_sentence(n) for n in result.long.notes)
         self.attractor_pipe.send(result.images)
         self.attractor_panes["free"].visible = result.images["free"] is not None
-        if not compare:
-            return
         history = result.history
         if history is not None and len(history) and not self._epochs_shown:  # a loaded model: its own curve
             self.loss_pipe.send(np.column_stack([np.arange(1, len(history) + 1), history]))
@@ -681,26 +454,9 @@ class ForecastDashboard(param.Parameterized):
         reference = max(err[0], 1e-12) * np.exp(t[:n] - t[0]) if n else err
         self.growth_pipe.send({"t": t[:n], "err": err, "reference": reference, "eps": result.split.task.eps})
 
-    def _projected(self, x):
-        coords = tuple(range(min(3, x.shape[1])))
-        if len(coords) == 1:
-            return np.stack([x[:-1, 0], x[1:, 0]], axis=1)
-        return project(x, coords, self.sel.azimuth, self.sel.elevation)
-
-    def _attractor_images(self, result: Outcome) -> dict:
-        """Truth and free run aggregated over one extent covering both (runs on the worker)."""
-        truth = self._projected(result.split.long_truth())
-        free = self._projected(result.long.free) if result.long.free is not None else None
-        extent = _padded_extent(truth, *([free] if free is not None else []))
-        lines = result.system.kind != "map"
-        return {"truth": density(pd.DataFrame({"x": truth[:, 0], "y": truth[:, 1]}), extent, 300, 260, lines),
-                "free": None if free is None else density(pd.DataFrame({"x": free[:, 0], "y": free[:, 1]}), extent,
-                                                          300, 260, lines),
-                "titles": {"truth": "truth", "free": f"{result.family}: free run of {len(result.long.free)} steps"
-                           if free is not None else ""}}
-
     def _grid_figure(self, result: Outcome):
-        return hv.Image(result.images["free"], ["projected x", "projected y"], "count").opts(
+        free = result.images["free"]
+        return hv.Image((free.xs, free.ys, free.counts), ["projected x", "projected y"], "count").opts(
             cmap="fire", bgcolor="#0b0b12", width=260, height=220, title=f"{result.family} (VPT {result.short.vpt:.1f})",
             xaxis=None, yaxis=None)
 

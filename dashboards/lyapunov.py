@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import time
 from collections import OrderedDict
-from functools import partial
 
 import datashader as ds
 import holoviews as hv
@@ -15,11 +12,13 @@ import pandas as pd
 import panel as pn
 import param
 
-from core import integrate, lyapunov, systems
-from dashboards.render import project
+from core import lyapunov, systems
+from core.raster import project
+from dashboards.jobs import Runner
+from dashboards.render import one_update
 from dashboards.selection import Selection
 
-_CACHE: OrderedDict = OrderedDict()  # results shared by all sessions, keyed by what they depend on
+_CACHE: OrderedDict = OrderedDict()  # diagnostics shared by all sessions, keyed by what they depend on
 _CACHE_SIZE = 32
 _CACHE_LOCK = threading.Lock()
 
@@ -29,30 +28,19 @@ def _key(system: systems.System, settings: tuple) -> tuple:
     return system.name, params, settings
 
 
-def compute(system: systems.System, t_max: float | None, window: float | None, progress=None, stop=None) -> dict:
-    """Every diagnostic of the tab for one system (runs on a worker thread; cached)."""
-    key = _key(system, (t_max, window))
+def cached(key) -> lyapunov.Diagnostics | None:
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    stage = lambda lo, hi: (lambda f: progress(lo + (hi - lo) * f)) if progress else None
-    result = {"spectrum": lyapunov.spectrum(system, t_max=t_max, progress=stage(0.0, 0.6), stop=stop)}
-    # dense enough to colour the attractor: 500 windows, 40 samples each
-    w = window or (10.0 if system.kind == "map" else system.period or 1.0)
-    result["ftle"] = lyapunov.ftle(system, window=w, t_max=500 * w, samples_per_window=40,
-                                   progress=stage(0.6, 0.85), stop=stop)
-    result["divergence"] = lyapunov.divergence(system)
-    truth = integrate.trajectory(system, n=10_000, transient=1000)
-    try:
-        result["data"] = lyapunov.max_exponent_from_data(truth.x[:, 0], float(truth.t[1] - truth.t[0]))
-    except lyapunov.LyapunovError as exc:
-        result["data"] = str(exc)
+    return None
+
+
+def remember(key, result: lyapunov.Diagnostics) -> None:
     with _CACHE_LOCK:
         _CACHE[key] = result
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
-    return result
 
 
 def verdict(exponents: np.ndarray, kind: str) -> str:
@@ -74,17 +62,15 @@ class LyapunovDashboard(param.Parameterized):
     window = param.Number(default=None, allow_None=True, bounds=(1e-3, 1e4), doc="FTLE window (empty: one period)")
     active = param.Boolean(default=False, doc="the tab is shown: compute on changes")
 
-    def __init__(self, selection: Selection, workers, **params):
+    def __init__(self, selection: Selection, **params):
         super().__init__(**params)
-        self.sel, self.workers = selection, workers
-        self._token, self._stop, self._fraction = 0, threading.Event(), 0.0
-        self._shown_key = None
+        self.sel = selection
         self.summary = pn.pane.Markdown("", css_classes=["lyapunov-summary"], sizing_mode="stretch_width")
         self.error = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["lyapunov-error"],
                                    sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=300, bar_color="info")
-        self.stop_button = pn.widgets.Button(name="Stop", button_type="warning", visible=False, width=80)
-        self.stop_button.on_click(lambda _: self._stop.set())
+        self.stop_button = pn.widgets.Button(label="Stop", color="warning", visible=False, width=80)
+        self.runner = Runner(self.progress, self.stop_button)
         self.table = pn.pane.DataFrame(pd.DataFrame(), index=False, sizing_mode="stretch_width")
         self.spectrum_pane = pn.pane.HoloViews(hv.Bars([]), linked_axes=False)
         self.convergence_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
@@ -93,8 +79,8 @@ class LyapunovDashboard(param.Parameterized):
         self.data_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
         self.data_text = pn.pane.Markdown("", css_classes=["lyapunov-data"])
         self.settings = pn.Row(
-            pn.widgets.FloatInput.from_param(self.param.t_max, name="Averaging time (empty: auto)", width=200),
-            pn.widgets.FloatInput.from_param(self.param.window, name="FTLE window (empty: one period)", width=200),
+            pn.widgets.FloatInput.from_param(self.param.t_max, label="Averaging time (empty: auto)", width=200),
+            pn.widgets.FloatInput.from_param(self.param.window, label="FTLE window (empty: one period)", width=200),
         )
         selection.param.watch(self._on_change, ["system", "params"])
         self.param.watch(self._on_change, ["t_max", "window", "active"])
@@ -123,63 +109,41 @@ class LyapunovDashboard(param.Parameterized):
         except (KeyError, ValueError) as exc:
             self._show_error(str(exc))
             return
-        self._token += 1
-        self._stop.set()
-        self._stop = threading.Event()
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.execute(partial(self._run, self._token, system, self._stop))
-        else:
-            self._publish(self._token, *self._compute(system, self._stop))
-
-    async def _run(self, token, system, stop) -> None:
-        self.progress.value, self.progress.visible, self.stop_button.visible = 0, True, True
-        poll = pn.state.add_periodic_callback(lambda: setattr(self.progress, "value", int(100 * self._fraction)), 200)
-        try:
-            result = await asyncio.get_running_loop().run_in_executor(self.workers, self._compute, system, stop)
-        finally:
-            poll.stop()
-            if token == self._token:
-                self.progress.visible, self.stop_button.visible = False, False
-        self._publish(token, *result)
-
-    def _compute(self, system, stop):
-        """Worker thread: (results and figures, or an error message)."""
-        self._fraction = 0.0
-        start = time.perf_counter()
-        try:
-            result = compute(system, self.t_max, self.window, progress=lambda f: setattr(self, "_fraction", f),
-                             stop=stop)
-            figures = self._figures(system, result)
-        except lyapunov.LyapunovStopped:
-            return None, "stopped: the previous results are kept"
-        except (lyapunov.LyapunovError, integrate.IntegrationError, ValueError) as exc:
-            return None, str(exc)
-        figures["seconds"] = time.perf_counter() - start
-        return figures, None
-
-    def _publish(self, token, figures, error) -> None:
-        if token != self._token:
+        key = _key(system, (self.t_max, self.window))
+        known = cached(key)
+        if known is not None:
+            self.runner.stop()
+            self._publish(system, known)
             return
-        if error:
-            self._show_error(error)
+        self.runner.run(lyapunov.diagnostics, system, self.t_max, self.window, label=f"Lyapunov {system.name}",
+                        on_result=lambda job: self._publish(system, job.result, key), on_error=self._show_error)
+
+    def _publish(self, system, result: lyapunov.Diagnostics, key=None) -> None:
+        if key is not None:
+            remember(key, result)
+        try:
+            figures = self._figures(system, result)
+        except (lyapunov.LyapunovError, ValueError) as exc:
+            self._show_error(str(exc))
             return
         self.error.visible = False
-        self.summary.object = figures["summary"]
-        self.table.object = figures["table"]
-        self.spectrum_pane.object = figures["bars"]
-        self.convergence_pane.object = figures["convergence"]
-        self.divergence_pane.object = figures["divergence"]
-        self.ftle_pane.object = figures["ftle"]
-        self.data_pane.object = figures["data"]
-        self.data_text.object = figures["data_text"]
+        with one_update():
+            self.summary.object = figures["summary"]
+            self.table.object = figures["table"]
+            self.spectrum_pane.object = figures["bars"]
+            self.convergence_pane.object = figures["convergence"]
+            self.divergence_pane.object = figures["divergence"]
+            self.ftle_pane.object = figures["ftle"]
+            self.data_pane.object = figures["data"]
+            self.data_text.object = figures["data_text"]
 
     def _show_error(self, message: str) -> None:
         self.error.object = f"**Lyapunov diagnostics not updated:** {message}"
         self.error.visible = True
 
-    # -- figures (built on the worker) --------------------------------------------------------
-    def _figures(self, system, result) -> dict:
-        spec = result["spectrum"]
+    # -- figures ------------------------------------------------------------------------------
+    def _figures(self, system, result: lyapunov.Diagnostics) -> dict:
+        spec = result.spectrum
         lam = spec.exponents
         names = [f"λ{i + 1}" for i in range(len(lam))]
         lyap_time = lyapunov.lyapunov_time(lam)
@@ -207,7 +171,7 @@ class LyapunovDashboard(param.Parameterized):
         curves = [hv.Curve((spec.t[::step], spec.history[::step, i]), "time", "estimate", label=names[i])
                   for i in range(len(lam))]
         convergence = hv.Overlay(curves).opts(width=520, height=300, logx=True, legend_position="right")
-        div = result["divergence"]
+        div = result.divergence
         a, b = div.fit
         fit_t = div.t[a:b]
         intercept = float(np.mean(div.log_separation[a:b] - div.slope * fit_t))
@@ -222,7 +186,7 @@ class LyapunovDashboard(param.Parameterized):
             divergence = divergence * hv.VLine(horizon).opts(color="#d9480f")
         divergence = divergence.opts(width=520, height=300, legend_position="bottom_right",
                                      title=f"predictability horizon ≈ {horizon:.3g}" if np.isfinite(horizon) else "")
-        ftle = result["ftle"]
+        ftle = result.ftle
         coords = tuple(range(min(3, ftle.x.shape[1])))
         xy = project(ftle.x, coords, self.sel.azimuth, self.sel.elevation) if len(coords) > 1 else \
             np.stack([ftle.x[:-1, 0], ftle.x[1:, 0]], axis=1)
@@ -234,7 +198,7 @@ class LyapunovDashboard(param.Parameterized):
         ftle_image = hv.Image(agg, vdims=["FTLE"]).opts(
             cmap="coolwarm", clim=(-limit, limit), colorbar=True, width=480, height=340, bgcolor="#f4f4f4",
             tools=["hover"], title=f"window {ftle.window:.3g}: red = fast separation")
-        data = result["data"]
+        data = result.from_data
         if isinstance(data, str):
             data_fig, data_text = hv.Curve([]), f"*not estimated: {data}*"
         else:

@@ -1,27 +1,36 @@
-"""Server setup (``panel serve --setup``): pay every compilation before the first visitor.
+"""Server setup (``panel serve --setup``): connect to the cluster and pay every compilation before
+the first visitor.
 
-Numba kernels load from the on-disk cache (compiled on the very first run only); Datashader's
-aggregations and HoloViews/Bokeh plot classes are exercised once by building a throwaway page.
+The Dask cluster is the one named by ``--args --scheduler ADDRESS`` or ``$CHAOSLAB_SCHEDULER``,
+else a LocalCluster started here; an address that does not answer stops the server with a
+message. Kernels are warmed in this process (a page's first small picture is drawn here) and on
+every worker; HoloViews/Bokeh plot classes are exercised by building a throwaway page.
 """
 
+import sys
 import time
 
-import numpy as np
-from bokeh.document import Document
+from core import limit_threads
 
-from core import integrate, lyapunov, systems
-from dashboards.app import build_page
+limit_threads()  # before the heavy imports, as app.py does: the server runs this first
+
+from bokeh.document import Document  # noqa: E402
+
+from core import jobs, warm  # noqa: E402
 
 start = time.perf_counter()
-lorenz = systems.get("Lorenz")
-integrate.trajectory(lorenz, n=200, method="rk4")
-integrate.trajectory(lorenz, n=200, noise=0.01, seed=0)
-integrate.ensemble(lorenz, np.tile(lorenz.ic, (4, 1)), n=3)
-integrate.trajectory(systems.get("Henon"), n=200)
-integrate.trajectory(systems.get("MackeyGlass"), n=200)
-lyapunov.spectrum(lorenz, t_max=10)
-lyapunov.ftle(lorenz, t_max=20)
-lyapunov.spectrum(systems.get("Henon"), t_max=100)
-lyapunov.max_exponent_from_data(integrate.trajectory(lorenz, n=2000).x[:, 0], lorenz.dt)
+try:
+    client = jobs.connect(jobs.scheduler_from_argv(sys.argv))
+except jobs.SchedulerUnreachable as exc:
+    raise SystemExit(f"Chaos Lab cannot start: {exc}") from None
+jobs.on_every_worker(warm.compile_kernels)
+warm.compile_kernels()
+jobs.service()
+
+from dashboards.app import build_page  # noqa: E402  (after the cluster: the page uses it)
+
 build_page().server_doc(Document())
-print(f"Chaos Lab: kernels and plots warm in {time.perf_counter() - start:.1f} s", flush=True)
+workers = client.scheduler_info()["workers"]
+print(f"Chaos Lab: Dask scheduler {client.scheduler.address} with {len(workers)} worker(s) "
+      f"({sum(w['nthreads'] for w in workers.values())} threads); kernels and plots warm in "
+      f"{time.perf_counter() - start:.1f} s", flush=True)

@@ -1,0 +1,227 @@
+"""The Forecast tab's request as one job: data, a model (stored, tuned, trained or shipped), scores.
+
+``run(ForecastRequest, job=…)`` runs on a Dask worker. It publishes the short-term ``Outcome`` as
+soon as the test window is forecast (``job.publish``), then adds the free run, its attractor
+metrics and images; while a neural model trains, a "preview" request is answered with a forecast
+from the best checkpoint so far. The experiment itself is ``core.evaluate``'s, the search
+``core.tuning``'s; this module only sequences them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from core import evaluate, pretrain, raster, systems, tuning
+from core.forecasters import registry
+from core.forecasters.base import FitStopped
+from core.store import ModelStore
+
+
+def system_label(system: systems.System) -> str:
+    """The system and its changed parameters, as the page names a result's origin."""
+    changed = {k: v for k, v in system.changed_params().items() if np.ndim(v) == 0}
+    return system.name + (" (" + ", ".join(f"{k} = {float(v):g}" for k, v in changed.items()) + ")" if changed else "")
+
+
+@dataclass
+class Outcome:
+    """One model's result: the split it was judged on and its scores. ``long`` is None until the
+    free run and its metrics arrive."""
+
+    family: str
+    split: evaluate.Split
+    short: evaluate.ForecastScores
+    source: str
+    fit_time: float
+    notes: list = field(default_factory=list)
+    equations: list = field(default_factory=list)
+    history: np.ndarray | None = None
+    tuning: dict | None = None
+    long: evaluate.AttractorScores | None = None
+    images: dict | None = None  # the truth's and free run's density images on one extent
+    preview: bool = False  # a forecast from the best checkpoint while training goes on
+
+    @property
+    def system(self) -> systems.System:
+        return self.split.task.system
+
+    @property
+    def origin(self) -> tuple:
+        """What the result belongs to: system, its parameters and the sampling step."""
+        return evaluate.system_key(self.system) + (self.split.dt,)
+
+    def row(self) -> dict:
+        """One line of the comparison table."""
+        long = self.long or evaluate.AttractorScores(None)
+        window = self.short.windows[0]
+        return {"model": self.family, "system": system_label(self.system), "source": self.source,
+                "VPT (Λt)": self.short.vpt, "blew up after (steps)": window.blew_up_after,
+                "NRMSE (1 Λt)": self.short.nrmse, "sMAPE": self.short.smape, "fit (s)": self.fit_time,
+                "D_stsp": long.d_stsp, "D_H": long.d_h, "λ1 free run": long.lambda_free,
+                "tuned": "yes" if self.tuning else "no"}
+
+
+@dataclass(frozen=True)
+class ForecastRequest:
+    """What the page asks for. ``tune_budget`` (seconds) searches the hyper-parameters first;
+    ``azimuth``/``elevation`` are the camera of the attractor images; ``store`` is the model
+    store's folder (the server's, so a worker on this machine reads and writes the same one)."""
+
+    task: evaluate.ForecastTask
+    family: str
+    hparams: dict
+    load_only: bool = False
+    pretrained: bool = False
+    tune_budget: float | None = None
+    azimuth: float = 30.0
+    elevation: float = 20.0
+    store: str | None = None
+
+
+def run(request: ForecastRequest, *, job) -> Outcome:
+    """A job: the request's outcome, short-term part published first (see the module doc)."""
+    try:
+        if request.pretrained:
+            return _pretrained(request, job)
+        return _trained(request, job)
+    except FitStopped:
+        raise FitStopped("training stopped before its first epoch ended; the previous models are kept") from None
+
+
+def _pretrained(request: ForecastRequest, job) -> Outcome:
+    """A checkpoint shipped in assets/: trained by ``python -m core.pretrain``, not here."""
+    task, family = request.task, request.family
+    shipped = pretrain.load(family, task.system.name)
+    meta = shipped.meta
+    split = evaluate.make_split(replace(task, dt=None if shipped.zero_shot else meta["dt"]))
+    if shipped.zero_shot:
+        seen = task.system.name in meta["trained_on"]
+        source = ("pretrained on " + str(len(meta["trained_on"])) + " flows; " +
+                  (f"{task.system.name} was among them, so this is not zero-shot" if seen else
+                   f"zero-shot: {task.system.name} was never seen in training"))
+    else:
+        changed = list(task.system.changed_params())
+        source = (f"pretrained ({meta['created']}, {meta['fit_seconds']} s, published parameters at dt = {split.dt:g})"
+                  + (f"; you changed {', '.join(changed)}, so it forecasts a system it was not trained on"
+                     if changed else ""))
+    outcome = short_term(shipped.model, split, family, source, float(meta["fit_seconds"]))
+    if shipped.zero_shot:  # say plainly how good that is: against the simplest references on the same window
+        base = evaluate.reference_vpts(split)
+        vpt = outcome.short.vpt
+        verdict = "better than" if vpt > base["nvar"] else "worse than"
+        outcome.notes.insert(0, f"Zero-shot honesty: VPT {vpt:.2f} Λt here, against persistence "
+                                f"{base['persistence']:.2f} and an NVAR trained on this very system in a second "
+                                f"{base['nvar']:.2f}; the pretrained transformer is {verdict} the NVAR")
+    return _long_term(outcome, shipped.model, request, job)
+
+
+def _trained(request: ForecastRequest, job) -> Outcome:
+    task, family, hparams = request.task, request.family, request.hparams
+    store = ModelStore(Path(request.store)) if request.store else ModelStore()
+    job.progress(0.0, {"stage": "integrating the system and its λ1"})
+    split = evaluate.make_split(task)
+    tuned, fresh = None, None
+    if request.tune_budget:
+        budget = request.tune_budget
+        settings = {"budget": budget, "horizon": task.horizon, "eps": task.eps}
+        tuned = store.load_tuning(split.spec(family, {}), settings)
+        if tuned is None:
+            job.progress(0.0, {"stage": f"tuning for {budget:g} s"})
+            fresh = tuning.tune(family, split.train, split.dt, budget, timescales=split.timescales, seed=task.seed,
+                                horizon=task.horizon, eps=task.eps, stop=job.stop,
+                                progress=lambda f, info: job.progress(0.7 * f, info))
+            tuned = fresh.provenance()
+            if not fresh.stopped:  # a stopped search is shown with its best trial, not remembered
+                store.save_tuning(split.spec(family, {}), settings, tuned)
+        hparams = dict(tuned["params"])
+    spec = split.spec(family, hparams)
+    record = store.load(spec)
+    source, stopped = "loaded from the store", False
+    if record is None and fresh is not None:  # the tuning's refit on the whole training series
+        fit_time = fresh.validation["refit_seconds"]
+        model, source = fresh.model, f"refitted on the whole training series in {fit_time:.2f} s"
+        if fresh.stopped:
+            source += f"; tuning stopped after {len(fresh.trials)} trials, the best one kept"
+    elif record is None:
+        if request.load_only:
+            raise ValueError(f"no stored {family} model for this configuration: train it first")
+        model = registry.create(family, **hparams)
+        job.progress(0.7 if tuned else 0.0, {"stage": "fitting"})
+
+        def progress(fraction, info=None):
+            job.progress(0.8 * fraction, info)
+            if job.requested("preview"):
+                _preview(model, split, family, job)
+
+        start = time.perf_counter()
+        model.fit(split.train, split.dt, progress=progress, stop=job.stop)
+        fit_time = time.perf_counter() - start
+        source = f"trained in {fit_time:.2f} s"
+        stopped = job.stop.is_set()
+        if stopped:
+            source += f", stopped: best checkpoint of epoch {model.best_epoch_} kept"
+    else:
+        model, fit_time = record.model, record.metrics.get("fit_time", float("nan"))
+        tuned = record.provenance.get("tuning", tuned)
+    if tuned:
+        source += (f"; tuned: {tuned['trials']} trials in {tuned['seconds']:g} s, validation score "
+                   f"{tuned['score']:.2f} Λt (defaults {tuned['default_score']:.2f})"
+                   if tuned.get("default_score") is not None else f"; tuned ({tuned['trials']} trials)")
+    outcome = _long_term(short_term(model, split, family, source, fit_time, tuned), model, request, job)
+    if record is None and not stopped:  # a stopped model is shown, never stored as the finished one
+        numbers = {k: v for k, v in outcome.row().items() if isinstance(v, float) and math.isfinite(v)}
+        store.save(spec, model, metrics=numbers | {"fit_time": fit_time},
+                   provenance={"tuning": tuned} if tuned else {"tuning": None, "hparams": "as given"})
+    return outcome
+
+
+def short_term(model, split: evaluate.Split, family: str, source: str, fit_time: float, tuned=None) -> Outcome:
+    """The short-term result: the forecast of the test windows, their VPT and errors."""
+    context, _ = split.window(0, model.min_context)
+    history = model.loss_history_ if model.is_iterative else None  # epochs: only iterative families have them
+    return Outcome(family, split, evaluate.score_forecast(model, split), source, fit_time,
+                   model.notes(context), model.equations(), history, tuned)
+
+
+def _preview(model, split, family, job) -> None:
+    """Answer the page's "show best so far": a forecast from the best checkpoint, published."""
+    snapshot = model.snapshot()
+    if snapshot is None:
+        return
+    source = f"preview: best checkpoint of epoch {snapshot.best_epoch_}, training goes on"
+    job.publish(replace(short_term(snapshot, split, family, source, float("nan")), preview=True))
+
+
+def _long_term(outcome: Outcome, model, request: ForecastRequest, job) -> Outcome:
+    """Publish the short-term result at once, then add the free run, its metrics and images."""
+    job.publish(replace(outcome))
+    job.progress(0.85, {"stage": "free run and attractor metrics"})
+    outcome.long = evaluate.score_attractor(model, outcome.split)
+    outcome.images = attractor_images(outcome, request.azimuth, request.elevation)
+    job.progress(0.95, {"stage": "metrics"})
+    return outcome
+
+
+def _projected(x: np.ndarray, azimuth: float, elevation: float) -> np.ndarray:
+    coords = tuple(range(min(3, x.shape[1])))
+    if len(coords) == 1:
+        return np.stack([x[:-1, 0], x[1:, 0]], axis=1)
+    return raster.project(x, coords, azimuth, elevation)
+
+
+def attractor_images(outcome: Outcome, azimuth: float, elevation: float) -> dict:
+    """Truth and free run aggregated over one extent covering both, so one pair of axes."""
+    truth = _projected(outcome.split.long_truth(), azimuth, elevation)
+    free = _projected(outcome.long.free, azimuth, elevation) if outcome.long.free is not None else None
+    both = np.vstack([truth] + ([free] if free is not None else []))
+    extent = raster.padded_extent(both[:, 0], both[:, 1], pad=0.1)
+    lines = outcome.system.kind != "map"
+    image = lambda xy: raster.density(xy[:, 0], xy[:, 1], 300, 260, lines, extent, spread=0)  # noqa: E731
+    return {"truth": image(truth), "free": None if free is None else image(free),
+            "titles": {"truth": "truth", "free": f"{outcome.family}: free run of {len(outcome.long.free)} steps"
+                       if free is not None else ""}}

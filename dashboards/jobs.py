@@ -1,0 +1,164 @@
+"""How every tab runs background work: one ``Runner`` per kind of request.
+
+The newest request wins (an older one is stopped and its result dropped); progress and Stop
+appear only when the work lasts long enough to need them; the result is published on the
+session's own event loop as soon as the job ends (``add_next_tick_callback``, no polling delay);
+a closed session's jobs are cancelled and forgotten. Outside a server session (tests, notebooks,
+benchmarks) the same job function runs inline, so one code path serves both.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from typing import Callable
+
+import panel as pn
+
+from core import jobs
+
+_watched_sessions: set[str] = set()
+
+
+def session_doc():
+    """The Bokeh document of the current server session, or None outside one."""
+    doc = pn.state.curdoc
+    return doc if doc is not None and doc.session_context is not None else None
+
+
+def _forget_session_on_close(doc) -> None:
+    session = doc.session_context.id
+    if session in _watched_sessions:
+        return
+    _watched_sessions.add(session)
+
+    def closed(context):
+        _watched_sessions.discard(context.id)
+        jobs.service().forget_owner(context.id)
+
+    doc.on_session_destroyed(closed)
+
+
+def on_session_close(callback: Callable[[], None]) -> None:
+    """Call ``callback()`` when the current server session closes (nothing outside one)."""
+    doc = session_doc()
+    if doc is not None:
+        doc.on_session_destroyed(lambda context: callback())
+
+
+class Runner:
+    """Runs one kind of request of a tab; ``progress`` and ``stop_button`` are shown while it runs."""
+
+    def __init__(self, progress=None, stop_button=None, show_after: float = 0.3, period: int = 150):
+        self.progress, self.stop_button = progress, stop_button
+        self.show_after, self.period = show_after, period
+        self.job: jobs.Job | None = None
+        self._token = 0
+        self._poll = None
+        self._partials_seen = 0
+        if stop_button is not None:
+            stop_button.on_click(lambda _: self.stop())
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and not self.job.done
+
+    def run(self, fn: Callable, *args, on_result: Callable, on_error: Callable, kind: str = jobs.INTERACTIVE,
+            label: str = "", keep: bool = False, on_progress: Callable | None = None,
+            on_partial: Callable | None = None, **kwargs) -> None:
+        """Submit ``fn(*args, **kwargs, job=…)``; later, on the session's loop, ``on_result(job)``
+        (``job.result``, and ``job.handle`` with ``keep``) or ``on_error(message)``."""
+        self._token += 1
+        token = self._token
+        self.stop()
+        doc = session_doc()
+        if doc is None:
+            self._run_inline(fn, args, kwargs, on_result, on_error, on_partial, keep, label)
+            return
+        try:
+            job = jobs.service().submit(fn, *args, owner=doc.session_context.id, label=label, kind=kind, keep=keep,
+                                        **kwargs)
+        except jobs.JobError as exc:
+            on_error(str(exc))
+            return
+        _forget_session_on_close(doc)
+        self.job, self._partials_seen = job, 0
+        self._stop_polling()
+        if self.progress is not None or on_progress or on_partial:
+            self._poll = pn.state.add_periodic_callback(partial(self._tick, on_progress, on_partial), self.period)
+        jobs.service().on_done(job, lambda done: doc.add_next_tick_callback(
+            partial(self._deliver, token, done, on_result, on_error, on_progress, on_partial)))
+
+    def run_here(self, fn: Callable, *args, on_result: Callable, on_error: Callable, keep: bool = False,
+                 label: str = "", **kwargs) -> None:
+        """``run``, but in this process and before returning (a page's first, small picture)."""
+        self._token += 1
+        self.stop()
+        self._run_inline(fn, args, kwargs, on_result, on_error, None, keep, label)
+
+    def stop(self) -> None:
+        """Stop the running job (its result will not be shown)."""
+        if self.running and session_doc() is not None:
+            jobs.service().cancel(self.job)
+
+    def preview(self) -> None:
+        """Ask the running job for a partial result (it answers through ``on_partial``)."""
+        if self.running:
+            jobs.service().request(self.job, "preview")
+
+    # -- on the session's loop ------------------------------------------------------------------
+    def _tick(self, on_progress, on_partial) -> None:
+        job = self.job
+        if job is None:
+            return
+        if self.progress is not None and job.state == jobs.RUNNING and job.started \
+                and time.time() - job.started > self.show_after:
+            self.progress.value = int(100 * job.progress)
+            self._show(True)
+        if on_progress is not None:
+            on_progress(job)
+        if on_partial is not None and job.partials > self._partials_seen:
+            self._partials_seen = job.partials
+            value = jobs.service().partial(job)
+            if value is not None:
+                on_partial(value)
+
+    def _deliver(self, token, job, on_result, on_error, on_progress, on_partial) -> None:
+        if token != self._token:
+            return  # superseded: a newer request owns the page
+        self._stop_polling()
+        if on_partial is not None and job.partials > self._partials_seen:
+            self._partials_seen = job.partials  # the final result contains it
+        if on_progress is not None:
+            on_progress(job)
+        self._show(False)
+        if job.state == jobs.DONE:
+            on_result(job)
+        elif job.state == jobs.CANCELLED:
+            on_error("stopped; what was shown before is kept")
+        else:
+            on_error(job.error or "the job failed")
+
+    def _stop_polling(self) -> None:
+        if self._poll is not None:
+            self._poll.stop()
+            self._poll = None
+
+    def _show(self, visible: bool) -> None:
+        if self.progress is not None and self.progress.visible != visible:
+            self.progress.visible = visible
+        if self.stop_button is not None and self.stop_button.visible != visible:
+            self.stop_button.visible = visible
+
+    # -- without a server -----------------------------------------------------------------------
+    def _run_inline(self, fn, args, kwargs, on_result, on_error, on_partial, keep, label) -> None:
+        job = jobs.Job(id=0, label=label, owner="", kind=jobs.INTERACTIVE)
+        try:
+            result = fn(*args, **kwargs, job=jobs.local_context(publish=on_partial))
+        except Exception as exc:  # the same sentence a worker's failure gives
+            on_error(jobs.describe(exc))
+            return
+        job.state, job.progress = jobs.DONE, 1.0
+        job.result, job.handle = (result.light(), result) if keep else (result, None)
+        self.job = job
+        on_result(job)
