@@ -133,9 +133,7 @@ def run_torch(families: list[str]) -> None:
 
     import torch
 
-    from core import training
-
-    torch.set_num_threads(training.service().torch_threads)  # as in the lab: the service decides
+    torch.set_num_threads(1)  # as in the lab: a job holds one torch thread (core.jobs.ClusterPlan)
     system = systems.get("Lorenz")
     dt = 0.01
     split = split_for(system, dt)

@@ -77,10 +77,10 @@ def main() -> None:
 
     store = tempfile.mkdtemp(prefix="chaoslab-latency-")
     results = {}
-    with lab_server({"CHAOSLAB_STORE": store}) as url, sync_playwright() as p:
+    with lab_server({"CHAOSLAB_STORE": store}) as served, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = browser.new_page()
-        open_app(page, url)
+        open_app(page, served.url)
         page.locator(".bk-tab", has_text="Forecast").click()
         if args.family != "nvar":
             page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(args.family)

@@ -7,27 +7,47 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str  # the app's page
+    pid: int  # the server process (its Dask workers are its children)
+    log: Path  # everything the server printed: read it for tracebacks
+
+
 @contextlib.contextmanager
-def lab_server(env: dict | None = None):
-    """Yields the app's URL once the server is up; stops the server on exit."""
+def lab_server(env: dict | None = None, timeout: float = 300.0):
+    """Yields a ``Served`` once the server is up; stops the server on exit.
+
+    The log goes to a file, never to a pipe nobody reads: a full pipe would block the server.
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
-         "--setup", "dashboards/warm.py"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = Path(tempfile.mkstemp(prefix="chaoslab-serve-", suffix=".log")[1])
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
+             "--setup", "dashboards/warm.py"],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, stdout=out,
+            stderr=subprocess.STDOUT)
     try:
-        for line in server.stdout:
-            if "Bokeh app running" in line:
-                break
-        yield f"http://127.0.0.1:{port}/app"
+        deadline = time.time() + timeout
+        while "Bokeh app running" not in log.read_text():
+            if server.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the lab did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield Served(f"http://127.0.0.1:{port}/app", server.pid, log)
     finally:
         server.terminate()
-        server.wait()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()

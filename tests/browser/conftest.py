@@ -80,3 +80,12 @@ def page(browser, request):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def two_pages(browser):
+    """Two visitors at once: pages in separate browser contexts, so separate server sessions."""
+    contexts = [browser.new_context(viewport={"width": 1500, "height": 1100}) for _ in range(2)]
+    yield tuple(context.new_page() for context in contexts)
+    for context in contexts:
+        context.close()

@@ -114,31 +114,25 @@ def test_rotating_the_view_redraws_and_the_server_log_stays_clean(server, page):
     assert server_errors(log) == []
 
 
-def test_a_long_integration_shows_progress_and_never_blocks_another_session(server, browser):
+def test_a_long_integration_shows_progress_and_never_blocks_another_session(server, two_pages):
     url, log = server
-    ctx_a = browser.new_context(viewport={"width": 1500, "height": 1100})
-    ctx_b = browser.new_context(viewport={"width": 1500, "height": 1100})
-    try:
-        a, b = ctx_a.new_page(), ctx_b.new_page()
-        open_app(a, url)
-        open_app(b, url)
-        before_a, before_b = attractor(a), attractor(b)
-        points = a.get_by_label("Points", exact=True)
-        points.fill("10000000")
-        points.press("Enter")
-        progress = a.locator(".explorer-progress").first
-        wait_for(lambda: progress.is_visible(), timeout=10)
-        # meanwhile, another visitor changes a parameter and gets the new picture
-        set_text(b, "rho", 45)
-        wait_for_change(b, before_b, timeout=15)
-        assert progress.is_visible(), "the other session finished before the long one: nothing was tested"
-        wait_for(lambda: "10,000,000 points" in text(a, ".chaoslab-status"), timeout=120)
-        wait_for_change(a, before_a, timeout=30)
-        a.screenshot(path=str(log.parent / "ten_million_points.png"))
-        assert server_errors(log) == []
-    finally:
-        ctx_a.close()
-        ctx_b.close()
+    a, b = two_pages
+    open_app(a, url)
+    open_app(b, url)
+    before_a, before_b = attractor(a), attractor(b)
+    points = a.get_by_label("Points", exact=True)
+    points.fill("10000000")
+    points.press("Enter")
+    progress = a.locator(".explorer-progress").first
+    wait_for(lambda: progress.is_visible(), timeout=10)
+    # meanwhile, another visitor changes a parameter and gets the new picture
+    set_text(b, "rho", 45)
+    wait_for_change(b, before_b, timeout=15)
+    assert progress.is_visible(), "the other session finished before the long one: nothing was tested"
+    wait_for(lambda: "10,000,000 points" in text(a, ".chaoslab-status"), timeout=120)
+    wait_for_change(a, before_a, timeout=30)
+    a.screenshot(path=str(log.parent / "ten_million_points.png"))
+    assert server_errors(log) == []
 
 
 def test_out_of_range_numbers_get_a_message_and_change_nothing(server, page):

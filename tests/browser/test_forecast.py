@@ -2,7 +2,8 @@
 
 import re
 
-from tests.browser.helpers import choose_system, open_app, server_errors, text, wait_for
+from tests.browser.helpers import (attractor, choose_system, open_app, server_errors, set_text, text, wait_for,
+                                   wait_for_change)
 
 TITLED_IMAGES = """() => {
   const out = [];
@@ -162,3 +163,28 @@ def test_tune_nvar_on_rucklidge_then_switch_the_system(server, page):
     assert "nvar on Rucklidge" in text(page, ".forecast-summary")  # labelled with its own system
     page.screenshot(path=str(log.parent / "forecast_switched_system.png"), full_page=True)
     assert_clean(page, log)
+
+
+def test_a_second_session_redraws_while_another_trains(server, two_pages):
+    """Training runs on a Dask worker: another visitor's parameter change still redraws at once."""
+    url, log = server
+    trainer, student = two_pages
+    open_forecast(trainer, url)
+    choose_family(trainer, "lstm")
+    autotune = trainer.locator(".forecast-autotune input")
+    if autotune.is_checked():
+        autotune.uncheck()
+    trainer.get_by_role("button", name="Train", exact=True).click()
+    wait_for(lambda: "epoch" in text(trainer, ".forecast-training"), timeout=60,
+             why=lambda: text(trainer, ".forecast-training"))
+    open_app(student, url)
+    for rho in (35, 42):
+        before = attractor(student)
+        set_text(student, "rho", rho)
+        wait_for_change(student, before, timeout=5)
+    note = text(trainer, ".forecast-training")
+    assert "epoch" in note and "finished" not in note, f"the training ended before the test: {note}"
+    trainer.get_by_role("button", name="Stop", exact=True).click()
+    wait_for(lambda: "stopped" in text(trainer, ".forecast-training"), timeout=60,
+             why=lambda: text(trainer, ".forecast-training"))
+    assert server_errors(log) == []
