@@ -31,6 +31,8 @@ def build_page() -> pn.template.BaseTemplate:
     explorer = Explorer(selection)
     lyapunov_tab = LyapunovDashboard(selection)
     forecast_tab = ForecastDashboard(selection)
+    # every tab is built with the page: Panel renders a tab opened later (dynamic=True) with
+    # stylesheets linked from cdn.holoviz.org, and the lab must work offline
     tabs = pn.Tabs(("Explorer", explorer.main()), ("Lyapunov", lyapunov_tab.main()),
                    ("Forecast", forecast_tab.main()), dynamic=False, sizing_mode="stretch_width")
     # the Lyapunov diagnostics cost seconds: computed only while their tab is shown
