@@ -234,7 +234,7 @@ async def churn(browser, server, args, rows) -> None:
         page, _ = await open_page(browser, server.url + "?n_points=1000000")
         await redraw(page, 31.0)
         await page.context.close()
-    await asyncio.sleep(5.0)  # sessions are destroyed after the websocket closes
+    await asyncio.sleep(30.0)  # Bokeh destroys a closed session on its next sweep (every 17 s)
     after = memory_mb(server.pid)
     rows += [(f"memory before {args.churn} sessions of 10^6 points", _mb(before)),
              (f"memory after they closed", _mb(after))]

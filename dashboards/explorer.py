@@ -326,7 +326,12 @@ class Explorer(param.Parameterized):
             self._refresh_status()
 
     def _release(self) -> None:
+        """The session closed: drop every reference to the trajectory, so the worker frees it."""
         self._handle, self._shown = None, None
+        for view in self.views.values():
+            view.forget_data()
+        for runner in [self.integrations, self.redraws, *self.zooms.values()]:
+            runner.job = None
 
     def _zoom(self, handle, spec, name, extent, done) -> None:
         """A pan or zoom: the window at full resolution, aggregated next to the data."""

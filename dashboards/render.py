@@ -82,6 +82,11 @@ class RasterView(param.Parameterized):
         if self.figure.yaxis[0].axis_label != ylabel:
             self.figure.yaxis.axis_label = ylabel
 
+    def forget_data(self) -> None:
+        """Let go of what ``zoom`` reaches (the session closed); the image stays as drawn."""
+        self._zoom = None
+        self._generation += 1
+
     def _draw(self, raster: Raster) -> None:
         x0, x1, y0, y1 = raster.extent
         self.source.data = {"image": [raster.rgba], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
