@@ -17,7 +17,8 @@ IMAGES = """() => {
       const data = r.data_source && r.data_source.data && r.data_source.data.image;
       if (!data) continue;
       let sum = 0, count = 0;
-      for (const v of data[0]) { if (Number.isFinite(v)) { sum += v * (1 + (count % 7)); count++; } }
+      // drawn pixels: finite counts, or non-transparent RGBA (0 is an empty pixel of a shaded image)
+      for (const v of data[0]) { if (Number.isFinite(v) && v !== 0) { sum += v * (1 + (count % 7)); count++; } }
       out[label] = [count, sum];
     }
   }
