@@ -49,5 +49,8 @@ def build_page() -> pn.template.BaseTemplate:
         # threads without the document lock (panel.io.document logs an error each time)
         busy_indicator=None,
     )
-    explorer.request()
+    # a small first picture is drawn here, before the page is sent: a job's result could arrive
+    # before the session's document is being served, and its callback would be lost; a big one
+    # (10^7 points asked for by a shared link) goes to the workers like any request
+    explorer.request(wait=selection.n_points <= 200_000 and selection.mode == "trajectory")
     return template
