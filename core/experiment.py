@@ -208,10 +208,7 @@ def _long_term(outcome: Outcome, model, request: ForecastRequest, job) -> Outcom
 
 
 def _projected(x: np.ndarray, azimuth: float, elevation: float) -> np.ndarray:
-    coords = tuple(range(min(3, x.shape[1])))
-    if len(coords) == 1:
-        return np.stack([x[:-1, 0], x[1:, 0]], axis=1)
-    return raster.project(x, coords, azimuth, elevation)
+    return raster.picture(x, tuple(range(min(3, x.shape[1]))), azimuth, elevation)
 
 
 def attractor_images(outcome: Outcome, azimuth: float, elevation: float) -> dict:

@@ -116,10 +116,10 @@ def points(trajectory: integrate.Trajectory, cloud, spec: ViewSpec, name: str) -
     if name == "embedding":
         col, lag = x[:, spec.embed_coord], spec.embed_lag
         return col[lag:], col[:-lag], (f"x{spec.embed_coord}(t)", f"x{spec.embed_coord}(t - {lag})"), lines
+    xy = raster.picture(x, coords, spec.azimuth, spec.elevation)
     if dim == 1:  # the return map x_{k+1} against x_k
-        xy, labels, lines = np.stack([x[:-1, 0], x[1:, 0]], axis=1), ("x[k]", "x[k+1]"), False
+        labels, lines = ("x[k]", "x[k+1]"), False
     else:
-        xy = raster.project(x, coords, spec.azimuth, spec.elevation)
         labels = ("screen x", "screen y") if len(coords) == 3 else (f"x{coords[0]}", f"x{coords[1]}")
     if name == "attractor":
         return xy[:, 0], xy[:, 1], labels, lines

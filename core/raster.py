@@ -33,6 +33,14 @@ def project(x: np.ndarray, coords: tuple[int, ...], azimuth: float = 0.0, elevat
     return sel
 
 
+def picture(x: np.ndarray, coords: tuple[int, ...], azimuth: float = 0.0, elevation: float = 0.0) -> np.ndarray:
+    """Screen coordinates ``(n, 2)`` of a state space: ``project`` for two or three coordinates,
+    the return map ``x[k+1]`` against ``x[k]`` (``n - 1`` points) for a one-dimensional one."""
+    if x.shape[1] == 1:
+        return np.stack([x[:-1, 0], x[1:, 0]], axis=1)
+    return project(x, coords, azimuth, elevation)
+
+
 def padded_extent(x: np.ndarray, y: np.ndarray, pad: float = 0.02) -> tuple[float, float, float, float]:
     """The finite points' bounding box widened by ``pad`` of its size; the unit square if none."""
     finite = np.isfinite(x) & np.isfinite(y)

@@ -12,7 +12,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from core import lyapunov, systems
+from core import evaluate, lyapunov, systems
 from core.raster import project
 from dashboards.jobs import Runner
 from dashboards.render import one_update
@@ -24,8 +24,7 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _key(system: systems.System, settings: tuple) -> tuple:
-    params = tuple(sorted((k, float(v)) for k, v in system.params.items() if np.ndim(v) == 0))
-    return system.name, params, settings
+    return evaluate.system_key(system) + (settings,)
 
 
 def cached(key) -> lyapunov.Diagnostics | None:

@@ -49,7 +49,6 @@ class RasterView(param.Parameterized):
 
     def __init__(self, xlabel="x", ylabel="y", height=420, width=520, x_range: Range1d | None = None, **params):
         super().__init__(**params)
-        self.height, self.width = height, width
         self.source = ColumnDataSource({"image": [np.zeros((1, 1), np.uint32)], "x": [0.0], "y": [0.0],
                                         "dw": [1.0], "dh": [1.0]})
         self.figure = figure(frame_width=width, frame_height=height, x_range=x_range or Range1d(0, 1),
