@@ -6,7 +6,11 @@
    dominant period) for the first N flows of the catalog: ours versus dysts ``make_trajectory``.
    Accuracy of each is the RMS error against scipy DOP853 at rtol = atol = 1e-13, relative to the
    attractor's size. Timings are the best of three runs after one warm-up (no compilation).
-2. Lorenz, 10^6 fixed RK4 steps (target < 0.1 s); anchor: the same RK4 written in NumPy.
+2. Lorenz, 10^6 fixed RK4 steps through ``trajectory`` (target < 0.1 s), with the integrator every
+   system shares (the right-hand side called through a function pointer) and with the one
+   numba specialises to Lorenz (right-hand side inlined); anchors: a numba loop with Lorenz's
+   right-hand side written into it (the fastest a compiled RK4 gets: the ratio to it is the cost
+   of one engine for 162 systems; target <= 2x) and the same RK4 in NumPy.
 3. Lorenz ensemble, 1000 initial conditions x 10^4 RK4 steps (target < 2 s); anchor: the same
    RK4 vectorised over members in NumPy.
 """
@@ -18,18 +22,11 @@ import time
 import warnings
 
 import numpy as np
+from numba import njit
 from scipy.integrate import solve_ivp
 
 from core import integrate, systems
-
-
-def best_of(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+from timing import best_of  # benchmarks/ is the script's directory
 
 
 def dop853_case(name: str, n: int):
@@ -72,6 +69,27 @@ def numpy_rk4(f, x, h, steps, store=True):
     return out if store else x
 
 
+@njit(nogil=True)
+def lorenz_rk4_inlined(x0, h, n, sigma=10.0, rho=28.0, beta=2.667):
+    """RK4 for Lorenz with the right-hand side written into the loop: scalars, no calls."""
+    out = np.empty((n, 3))
+    x, y, z = x0[0], x0[1], x0[2]
+    out[0] = x0
+    for r in range(1, n):
+        k1x, k1y, k1z = sigma * (y - x), x * (rho - z) - y, x * y - beta * z
+        ax, ay, az = x + 0.5 * h * k1x, y + 0.5 * h * k1y, z + 0.5 * h * k1z
+        k2x, k2y, k2z = sigma * (ay - ax), ax * (rho - az) - ay, ax * ay - beta * az
+        ax, ay, az = x + 0.5 * h * k2x, y + 0.5 * h * k2y, z + 0.5 * h * k2z
+        k3x, k3y, k3z = sigma * (ay - ax), ax * (rho - az) - ay, ax * ay - beta * az
+        ax, ay, az = x + h * k3x, y + h * k3y, z + h * k3z
+        k4x, k4y, k4z = sigma * (ay - ax), ax * (rho - az) - ay, ax * ay - beta * az
+        x += h / 6 * (k1x + 2 * k2x + 2 * k3x + k4x)
+        y += h / 6 * (k1y + 2 * k2y + 2 * k3y + k4y)
+        z += h / 6 * (k1z + 2 * k2z + 2 * k3z + k4z)
+        out[r, 0], out[r, 1], out[r, 2] = x, y, z
+    return out
+
+
 def lorenz_numpy(x, sigma=10.0, rho=28.0, beta=2.667):
     return np.stack([sigma * (x[..., 1] - x[..., 0]), x[..., 0] * (rho - x[..., 2]) - x[..., 1],
                      x[..., 0] * x[..., 1] - beta * x[..., 2]], axis=-1)
@@ -96,21 +114,30 @@ def main() -> None:
           f"median error ours/dysts: {np.median(err_ratios):.2f} (target <= 1)")
 
     lorenz = systems.get("Lorenz")
-    integrate.trajectory(lorenz, n=10, dt=0.01, h=0.01, method="rk4")
-    t_ours, _ = best_of(lambda: integrate.trajectory(lorenz, n=1_000_000, dt=0.01, h=0.01, method="rk4"))
+    rk4 = lambda kernel: integrate.trajectory(lorenz, n=1_000_000, dt=0.01, h=0.01, method="rk4", kernel=kernel)
+    for kernel in ("shared", "specialised"):  # compile outside the timing
+        integrate.trajectory(lorenz, n=10, dt=0.01, h=0.01, method="rk4", kernel=kernel)
+    lorenz_rk4_inlined(np.array(lorenz.ic), 0.01, 10)
+    t_shared, x_shared = best_of(lambda: rk4("shared"))
+    t_special, x_special = best_of(lambda: rk4("specialised"))
+    t_inlined, x_inlined = best_of(lambda: lorenz_rk4_inlined(np.array(lorenz.ic), 0.01, 1_000_000))
+    assert np.array_equal(x_shared.x, x_special.x)  # one engine: the same numbers either way
     t_np, _ = best_of(lambda: numpy_rk4(lorenz_numpy, np.array(lorenz.ic), 0.01, 100_000), repeat=1)
     t_np *= 10  # measured on 10^5 steps, reported for 10^6
     print()
-    print(f"{'case':44s} {'ours [s]':>9s} {'anchor [s]':>10s} {'ratio':>7s}")
-    print(f"{'Lorenz 1e6 RK4 steps (target < 0.1 s)':44s} {t_ours:9.3f} {t_np:10.2f} {t_np / t_ours:6.0f}x"
-          "   anchor: NumPy RK4 (1e5 steps x 10)")
+    print(f"{'case':52s} {'ours [s]':>9s} {'anchor [s]':>10s} {'ours/anchor':>11s}")
+    for label, ours in (("shared integrator", t_shared), ("specialised to Lorenz", t_special)):
+        print(f"{'Lorenz 1e6 RK4 steps, ' + label:52s} {ours:9.3f} {t_inlined:10.3f} {ours / t_inlined:10.1f}x"
+              "   anchor: numba loop, rhs inlined (target <= 2x)")
+    print(f"{'Lorenz 1e6 RK4 steps, specialised (target < 0.1 s)':52s} {t_special:9.3f} {t_np:10.2f} "
+          f"{t_special / t_np:10.3f}x   anchor: NumPy RK4 (1e5 steps x 10)")
 
     ics = lorenz.ic + np.random.default_rng(0).normal(size=(1000, 3))
     integrate.ensemble(lorenz, ics[:2], n=3, dt=0.01, h=0.01)
     t_ens, _ = best_of(lambda: integrate.ensemble(lorenz, ics, n=10_000, dt=0.01, h=0.01))
     t_np_ens, _ = best_of(lambda: numpy_rk4(lorenz_numpy, ics, 0.01, 10_000), repeat=1)
-    print(f"{'Lorenz ensemble 1000 x 1e4 RK4 (target < 2 s)':44s} {t_ens:9.3f} {t_np_ens:10.2f} "
-          f"{t_np_ens / t_ens:6.0f}x   anchor: NumPy RK4 vectorised over members")
+    print(f"{'Lorenz ensemble 1000 x 1e4 RK4 (target < 2 s)':52s} {t_ens:9.3f} {t_np_ens:10.2f} "
+          f"{t_ens / t_np_ens:10.3f}x   anchor: NumPy RK4 vectorised over members")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ RHS_SIGNATURE = types.void(
 )
 RHS_TYPE = types.FunctionType(RHS_SIGNATURE)
 
-_CODEGEN_VERSION = "1"
+_CODEGEN_VERSION = "2"  # bump when generate_source changes shape
 
 
 def cache_dir() -> Path:
@@ -101,7 +101,9 @@ def _param_expressions(source: RhsSource) -> dict[str, str]:
 
 
 def generate_source(source: RhsSource) -> str:
-    """The Python source of the C-callable wrapper for one right-hand side."""
+    """The Python source of one right-hand side's two compiled forms: ``rhs_jit(t, x, p, out)``
+    on arrays (for integrators specialised to this system, which numba inlines) and the
+    C-callable ``rhs`` that wraps it (for the integrators every system shares)."""
     fn = _resolve(source)
     args = _argument_names(fn)
     params = _param_expressions(source)
@@ -117,21 +119,18 @@ def generate_source(source: RhsSource) -> str:
         "    _f = njit(_f)",
         "",
         "",
-        "@cfunc(RHS_SIGNATURE, cache=True)",
-        "def rhs(t, x, p, out):",
+        "@njit(cache=True, nogil=True)",
+        "def rhs_jit(t, x, p, out):",
+        "    P = p",
     ]
-    if n_params:
-        lines.append(f"    P = carray(p, ({n_params},))")
     if source.convention == "vector":
         dim = f"int(p[{params[source.dim_param][2:-1]}])" if source.dim_param else str(source.dim)
-        lines += [f"    X = carray(x, ({dim},))", f"    OUT = carray(out, ({dim},))"]
-        call = ["X", "t", "OUT"] + [params[a] for a in args[3:]]
-        lines.append(f"    _f({', '.join(call)})")
+        lines.append(f"    _f({', '.join(['x', 't', 'out'] + [params[a] for a in args[3:]])})")
+        n_out = dim
     else:
-        dim = source.dim
-        state = [f"x[{i}]" for i in range(dim)]
-        call = state[:]
-        for name in args[dim:]:
+        dim = str(source.dim)
+        call = [f"x[{i}]" for i in range(source.dim)]
+        for name in args[source.dim:]:
             if name == source.time_arg:
                 call.append("t" if source.time_arg == "t" else "int(t)")
             elif name in params:
@@ -140,23 +139,42 @@ def generate_source(source: RhsSource) -> str:
                 raise TypeError(f"{source.qualname}: argument {name!r} is neither time nor a parameter")
         lines.append(f"    r = _f({', '.join(call)})")
         if source.output == "jacobian":
-            lines += [f"    out[{i * dim + j}] = r[{i}][{j}]" for i in range(dim) for j in range(dim)]
-        elif dim == 1 or source.delay:
+            lines += [f"    out[{i * source.dim + j}] = r[{i}][{j}]" for i in range(source.dim) for j in range(source.dim)]
+            n_out = str(source.dim * source.dim)
+        elif source.dim == 1 or source.delay:
             lines.append("    out[0] = r if not isinstance(r, tuple) else r[0]")
+            n_out = "1"
         else:
-            lines += [f"    out[{i}] = r[{i}]" for i in range(dim)]
+            lines += [f"    out[{i}] = r[{i}]" for i in range(source.dim)]
+            n_out = dim
     missing = set(params) - set(args) - {source.dim_param}
     if missing:
         raise TypeError(f"{source.qualname} takes no parameter(s) {sorted(missing)}")
+    lines += [
+        "",
+        "",
+        "@cfunc(RHS_SIGNATURE, cache=True)",
+        "def rhs(t, x, p, out):",
+        f"    rhs_jit(t, carray(x, ({dim},)), carray(p, ({max(1, n_params)},)), carray(out, ({n_out},)))",
+    ]
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Kernels:
+    """One right-hand side compiled twice: ``pointer`` (a ``cfunc`` every shared integrator calls)
+    and ``jit`` (the dispatcher a specialised integrator inlines)."""
+
+    pointer: object
+    jit: object
+
+
 _lock = threading.Lock()
-_kernels: dict[RhsSource, object] = {}
+_kernels: dict[RhsSource, Kernels] = {}
 
 
-def rhs_kernel(source: RhsSource):
-    """The compiled ``cfunc`` for ``source``, generated and cached on disk on first use."""
+def kernels(source: RhsSource) -> Kernels:
+    """The compiled forms of ``source``, generated and cached on disk on first use."""
     with _lock:
         kernel = _kernels.get(source)
         if kernel is not None:
@@ -175,5 +193,21 @@ def rhs_kernel(source: RhsSource):
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
-        kernel = _kernels[source] = module.rhs
+        kernel = _kernels[source] = Kernels(pointer=module.rhs, jit=module.rhs_jit)
         return kernel
+
+
+def rhs_kernel(source: RhsSource):
+    """The C-callable ``rhs(t, x*, p*, out*)`` of ``source``."""
+    return kernels(source).pointer
+
+
+@numba.njit(cache=True, nogil=True)
+def _call(f, t, x, p, out):
+    f(t, x.ctypes, p.ctypes, out.ctypes)
+
+
+def evaluate(kernel, x, p, t: float, out):
+    """Call a C-callable kernel on contiguous float64 arrays: ``out = f(t, x; p)``."""
+    _call(kernel, float(t), x, p, out)
+    return out

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import ChaosLabError
 from core import integrate, lyapunov, metrics, systems
 from core.forecasters import registry
 from core.forecasters.base import BlowUp, Forecaster, ForecastError, Timescales
@@ -37,7 +38,7 @@ _MEMO: dict[tuple, LyapunovMax] = {}
 _MEMO_LOCK = threading.Lock()
 
 
-class NotChaotic(ValueError):
+class NotChaotic(ChaosLabError, ValueError):
     """The system has no positive λ1 at these parameters: no Lyapunov time to measure forecasts in."""
 
 

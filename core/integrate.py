@@ -24,36 +24,28 @@ import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numba
 import numpy as np
 from numba import njit
-from scipy.integrate._ivp import dop853_coefficients as _tableau
 
+from core.errors import IntegrationError
+from core.runge_kutta import DOP853, HEUN, RK4, call_rhs, dense_coefficients, error_ratio, \
+    initial_step, interpolate, runge_kutta_step, step_factor
 from core.systems import System
 
 METHODS = ("dop853", "rk4")
-
-# Butcher tableau of DOP853, as data (16 stages: 12 for the step and 3 more for dense output)
-_A = np.ascontiguousarray(_tableau.A, dtype=np.float64)
-_B = np.ascontiguousarray(_tableau.B, dtype=np.float64)
-_C = np.ascontiguousarray(_tableau.C, dtype=np.float64)
-_E3 = np.ascontiguousarray(_tableau.E3, dtype=np.float64)
-_E5 = np.ascontiguousarray(_tableau.E5, dtype=np.float64)
-_D = np.ascontiguousarray(_tableau.D, dtype=np.float64)
 
 _OK, _NONFINITE, _BOUND, _STEP_UNDERFLOW, _MAX_STEPS = 0, 1, 2, 3, 4
 _CHUNK = 1 << 16  # output points per kernel call: the granularity of progress and stop
 _MAX_DELAY_GRID = 50_000_000  # fine-grid points a delay integration may hold (400 MB)
 
 
-class IntegrationError(RuntimeError):
-    """An integration that diverged or could not proceed; the message says what to change."""
-
-
 @dataclass(frozen=True)
 class Trajectory:
-    """Samples ``x[k] = x(t[k])`` on a uniform grid; ``x`` is ``(time, dim)``."""
+    """Samples ``x[k] = x(t[k])`` on a uniform grid; ``x`` is ``(time, dim)``. ``method`` is the
+    scheme that ran: ``"dop853"``, ``"rk4"``, ``"heun"`` (a noisy flow), ``"map"`` or ``"delay-rk4"``."""
 
     t: np.ndarray
     x: np.ndarray
@@ -69,7 +61,7 @@ class Trajectory:
 # Kernels
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always", nogil=True)
 def _check(x, bound):
     for i in range(x.shape[0]):
         if not np.isfinite(x[i]):
@@ -79,20 +71,35 @@ def _check(x, bound):
     return _OK
 
 
-@njit(cache=True, nogil=True)
-def _eval_rhs(f, x, p, t, out):
-    f(t, x.ctypes, p.ctypes, out.ctypes)
+class Scheme(IntEnum):
+    """How an ensemble's members advance: fixed steps, DOP853's adaptive steps, or a map."""
+
+    FIXED = 0
+    ADAPTIVE = 1
+    MAP = 2
 
 
-@njit(cache=True, nogil=True)
-def _fixed_step(f, x, p, t, h, substeps, noise, seed, bound, out):
-    """Advance ``x`` (in place) by ``substeps`` steps of ``h`` per output row of ``out``.
+class _Kernel:
+    """One integrator compiled two ways: cached on disk for the function pointer every system
+    shares, and in memory for a system's own jitted right-hand side (numba cannot cache a kernel
+    keyed on a function, and compiles one per system)."""
 
-    RK4 without noise, stochastic Heun with it. Returns ``(status, rows_done, t)``.
-    """
-    d = x.shape[0]
-    k1, k2, k3, k4, y = np.empty(d), np.empty(d), np.empty(d), np.empty(d), np.empty(d)
-    dw = np.empty(d)
+    def __init__(self, fn):
+        self.shared = njit(cache=True, nogil=True)(fn)
+        self.specialised = njit(nogil=True)(fn)
+
+    def __call__(self, f, *args):
+        kernel = self.shared if isinstance(f, numba.core.ccallback.CFunc) else self.specialised
+        return kernel(f, *args)
+
+
+@njit(inline="always", nogil=True)
+def _fixed_steps(f, tab, x, p, t, h, substeps, noise, seed, bound, out):
+    """Advance ``x`` (in place) by ``substeps`` steps of ``h`` per output row of ``out``; additive
+    noise of amplitude ``noise`` per coordinate enters as Brownian increments (with ``HEUN``:
+    stochastic Heun). Returns ``(status, rows_done, t)``."""
+    d, a, b, c = x.shape[0], tab.a, tab.b, tab.c
+    K, y, x_new, dw = np.empty((a.shape[0], d)), np.empty(d), np.empty(d), np.zeros(d)
     noisy = False
     for i in range(d):
         if noise[i] != 0.0:
@@ -103,93 +110,38 @@ def _fixed_step(f, x, p, t, h, substeps, noise, seed, bound, out):
     for row in range(out.shape[0]):
         for _ in range(substeps):
             if noisy:
-                f(t, x.ctypes, p.ctypes, k1.ctypes)
                 for i in range(d):
                     dw[i] = noise[i] * sqrt_h * np.random.standard_normal()
-                    y[i] = x[i] + h * k1[i] + dw[i]
-                f(t + h, y.ctypes, p.ctypes, k2.ctypes)
-                for i in range(d):
-                    x[i] += 0.5 * h * (k1[i] + k2[i]) + dw[i]
-            else:
-                f(t, x.ctypes, p.ctypes, k1.ctypes)
-                for i in range(d):
-                    y[i] = x[i] + 0.5 * h * k1[i]
-                f(t + 0.5 * h, y.ctypes, p.ctypes, k2.ctypes)
-                for i in range(d):
-                    y[i] = x[i] + 0.5 * h * k2[i]
-                f(t + 0.5 * h, y.ctypes, p.ctypes, k3.ctypes)
-                for i in range(d):
-                    y[i] = x[i] + h * k3[i]
-                f(t + h, y.ctypes, p.ctypes, k4.ctypes)
-                for i in range(d):
-                    x[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+            call_rhs(f, t, x, p, K, 0)
+            runge_kutta_step(f, a, b, c, x, p, t, h, K, y, x_new, dw, noisy)
+            for i in range(d):
+                x[i] = x_new[i]
             t += h
         status = _check(x, bound)
         if status != _OK:
             return status, row, t
-        out[row] = x
+        for i in range(d):
+            out[row, i] = x[i]
     return _OK, out.shape[0], t
 
 
-@njit(cache=True, nogil=True)
-def _rms(v, scale):
-    s = 0.0
-    for i in range(v.shape[0]):
-        s += (v[i] / scale[i]) ** 2
-    return math.sqrt(s / v.shape[0])
-
-
-@njit(cache=True, nogil=True)
-def _initial_step(f, x, p, t, f0, rtol, atol):
-    # Hairer, Nørsett & Wanner (1993), Sec. II.4, with the error order of DOP853
-    d = x.shape[0]
-    scale = np.empty(d)
-    for i in range(d):
-        scale[i] = atol + abs(x[i]) * rtol
-    d0, d1 = _rms(x, scale), _rms(f0, scale)
-    h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
-    y1, f1 = np.empty(d), np.empty(d)
-    for i in range(d):
-        y1[i] = x[i] + h0 * f0[i]
-    f(t + h0, y1.ctypes, p.ctypes, f1.ctypes)
-    for i in range(d):
-        y1[i] = f1[i] - f0[i]
-    d2 = _rms(y1, scale) / h0
-    if d1 <= 1e-15 and d2 <= 1e-15:
-        h1 = max(1e-6, h0 * 1e-3)
-    else:
-        h1 = (0.01 / max(d1, d2)) ** (1.0 / 8.0)
-    return min(100.0 * h0, h1)
-
-
-@njit(cache=True, nogil=True)
-def _stages(f, x, p, t, h, K, A, C, y, first, last):
-    """Runge–Kutta stages ``K[first:last]`` from the rows before them (``y`` is scratch)."""
-    for s in range(first, last):
-        for i in range(x.shape[0]):
-            acc = 0.0
-            for j in range(s):
-                acc += A[s, j] * K[j, i]
-            y[i] = x[i] + h * acc
-        f(t + C[s] * h, y.ctypes, p.ctypes, K[s].ctypes)
-
-
-@njit(cache=True, nogil=True)
-def _dop853(f, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_steps, out, A, B, C, E3, E5, D):
-    """Adaptive DOP853 from ``(t, x)``; ``out[k] = x((first + k) dt_out)`` by dense output.
+@njit(inline="always", nogil=True)
+def _adaptive_steps(f, tab, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_steps, out):
+    """Adaptive steps of an embedded pair with dense output (DOP853) from ``(t, x)``;
+    ``out[k] = x((first + k) dt_out)`` by interpolation.
 
     ``x`` is advanced in place past the last output time (steps never depend on the output
     grid, so chunked calls that pass back ``h`` and ``rejected_last`` give the same trajectory).
     ``h <= 0`` asks for an initial guess. Returns
     ``(status, rows_done, t, h, rejected_last, steps, rejected)``.
     """
-    d = x.shape[0]
-    K = np.empty((16, d))
-    y, x_new, scale, err3, err5 = np.empty(d), np.empty(d), np.empty(d), np.empty(d), np.empty(d)
-    F = np.empty((7, d))
-    f(t, x.ctypes, p.ctypes, K[0].ctypes)
+    d, a, b, c, e3, e5, dense = x.shape[0], tab.a, tab.b, tab.c, tab.e3, tab.e5, tab.dense
+    s = b.shape[0]
+    K, F = np.empty((a.shape[0], d)), np.empty((3 + dense.shape[0], d))
+    y, x_new = np.empty(d), np.empty(d)
+    call_rhs(f, t, x, p, K, 0)
     if h <= 0.0:
-        h = _initial_step(f, x, p, t, K[0], rtol, atol)
+        h = initial_step(f, tab.order, x, p, t, K, y, rtol, atol)
     n_out = out.shape[0]
     row = 0
     while row < n_out and (first + row) * dt_out <= t:
@@ -202,58 +154,19 @@ def _dop853(f, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_
         if h < 1e-13 * max(1.0, abs(t)):
             return _STEP_UNDERFLOW, row, t, h, rejected_last, steps, rejected
         steps += 1
-        _stages(f, x, p, t, h, K, A, C, y, 1, 12)
-        for i in range(d):
-            acc = 0.0
-            for j in range(12):
-                acc += B[j] * K[j, i]
-            x_new[i] = x[i] + h * acc
-        f(t + h, x_new.ctypes, p.ctypes, K[12].ctypes)
-        for i in range(d):
-            scale[i] = atol + max(abs(x[i]), abs(x_new[i])) * rtol
-            a3, a5 = 0.0, 0.0
-            for j in range(13):
-                a3 += E3[j] * K[j, i]
-                a5 += E5[j] * K[j, i]
-            err3[i] = a3 / scale[i]
-            err5[i] = a5 / scale[i]
-        e5, e3 = 0.0, 0.0
-        for i in range(d):
-            e5 += err5[i] ** 2
-            e3 += err3[i] ** 2
-        if e5 == 0.0 and e3 == 0.0:
-            error = 0.0
-        else:
-            error = abs(h) * e5 / math.sqrt((e5 + 0.01 * e3) * d)
-        if not np.isfinite(error):
-            error = 1e10
+        runge_kutta_step(f, a, b, c, x, p, t, h, K, y, x_new, y, False)
+        call_rhs(f, t + h, x_new, p, K, s)
+        error = error_ratio(e3, e5, K, x, x_new, h, rtol, atol)
         if error >= 1.0:
-            h *= max(0.2, 0.9 * error ** (-1.0 / 8.0))
+            h *= step_factor(error, tab.order, rejected_last)
             rejected += 1
             rejected_last = True
             continue
-        # accepted: the extra stages of the 7th-order interpolant, then the output rows
         t_new = t + h
         if row < n_out and (first + row) * dt_out <= t_new:
-            _stages(f, x, p, t, h, K, A, C, y, 13, 16)
-            for i in range(d):
-                dy = x_new[i] - x[i]
-                F[0, i] = dy
-                F[1, i] = h * K[0, i] - dy
-                F[2, i] = 2.0 * dy - h * (K[12, i] + K[0, i])
-                for r in range(4):
-                    acc = 0.0
-                    for j in range(16):
-                        acc += D[r, j] * K[j, i]
-                    F[3 + r, i] = h * acc
+            dense_coefficients(f, a, c, s, dense, x, x_new, p, t, h, K, y, F)
             while row < n_out and (first + row) * dt_out <= t_new:
-                theta = ((first + row) * dt_out - t) / h
-                for i in range(d):
-                    v = 0.0
-                    for r in range(6, -1, -1):
-                        v += F[r, i]
-                        v *= theta if (6 - r) % 2 == 0 else 1.0 - theta
-                    out[row, i] = x[i] + v
+                interpolate(F, x, ((first + row) * dt_out - t) / h, out[row])
                 row += 1
             if row == n_out and (first + row) * dt_out <= t_new:
                 # this step also covers the next call's first rows: leave it uncommitted, the
@@ -265,20 +178,17 @@ def _dop853(f, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_
         t = t_new
         for i in range(d):
             x[i] = x_new[i]
-            K[0, i] = K[12, i]
-        factor = 10.0 if error == 0.0 else min(10.0, 0.9 * error ** (-1.0 / 8.0))
-        if rejected_last:
-            factor = min(1.0, factor)
+            K[0, i] = K[s, i]
+        h *= step_factor(error, tab.order, rejected_last)
         rejected_last = False
-        h *= factor
     return _OK, row, t, h, rejected_last, steps, rejected
 
 
-@njit(cache=True, nogil=True)
+@njit(inline="always", nogil=True)
 def _iterate_map(f, x, p, k, noise, seed, bound, out):
     """Iterate ``x`` (in place) from iteration ``k``, one output row per iterate."""
     d = x.shape[0]
-    y = np.empty(d)
+    Y = np.empty((1, d))
     noisy = False
     for i in range(d):
         if noise[i] != 0.0:
@@ -286,9 +196,9 @@ def _iterate_map(f, x, p, k, noise, seed, bound, out):
     if noisy:
         np.random.seed(seed)
     for row in range(out.shape[0]):
-        f(float(k), x.ctypes, p.ctypes, y.ctypes)
+        call_rhs(f, float(k), x, p, Y, 0)
         for i in range(d):
-            x[i] = y[i] + (noise[i] * np.random.standard_normal() if noisy else 0.0)
+            x[i] = Y[0, i] + (noise[i] * np.random.standard_normal() if noisy else 0.0)
         k += 1
         status = _check(x, bound)
         if status != _OK:
@@ -297,43 +207,43 @@ def _iterate_map(f, x, p, k, noise, seed, bound, out):
     return _OK, out.shape[0], float(k)
 
 
-@njit(cache=True, nogil=True)
-def _hermite_mid(x0, x1, f0, f1, h):
-    return 0.5 * (x0 + x1) + h * (f0 - f1) / 8.0
+_fixed = _Kernel(_fixed_steps.py_func)
+_adaptive = _Kernel(_adaptive_steps.py_func)
+_map = _Kernel(_iterate_map.py_func)
 
 
-@njit(cache=True, nogil=True)
-def _delay_rk4(f, xs, fs, m, h, p, noise, seed, bound):
-    """Fill ``xs[1:]`` for ``x' = f(x(t), x(t - m h))`` with RK4; ``fs`` holds ``x'`` on the grid."""
-    n = xs.shape[0]
-    state, out = np.empty(2), np.empty(1)
+@njit(inline="always", nogil=True)
+def _hermite_at(x0, x1, f0, f1, h, u):
+    """Cubic Hermite interpolation between grid values at fraction ``u`` of the step ``h``."""
+    u2, u3 = u * u, u * u * u
+    return (2 * u3 - 3 * u2 + 1) * x0 + (u3 - 2 * u2 + u) * h * f0 + (-2 * u3 + 3 * u2) * x1 + (u3 - u2) * h * f1
+
+
+def _delay_steps(f, tab, xs, fs, m, h, p, noise, seed, bound):
+    """Fill ``xs[1:]`` for ``x' = f(x(t), x(t - m h))``, one ``tab`` step per grid interval, each
+    stage reading the history at its own time (Hermite between grid points); ``fs`` holds ``x'``."""
+    n, a, b, c = xs.shape[0], tab.a, tab.b, tab.c
+    S = b.shape[0]
+    state, K = np.empty(2), np.empty((S, 1))
     x0 = xs[0]
     if noise != 0.0:
         np.random.seed(seed)
-
-    def lagged(j):
-        return (x0, 0.0) if j < 0 else (xs[j], fs[j])
-
     for j in range(n - 1):
-        t = j * h
-        xa, fa = lagged(j - m)
-        xb, fb = lagged(j - m + 1)
-        xmid = _hermite_mid(xa, xb, fa, fb, h)
+        ja, jb = j - m, j - m + 1  # the history interval [t - tau, t - tau + h]
+        xa, fa = (x0, 0.0) if ja < 0 else (xs[ja], fs[ja])
+        xb, fb = (x0, 0.0) if jb < 0 else (xs[jb], fs[jb])
         x = xs[j]
-        state[0], state[1] = x, xa
-        f(t, state.ctypes, p.ctypes, out.ctypes)
-        k1 = out[0]
-        fs[j] = k1
-        state[0], state[1] = x + 0.5 * h * k1, xmid
-        f(t + 0.5 * h, state.ctypes, p.ctypes, out.ctypes)
-        k2 = out[0]
-        state[0] = x + 0.5 * h * k2
-        f(t + 0.5 * h, state.ctypes, p.ctypes, out.ctypes)
-        k3 = out[0]
-        state[0], state[1] = x + h * k3, xb
-        f(t + h, state.ctypes, p.ctypes, out.ctypes)
-        k4 = out[0]
-        xn = x + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        for s in range(S):
+            acc = 0.0
+            for i in range(s):
+                acc += a[s, i] * K[i, 0]
+            state[0], state[1] = x + h * acc, _hermite_at(xa, xb, fa, fb, h, c[s])
+            call_rhs(f, j * h + c[s] * h, state, p, K, s)
+        fs[j] = K[0, 0]
+        acc = 0.0
+        for s in range(S):
+            acc += b[s] * K[s, 0]
+        xn = x + h * acc
         if noise != 0.0:
             xn += noise * math.sqrt(h) * np.random.standard_normal()
         if not np.isfinite(xn):
@@ -341,25 +251,54 @@ def _delay_rk4(f, xs, fs, m, h, p, noise, seed, bound):
         if abs(xn) > bound:
             return _BOUND, j + 1
         xs[j + 1] = xn
-    xa, fa = lagged(n - 1 - m)
-    state[0], state[1] = xs[n - 1], xa
-    f((n - 1) * h, state.ctypes, p.ctypes, out.ctypes)
-    fs[n - 1] = out[0]
+    ja = n - 1 - m
+    state[0], state[1] = xs[n - 1], (x0 if ja < 0 else xs[ja])
+    call_rhs(f, (n - 1) * h, state, p, K, 0)
+    fs[n - 1] = K[0, 0]
     return _OK, n
+
+
+_delay = _Kernel(_delay_steps)
+
+
+def _ensemble_members(f, X0, p, scheme, fixed, adaptive, dt, step, substeps, rtol, atol, noise, seed, bound, max_steps, out, status):
+    """Each member of ``X0`` in turn on this thread (by ``scheme``, with the ``fixed`` or the
+    ``adaptive`` tableau); a diverged member is NaN from then on."""
+    for m in range(X0.shape[0]):
+        x = X0[m].copy()
+        out[m, 0] = x
+        if scheme == Scheme.MAP:
+            st, done, _ = _iterate_map(f, x, p, 0, noise, seed + m, bound, out[m, 1:])
+        elif scheme == Scheme.FIXED:
+            st, done, _ = _fixed_steps(f, fixed, x, p, 0.0, step, substeps, noise, seed + m, bound, out[m, 1:])
+        else:
+            st, done, _, _, _, _, _ = _adaptive_steps(f, adaptive, x, p, 0.0, -1.0, False, 1, dt, rtol, atol, bound,
+                                                      max_steps, out[m, 1:])
+        status[m] = st
+        if st != _OK:
+            out[m, 1 + done:] = np.nan
+
+
+_ensemble = _Kernel(_ensemble_members)
+
+# A system's own compiled step inlines its right-hand side (Lorenz: about 3x faster than through
+# the shared pointer) but costs a compile per process (about a second): worth it above this many
+# right-hand-side evaluations in one call
+SPECIALISE_ABOVE = 30_000_000
+KERNELS = ("auto", "shared", "specialised")
+
+
+def _rhs_for(system: System, evaluations: float, kernel: str):
+    """The right-hand side an integrator is compiled against: shared pointer or the system's own."""
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    if kernel == "auto":
+        kernel = "specialised" if evaluations >= SPECIALISE_ABOVE else "shared"
+    return system.rhs_jit if kernel == "specialised" else system.rhs_kernel
 
 
 # ---------------------------------------------------------------------------------------------
 # Python front end
-
-
-def evaluate_rhs(system: System, x: np.ndarray, t: float = 0.0) -> np.ndarray:
-    """The system's right-hand side (or map) at state ``x``."""
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    if x.shape != (system.source.dim if system.source.delay else system.state_dim,):
-        raise ValueError(f"{system.name}: state must have shape ({system.state_dim},), got {x.shape}")
-    out = np.empty(1 if system.kind == "delay" else system.state_dim)
-    _eval_rhs(system.rhs_kernel, x, system.param_vector, float(t), out)
-    return out
 
 
 def _bounds(system: System) -> np.ndarray:
@@ -406,8 +345,8 @@ def _failure(system: System, status: int, t: float, method: str, h: float | None
             "return "
             + ", ".join(f"{k} towards its published {system.published_params[k]:g}" for k in changed if np.ndim(changed[k]) == 0)
         )
-    if method == "rk4" and h is not None:
-        fixes.append(f"use a smaller step than h={h:g} or method='dop853'")
+    if method in ("rk4", "heun") and h is not None:
+        fixes.append(f"use a smaller step than h={h:g}" + (" or method='dop853'" if method == "rk4" else ""))
     elif method == "dop853" and status in (_STEP_UNDERFLOW, _MAX_STEPS):
         fixes.append("loosen rtol/atol")
     if not fixes:
@@ -415,13 +354,44 @@ def _failure(system: System, status: int, t: float, method: str, h: float | None
     return IntegrationError(f"{system.name} {what} at t={t:.4g}; {' or '.join(fixes)}")
 
 
-def _validate(n: int, dt: float, transient: int) -> None:
-    if int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n}")
-    if not (np.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be a positive number, got {dt}")
-    if int(transient) != transient or transient < 0:
-        raise ValueError(f"transient must be an integer >= 0, got {transient}")
+# the largest output one call may allocate: beyond it numpy would fail (or swap) mid-way
+MAX_OUTPUT_BYTES = 4 * 2**30
+
+
+def _count(name: str, value, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)) \
+            or not np.isfinite(value) or int(value) != value or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _positive(name: str, value, minimum: float = 0.0) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not (np.isfinite(value) and value > minimum):
+        raise ValueError(f"{name} must be a finite number > {minimum:g}, got {value!r}")
+    return value
+
+
+def _tolerances(rtol, atol) -> tuple[float, float]:
+    # below ~100 machine epsilons the error estimate is rounding noise and steps underflow
+    rtol = _positive("rtol", rtol, 1e-14) if not (isinstance(rtol, (int, float)) and rtol == 0) else None
+    if rtol is None:
+        raise ValueError("rtol must be > 1e-14 (relative tolerance; 1e-9 is the default, 1e-6 is quick)")
+    atol = float(atol)
+    if not (np.isfinite(atol) and atol >= 0):
+        raise ValueError(f"atol must be a finite number >= 0, got {atol!r}")
+    return rtol, atol
+
+
+def _refuse_large(system: System, rows: int, what: str, members: int = 1) -> None:
+    size = rows * members * system.dim * 8
+    if size > MAX_OUTPUT_BYTES:
+        raise ValueError(
+            f"{what} of {system.name} would need {size / 2**30:.3g} GiB (limit {MAX_OUTPUT_BYTES / 2**30:g} GiB, "
+            "integrate.MAX_OUTPUT_BYTES); ask for fewer points, fewer members or a larger dt")
 
 
 def _substeps(system: System, dt: float, h: float | None) -> tuple[int, float]:
@@ -447,6 +417,7 @@ def trajectory(
     h: float | None = None,
     postprocess: bool = True,
     max_steps: int = 50_000_000,
+    kernel: str = "auto",
     progress=None,
     stop=None,
 ) -> Trajectory:
@@ -457,40 +428,49 @@ def trajectory(
     ``system.integrator_dt`` that divides ``dt``. ``noise`` adds Brownian forcing of amplitude
     ``noise × std`` per coordinate (std from dysts's metadata), integrated by stochastic Heun.
     ``progress(fraction)`` is called between chunks; setting the ``stop`` event ends the
-    integration early and returns the points computed so far.
+    integration early and returns the points computed so far. ``kernel`` picks the compiled
+    integrator: ``"shared"`` (one for every system), ``"specialised"`` (compiled for this system,
+    faster, a compile per process) or ``"auto"`` (specialised for long runs).
 
-    Raises ``IntegrationError`` when the solution diverges, naming the time and a likely fix.
+    Raises ``IntegrationError`` when the solution diverges, naming the time and a likely fix, and
+    ``ValueError`` for arguments it cannot honour (naming the argument, the limit and the fix).
     """
-    dt = float(system.dt if dt is None else dt)
-    _validate(n, dt, transient)
+    n, transient = _count("n", n, 1), _count("transient", transient, 0)
+    dt = _positive("dt", system.dt if dt is None else dt)
+    rtol, atol = _tolerances(rtol, atol)
+    max_steps = _count("max_steps", max_steps, 1)
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
-    total = int(n) + int(transient)
+    total = n + transient
+    _refuse_large(system, total, f"{n} points after a transient of {transient}")
     x = _initial_condition(system, ic)
     rng = np.random.SeedSequence(seed)
     start = time.perf_counter()
 
     if system.kind == "delay":
-        xs, info = _integrate_delay(system, x, total, dt, h, noise, rng)
+        xs, info = _integrate_delay(system, x, total, dt, h, noise, rng, kernel)
     else:
         xs = np.empty((total, system.state_dim))
         xs[0] = x
-        info = _integrate_chunks(system, xs, x, dt, method, rtol, atol, noise, rng, h, max_steps, progress, stop)
-    xs = xs[int(transient) : info.pop("rows")]
+        info = _integrate_chunks(system, xs, x, dt, method, rtol, atol, noise, rng, h, max_steps, kernel, progress, stop)
+    xs = xs[transient : info.pop("rows")]
     info["wall_time"] = time.perf_counter() - start
-    t = (np.arange(len(xs)) + int(transient)) * dt
+    t = (np.arange(len(xs)) + transient) * dt
     if postprocess:
         xs = system.postprocess(xs)
-    return Trajectory(t=t, x=xs, system=system, method=method if system.kind == "flow" else system.kind, info=info)
+    return Trajectory(t=t, x=xs, system=system, method=info.pop("method"), info=info)
 
 
-def _integrate_chunks(system, xs, x, dt, method, rtol, atol, noise, rng, h, max_steps, progress, stop) -> dict:
-    f, p, bound = system.rhs_kernel, system.param_vector, _bounds(system)
+def _integrate_chunks(system, xs, x, dt, method, rtol, atol, noise, rng, h, max_steps, kernel, progress, stop) -> dict:
+    p, bound = system.param_vector, _bounds(system)
     amp = _noise_amplitude(system, noise)
     total = xs.shape[0]
     if system.kind == "flow" and noise > 0:
-        method = "rk4"  # stochastic Heun is the fixed-step scheme with noise
+        method = "heun"  # stochastic Heun: the fixed-step scheme for additive noise
     substeps, step = _substeps(system, dt, h) if system.kind == "flow" else (1, 1.0)
+    tableau = {"rk4": RK4, "heun": HEUN, "dop853": DOP853}.get(method, RK4)
+    evaluations = total * (1 if system.kind == "map" else substeps * tableau.stages)
+    f = _rhs_for(system, evaluations, kernel)
     t, h_adaptive, rejected_last, steps, rejected = 0.0, -1.0, False, 0, 0
     row = 1
     chunk_seeds = iter(rng.generate_state(total // _CHUNK + 2))
@@ -500,28 +480,26 @@ def _integrate_chunks(system, xs, x, dt, method, rtol, atol, noise, rng, h, max_
         end = min(total, row + _CHUNK)
         out = xs[row:end]
         if system.kind == "map":
-            status, done, t = _iterate_map(f, x, p, int(t), amp, int(next(chunk_seeds)), bound, out)
-        elif method == "rk4":
-            status, done, t = _fixed_step(f, x, p, t, step, substeps, amp, int(next(chunk_seeds)), bound, out)
-            steps += done * substeps
-        else:
-            status, done, t, h_adaptive, rejected_last, s, r = _dop853(
-                f, x, p, t, h_adaptive, rejected_last, row, dt, rtol, atol, bound, max_steps - steps, out,
-                _A, _B, _C, _E3, _E5, _D,
-            )
+            status, done, t = _map(f, x, p, int(t), amp, int(next(chunk_seeds)), bound, out)
+        elif method == "dop853":
+            status, done, t, h_adaptive, rejected_last, s, r = _adaptive(
+                f, DOP853, x, p, t, h_adaptive, rejected_last, row, dt, rtol, atol, bound, max_steps - steps, out)
             steps, rejected = steps + s, rejected + r
+        else:
+            status, done, t = _fixed(f, tableau, x, p, t, step, substeps, amp, int(next(chunk_seeds)), bound, out)
+            steps += done * substeps
         row += done
         if status != _OK:
-            raise _failure(system, status, t, method, step if method == "rk4" else None)
+            raise _failure(system, status, t, method, step if method != "dop853" else None)
         if progress is not None:
             progress(row / total)
-    info = {"rows": row, "steps": steps, "rejected": rejected}
-    if system.kind == "flow" and method == "rk4":
+    info = {"rows": row, "steps": steps, "rejected": rejected, "method": method if system.kind == "flow" else "map"}
+    if system.kind == "flow" and method != "dop853":
         info["h"] = step
     return info
 
 
-def _integrate_delay(system, x0, total, dt, h, noise, rng):
+def _integrate_delay(system, x0, total, dt, h, noise, rng, kernel):
     tau = system.delay_tau
     if not tau > 0:
         raise ValueError(f"{system.name}: the delay tau must be positive, got {tau}")
@@ -545,15 +523,16 @@ def _integrate_delay(system, x0, total, dt, h, noise, rng):
     fs = np.empty(n_fine)
     xs[0] = x0[0]
     amp = float(_noise_amplitude(system, noise)[0])
-    status, done = _delay_rk4(system.rhs_kernel, xs, fs, m, step, system.param_vector, amp,
-                              int(rng.generate_state(1)[0]), float(_bounds(system)[0]))
+    f = _rhs_for(system, n_fine * RK4.stages, kernel)
+    status, done = _delay(f, RK4, xs, fs, m, step, system.param_vector, amp,
+                          int(rng.generate_state(1)[0]), float(_bounds(system)[0]))
     if status != _OK:
         raise _failure(system, status, done * step, "rk4", step)
     # sample the delay embedding x(t - k tau/(dim-1)) on the output grid, starting at t = tau
     t_out = tau + np.arange(total) * dt
     lags = np.linspace(0.0, tau, system.dim)
     emb = np.stack([_hermite(xs, fs, step, t_out - lag) for lag in lags], axis=1)
-    return emb, {"rows": total, "steps": n_fine - 1, "h": step}
+    return emb, {"rows": total, "steps": n_fine - 1, "h": step, "method": "delay-rk4"}
 
 
 def _hermite(xs: np.ndarray, fs: np.ndarray, step: float, t: np.ndarray) -> np.ndarray:
@@ -573,25 +552,6 @@ def _hermite(xs: np.ndarray, fs: np.ndarray, step: float, t: np.ndarray) -> np.n
 # Ensembles
 
 
-@njit(cache=True, nogil=True)
-def _ensemble_kernel(f, X0, p, kind, dt, step, substeps, rtol, atol, noise, seed, bound, max_steps, out, status,
-                     A, B, C, E3, E5, D):
-    # kind: 0 rk4/Heun, 1 dop853, 2 map; one member after another on this thread
-    for m in range(X0.shape[0]):
-        x = X0[m].copy()
-        out[m, 0] = x
-        if kind == 2:
-            st, done, _ = _iterate_map(f, x, p, 0, noise, seed + m, bound, out[m, 1:])
-        elif kind == 0:
-            st, done, _ = _fixed_step(f, x, p, 0.0, step, substeps, noise, seed + m, bound, out[m, 1:])
-        else:
-            st, done, _, _, _, _, _ = _dop853(f, x, p, 0.0, -1.0, False, 1, dt, rtol, atol, bound, max_steps, out[m, 1:],
-                                           A, B, C, E3, E5, D)
-        status[m] = st
-        if st != _OK:
-            out[m, 1 + done:] = np.nan
-
-
 def ensemble(
     system: System,
     ics,
@@ -606,6 +566,7 @@ def ensemble(
     postprocess: bool = True,
     on_divergence: str = "raise",
     max_steps: int = 10_000_000,
+    kernel: str = "auto",
 ) -> np.ndarray:
     """Integrate many initial conditions at once: ``(n_ics, n, dim)``, split across numba's
     threads (``NUMBA_NUM_THREADS``: all cores in a notebook, one per job on the lab's workers,
@@ -615,31 +576,42 @@ def ensemble(
     ``on_divergence="nan"`` members that diverge are NaN from the point of divergence on;
     with ``"raise"`` (default) an ``IntegrationError`` says how many diverged.
     """
-    dt = float(system.dt if dt is None else dt)
-    _validate(n, dt, 0)
+    n, max_steps = _count("n", n, 1), _count("max_steps", max_steps, 1)
+    dt = _positive("dt", system.dt if dt is None else dt)
+    rtol, atol = _tolerances(rtol, atol)
     if system.kind == "delay":
         raise ValueError(f"{system.name} is a delay system: integrate its members with trajectory()")
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
     if on_divergence not in ("raise", "nan"):
         raise ValueError("on_divergence must be 'raise' or 'nan'")
-    X0 = np.ascontiguousarray(np.atleast_2d(np.asarray(ics, dtype=np.float64)))
-    if X0.shape[1] != system.state_dim:
+    try:
+        X0 = np.ascontiguousarray(np.atleast_2d(np.asarray(ics, dtype=np.float64)))
+    except (TypeError, ValueError):
+        raise ValueError(f"{system.name}: initial conditions must be numbers, shaped (n_ics, {system.state_dim})") from None
+    if X0.ndim != 2 or X0.shape[1] != system.state_dim or X0.shape[0] == 0:
         raise ValueError(f"{system.name}: initial conditions must be (n_ics, {system.state_dim}), got {X0.shape}")
     if not np.all(np.isfinite(X0)):
         raise ValueError(f"{system.name}: initial conditions must be finite")
-    out = np.empty((X0.shape[0], int(n), system.state_dim))
+    _refuse_large(system, n, f"{X0.shape[0]} members of {n} points", members=X0.shape[0])
+    out = np.empty((X0.shape[0], n, system.state_dim))
     status = np.zeros(X0.shape[0], dtype=np.int64)
-    kind = 2 if system.kind == "map" else (0 if method == "rk4" or noise > 0 else 1)
+    if system.kind == "map":
+        scheme, tableau = Scheme.MAP, RK4
+    elif method == "dop853" and noise == 0:
+        scheme, tableau = Scheme.ADAPTIVE, DOP853
+    else:
+        scheme, tableau = Scheme.FIXED, (HEUN if noise > 0 else RK4)
     substeps, step = _substeps(system, dt, h) if system.kind == "flow" else (1, 1.0)
     amp, bound = _noise_amplitude(system, noise), _bounds(system)
     base_seed = int(np.random.SeedSequence(seed).generate_state(1)[0] % (2**31))
-    f, p = system.rhs_kernel, system.param_vector
+    evaluations = out.shape[0] * n * (1 if scheme == Scheme.MAP else substeps * tableau.stages)
+    f, p = _rhs_for(system, evaluations, kernel), system.param_vector
     n_threads = min(numba.config.NUMBA_NUM_THREADS, X0.shape[0])  # read, not launched
     bounds = np.linspace(0, X0.shape[0], n_threads + 1).astype(int)
     with ThreadPoolExecutor(max_workers=n_threads) as threads:  # the kernel releases the GIL
-        for part in [threads.submit(_ensemble_kernel, f, X0[a:b], p, kind, dt, step, substeps, rtol, atol, amp,
-                                    base_seed + a, bound, max_steps, out[a:b], status[a:b], _A, _B, _C, _E3, _E5, _D)
+        for part in [threads.submit(_ensemble, f, X0[a:b], p, scheme, tableau if tableau is not DOP853 else RK4, DOP853, dt, step, substeps, rtol, atol, amp,
+                                    base_seed + a, bound, max_steps, out[a:b], status[a:b])
                      for a, b in zip(bounds[:-1], bounds[1:]) if b > a]:
             part.result()
     failed = int(np.count_nonzero(status))

@@ -32,6 +32,8 @@ from typing import Any, Callable
 
 import cloudpickle
 
+from core.errors import ChaosLabError
+
 log = logging.getLogger("chaoslab.jobs")
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
@@ -40,7 +42,7 @@ TOPIC = "chaoslab-jobs"  # one event topic for every job: the scheduler keeps a 
 ENV_ADDRESS = "CHAOSLAB_SCHEDULER"
 
 
-class JobError(RuntimeError):
+class JobError(ChaosLabError, RuntimeError):
     """A job layer problem a user can act on; the message says what to do."""
 
 
@@ -152,7 +154,7 @@ class Failure:
 
 def _expected(exc: BaseException) -> bool:
     """The lab's own errors and bad input: their messages already say what to do."""
-    return isinstance(exc, (ValueError, LookupError)) or type(exc).__module__.startswith("core.")
+    return isinstance(exc, (ChaosLabError, ValueError, LookupError))
 
 
 def _light(result):

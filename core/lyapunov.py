@@ -14,18 +14,18 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
-from core import integrate
+from core import compiled, integrate
+from core.errors import IntegrationError, LyapunovError
+from core.runge_kutta import RK4, call_rhs, runge_kutta_step
 from core.systems import System
 
 log = logging.getLogger("chaoslab.lyapunov")
-
-
-class LyapunovError(ValueError):
-    """A Lyapunov computation that cannot be done as asked; the message says why."""
 
 
 class LyapunovStopped(RuntimeError):
@@ -40,7 +40,7 @@ class LyapunovResult:
     history: np.ndarray
     t: np.ndarray
     wall_time: float = 0.0
-    mean_divergence: float | None = None
+    mean_trace: float | None = None  # time average of trace J (= div f) along the orbit
     jacobian: str = ""
     step: float | None = None
 
@@ -110,7 +110,7 @@ def _tangent_products(f, jac, use_jac, y, Y, p, t, eps, K, J, xp, fp):
 
 @njit(cache=True, nogil=True)
 def _trace(f, jac, use_jac, x, p, t, eps, J, xp, fp, e, col):
-    """Divergence of the vector field, trace J(x)."""
+    """The divergence of the vector field, trace J(x)."""
     d = x.shape[0]
     total = 0.0
     if use_jac:
@@ -126,52 +126,76 @@ def _trace(f, jac, use_jac, x, p, t, eps, J, xp, fp, e, col):
     return total
 
 
-@njit(cache=True, nogil=True)
-def _flow_tangent(f, jac, use_jac, x, Q, p, t, h, steps_per_qr, n_qr, eps, history, xs_out, divergence):
-    """RK4 for (x, Q) together; QR every ``steps_per_qr`` steps.
+class TangentField(NamedTuple):
+    """The variational equations as one right-hand side on ``z = (x, Q, v)``: ``x' = f(x)``,
+    ``Q' = J(x) Q`` for the ``k`` tangent vectors (rows of Q), and ``v' = trace J(x)``, whose
+    integral, taken by the same Runge–Kutta steps as ``log |det Q|``, checks Liouville's formula.
+    The arrays are scratch space."""
 
-    ``history[r]`` gets the running sums of log R_ii, ``xs_out[r]`` the state at that QR and
-    ``divergence[0]`` the integral of trace J along the path (its time average should equal the
-    sum of all exponents: Liouville's formula).
+    f: object
+    jac: object
+    use_jac: bool
+    dim: int
+    k: int
+    eps: float
+    J: np.ndarray
+    xp: np.ndarray
+    fp: np.ndarray
+    e: np.ndarray
+    col: np.ndarray
+
+    @classmethod
+    def of(cls, f, jac, dim: int, k: int, eps: float) -> "TangentField":
+        return cls(f, jac if jac is not None else f, jac is not None, dim, k, eps, np.empty(dim * dim),
+                   *(np.empty(dim) for _ in range(4)))
+
+
+@njit(inline="always", nogil=True)
+def _tangent_rhs(field, t, z, p, out):
+    d, k = field.dim, field.k
+    x = z[:d]
+    call_rhs(field.f, t, x, p, out[:d].reshape((1, d)), 0)
+    _tangent_products(field.f, field.jac, field.use_jac, x, z[d:d + k * d].reshape((k, d)), p, t, field.eps,
+                      out[d:d + k * d].reshape((k, d)), field.J, field.xp, field.fp)
+    out[d + k * d] = _trace(field.f, field.jac, field.use_jac, x, p, t, field.eps, field.J, field.xp, field.fp,
+                            field.e, field.col)
+
+
+@overload(call_rhs, inline="always")
+def _call_tangent_field(f, t, x, p, K, row):
+    if isinstance(f, types.BaseNamedTuple) and getattr(f, "instance_class", None) is TangentField:
+        def tangent(f, t, x, p, K, row):
+            _tangent_rhs(f, t, x, p, K[row])
+        return tangent
+    return None
+
+
+@njit(cache=True, nogil=True)
+def _flow_tangent(field, tab, z, p, t, h, steps_per_qr, n_qr, history, xs_out):
+    """Runge–Kutta steps of the tangent field from ``z = (x, Q, v)``; QR every ``steps_per_qr``.
+
+    ``history[r]`` gets the running sums of log R_ii and ``xs_out[r]`` the state at each QR;
+    ``z[-1]`` accumulates the integral of trace J (its time average should equal the sum of all
+    exponents). Returns ``(QRs done, t)``; fewer QRs than asked means the state left the reals.
     """
-    k, d = Q.shape
-    kx = np.empty((4, d))
-    kq = np.empty((4, k, d))
-    y = np.empty(d)
-    Y = np.empty((k, d))
-    out, xp, fp, e, col = np.empty(d), np.empty(d), np.empty(d), np.empty(d), np.empty(d)
-    J = np.empty(d * d)
+    d, k, a, b, c = field.dim, field.k, tab.a, tab.b, tab.c
+    K, y, z_new = np.empty((a.shape[0], z.shape[0])), np.empty(z.shape[0]), np.empty(z.shape[0])
     logs = np.zeros(k)
-    coef = np.array([0.0, 0.5, 0.5, 1.0])
-    weight = np.array([1.0, 2.0, 2.0, 1.0]) / 6.0
+    Q = z[d:d + k * d].reshape((k, d))
     for r in range(n_qr):
         for _ in range(steps_per_qr):
-            for s in range(4):
-                c = coef[s] * h
-                for i in range(d):
-                    y[i] = x[i] + (c * kx[s - 1, i] if s > 0 else 0.0)
-                # trace J at the stages, with the RK4 weights: the same quadrature as log |det Q|
-                divergence[0] += weight[s] * h * _trace(f, jac, use_jac, y, p, t + c, eps, J, xp, fp, e, col)
-                for a in range(k):
-                    for i in range(d):
-                        Y[a, i] = Q[a, i] + (c * kq[s - 1, a, i] if s > 0 else 0.0)
-                f(t + c, y.ctypes, p.ctypes, out.ctypes)
-                for i in range(d):
-                    kx[s, i] = out[i]
-                _tangent_products(f, jac, use_jac, y, Y, p, t + c, eps, kq[s], J, xp, fp)
-            for i in range(d):
-                x[i] += h / 6.0 * (kx[0, i] + 2 * kx[1, i] + 2 * kx[2, i] + kx[3, i])
-            for a in range(k):
-                for i in range(d):
-                    Q[a, i] += h / 6.0 * (kq[0, a, i] + 2 * kq[1, a, i] + 2 * kq[2, a, i] + kq[3, a, i])
+            call_rhs(field, t, z, p, K, 0)
+            runge_kutta_step(field, a, b, c, z, p, t, h, K, y, z_new, y, False)
+            for i in range(z.shape[0]):
+                z[i] = z_new[i]
             t += h
         for i in range(d):
-            if not np.isfinite(x[i]):
+            if not np.isfinite(z[i]):
                 return r, t
         _gram_schmidt(Q, logs)
-        for a in range(k):
-            history[r, a] = logs[a]
-        xs_out[r] = x
+        for j in range(k):
+            history[r, j] = logs[j]
+        xs_out[r] = z[:d]
     return n_qr, t
 
 
@@ -208,7 +232,7 @@ class _TangentRun:
     times: np.ndarray  # time (or iterate) of each QR
     log_growth: np.ndarray  # running sums of log R_ii, (n_qr, k)
     states: np.ndarray  # state at each QR, (n_qr, d)
-    mean_divergence: float | None
+    mean_trace: float | None
     jacobian: str
     step: float
 
@@ -232,7 +256,7 @@ def _jacobian_for(system: System, x: np.ndarray, eps: float):
         return None, "finite differences"
     d = system.state_dim
     analytic = np.empty(d * d)
-    integrate._eval_rhs(jac, x, system.param_vector, 0.0, analytic)
+    compiled.evaluate(jac, x, system.param_vector, 0.0, analytic)
     numeric = numerical_jacobian(system, x)
     if np.abs(analytic.reshape(d, d) - numeric).max() > 1e-4 * (np.abs(numeric).max() + 1e-12):
         log.warning("%s: dysts's analytic Jacobian disagrees with finite differences; not used", system.name)
@@ -254,9 +278,9 @@ def _stable_step(system: System, states: np.ndarray, samples: int = 40) -> float
     return 0.2 / radius if radius > 0 else np.inf
 
 
-def _liouville_holds(exponents: np.ndarray, mean_divergence: float) -> bool:
-    scale = 0.01 * (np.abs(exponents).max() + abs(mean_divergence))
-    return abs(exponents.sum() - mean_divergence) <= scale
+def _liouville_holds(exponents: np.ndarray, mean_trace: float) -> bool:
+    scale = 0.01 * (np.abs(exponents).max() + abs(mean_trace))
+    return abs(exponents.sum() - mean_trace) <= scale
 
 
 def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, progress=None, stop=None) -> _TangentRun:
@@ -277,7 +301,7 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
         history, states = np.zeros((n_qr, k)), np.zeros((n_qr, d))
         done = _map_tangent(f, x, Q, p, n_qr, every, eps, history, states)
         times = np.arange(1, n_qr + 1, dtype=float) * every
-        mean_div, how, h = None, "finite differences", 1.0
+        mean_trace, how, h = None, "finite differences", 1.0
     else:
         period = system.period or 1.0
         t_max = float(t_max or min(10_000.0, 3000 * period))
@@ -285,20 +309,19 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
         warm = integrate.trajectory(system, n=max(2, int(skip / system.dt) + 1), ic=ic, postprocess=False).x
         x0 = warm[-1].copy()
         jac, how = _jacobian_for(system, x0, eps)
+        field = TangentField.of(f, jac, d, k, eps)
         h = float(h or min(period / 200, _stable_step(system, warm)))
         for attempt in range(4):
             every = max(1, round((qr_interval or 10 * h) / h))
             n_qr = max(1, int(round(t_max / (every * h))))
-            x, Qa = x0.copy(), Q.copy()
+            z = np.concatenate([x0, Q.ravel(), [0.0]])  # (x, Q, integral of trace J)
             history, states = np.zeros((n_qr, k)), np.zeros((n_qr, d))
-            divergence = np.zeros(1)
             done, t, chunk = 0, 0.0, max(1, n_qr // 20)
             while done < n_qr:  # in chunks: progress is reported and a stop request honoured
                 if stop is not None and stop.is_set():
                     raise LyapunovStopped(f"{system.name}: the Lyapunov computation was stopped")
                 m = min(chunk, n_qr - done)
-                ok, t = _flow_tangent(f, jac if jac is not None else f, jac is not None, x, Qa, p, t, h, every,
-                                      m, eps, history[done:done + m], states[done:done + m], divergence)
+                ok, t = _flow_tangent(field, RK4, z, p, t, h, every, m, history[done:done + m], states[done:done + m])
                 if done:  # each call restarts its running sums at zero
                     history[done:done + ok] += history[done - 1]
                 done += ok
@@ -307,17 +330,17 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
                 if progress is not None:
                     progress((attempt + done / n_qr) / 4 if attempt else done / n_qr)
             times = np.arange(1, n_qr + 1) * every * h
-            mean_div = float(divergence[0] / times[-1])
-            if done == n_qr and (k < d or _liouville_holds(history[-1] / times[-1], mean_div)):
+            mean_trace = float(z[-1] / times[-1])
+            if done == n_qr and (k < d or _liouville_holds(history[-1] / times[-1], mean_trace)):
                 break
-            # a stiff spot defeated RK4 (divergence), or the exponents miss Liouville's formula
+            # a stiff spot defeated RK4 (the state blew up), or the exponents miss Liouville's formula
             # sum(lambda) = <div f>: the step is too coarse for the tangent dynamics
             h /= 3
     if done < n_qr:
-        raise integrate.IntegrationError(
+        raise IntegrationError(
             f"{system.name} diverged while computing Lyapunov exponents at t={times[max(done - 1, 0)]:.4g}"
         )
-    return _TangentRun(times, history, states, mean_div, how, h)
+    return _TangentRun(times, history, states, mean_trace, how, h)
 
 
 def spectrum(
@@ -340,7 +363,7 @@ def spectrum(
     ``qr_interval`` the time between re-orthonormalisations (default 10 steps). The tangent
     dynamics use dysts's analytic Jacobian where it has one (checked against finite differences),
     otherwise central differences. The full spectrum checks itself against Liouville's formula
-    (sum of exponents = mean divergence of the field) and refines the step until it holds. For
+    (sum of exponents = time average of trace J, the divergence of the field) and refines the step until it holds. For
     maps ``t_max`` counts iterates (default 10^5) and QR is done every iterate. Returns the
     exponents in descending order with their running estimates. ``progress(fraction)`` is called
     as it goes; setting the ``stop`` event raises ``LyapunovStopped``.
@@ -351,7 +374,7 @@ def spectrum(
     running = run.log_growth / run.times[:, None]
     return LyapunovResult(
         exponents=running[-1].copy(), history=running, t=run.times, wall_time=time.perf_counter() - start,
-        mean_divergence=run.mean_divergence, jacobian=run.jacobian, step=run.step,
+        mean_trace=run.mean_trace, jacobian=run.jacobian, step=run.step,
     )
 
 
@@ -425,14 +448,14 @@ def lyapunov_time(exponents_or_max) -> float:
 
 @dataclass(frozen=True)
 class DataExponent:
-    """Largest exponent estimated from data, with the divergence curve and the fit behind it."""
+    """Largest exponent estimated from data, with the Rosenstein curve and the fit behind it."""
 
     exponent: float
     delay: int
     dimension: int
     theiler: int
     t: np.ndarray  # k * dt
-    divergence: np.ndarray  # mean log distance between initially nearest neighbours
+    log_distance: np.ndarray  # the Rosenstein curve: mean log distance of initially nearest neighbours
     fit: tuple[int, int]  # indices [start, stop) of the linear region used
     intercept: float
 
@@ -571,12 +594,12 @@ def max_exponent_from_data(x, dt: float, delay: int | None = None, dimension: in
     slope, intercept = np.polyfit(np.arange(start, stop), curve[start:stop], 1)
     return DataExponent(
         exponent=float(slope / dt), delay=delay, dimension=dimension, theiler=theiler,
-        t=np.arange(horizon) * dt, divergence=curve, fit=(start, stop), intercept=float(intercept),
+        t=np.arange(horizon) * dt, log_distance=curve, fit=(start, stop), intercept=float(intercept),
     )
 
 
 def _linear_region(curve: np.ndarray, low: float = 0.2, high: float = 0.7) -> tuple[int, int]:
-    """Indices where the divergence curve rises from ``low`` to ``high`` of its total rise."""
+    """Indices where a log-distance curve rises from ``low`` to ``high`` of its total rise."""
     base, top = curve[0], np.max(curve)
     rise = top - base
     if rise <= 0:
@@ -589,11 +612,11 @@ def _linear_region(curve: np.ndarray, low: float = 0.2, high: float = 0.7) -> tu
 
 
 # ---------------------------------------------------------------------------------------------
-# Divergence of nearby trajectories
+# Separation of nearby trajectories
 
 
 @dataclass(frozen=True)
-class Divergence:
+class PairSeparation:
     """Mean log separation of initially close pairs versus time, with its fitted slope."""
 
     t: np.ndarray
@@ -604,8 +627,8 @@ class Divergence:
     initial_separation: float
 
 
-def divergence(system: System, n_pairs: int = 200, t_max: float | None = None, dt: float | None = None,
-               separation: float = 1e-8, seed: int = 0) -> Divergence:
+def pair_separation(system: System, n_pairs: int = 200, t_max: float | None = None, dt: float | None = None,
+                    separation: float = 1e-8, seed: int = 0) -> PairSeparation:
     """The butterfly effect measured: pairs of trajectories started ``separation`` apart on the attractor.
 
     Pairs start at ``n_pairs`` points of a long trajectory (so on the attractor), each with a
@@ -614,7 +637,7 @@ def divergence(system: System, n_pairs: int = 200, t_max: float | None = None, d
     (from dysts's estimate; 20 periods when unknown).
     """
     if system.kind == "delay":
-        raise LyapunovError(f"{system.name} is a delay system: divergence of pairs is not supported yet")
+        raise LyapunovError(f"{system.name} is a delay system: separation of pairs is not supported yet")
     rng = np.random.default_rng(seed)
     dt = float(dt or system.dt)
     if system.kind == "map":
@@ -639,7 +662,7 @@ def divergence(system: System, n_pairs: int = 200, t_max: float | None = None, d
     saturation = float(np.nanmean(curve[-max(2, n // 5):]))
     start, stop = _linear_region(curve)
     slope = np.polyfit(np.arange(start, stop) * dt, curve[start:stop], 1)[0]
-    return Divergence(t=np.arange(n) * dt, log_separation=curve, saturation=saturation, slope=float(slope),
+    return PairSeparation(t=np.arange(n) * dt, log_separation=curve, saturation=saturation, slope=float(slope),
                       fit=(start, stop), initial_separation=separation)
 
 
@@ -670,11 +693,11 @@ def literature_spectrum(system: System) -> tuple[tuple[float, ...], str] | None:
 @dataclass(frozen=True)
 class Diagnostics:
     """Everything the Lyapunov tab shows for one system: the spectrum, finite-time exponents on
-    the attractor, the divergence of nearby pairs, and λ1 from the x series (or why not)."""
+    the attractor, the separation of nearby pairs, and λ1 from the x series (or why not)."""
 
     spectrum: LyapunovResult
     ftle: FTLEResult
-    divergence: Divergence
+    separation: PairSeparation
     from_data: DataExponent | str
 
 
@@ -687,7 +710,7 @@ def diagnostics(system: System, t_max: float | None = None, window: float | None
     result = spectrum(system, t_max=t_max, progress=stage(0.0, 0.6), stop=job.stop)
     w = window or (10.0 if system.kind == "map" else system.period or 1.0)
     local = ftle(system, window=w, t_max=500 * w, samples_per_window=40, progress=stage(0.6, 0.85), stop=job.stop)
-    pairs = divergence(system)
+    pairs = pair_separation(system)
     truth = integrate.trajectory(system, n=10_000, transient=1000)
     try:
         from_data: DataExponent | str = max_exponent_from_data(truth.x[:, 0], float(truth.t[1] - truth.t[0]))

@@ -66,16 +66,6 @@ def pearson(true, pred) -> float:
     return float(np.mean(values))
 
 
-def pearson_by_horizon(trues, preds) -> np.ndarray:
-    """Correlation across forecast windows at each lead time: arrays (window, horizon, dim)."""
-    trues, preds = np.asarray(trues, dtype=float), np.asarray(preds, dtype=float)
-    a = trues - trues.mean(axis=0)
-    b = preds - preds.mean(axis=0)
-    num = (a * b).sum(axis=0)
-    den = np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
-    return np.nanmean(num / np.where(den > 0, den, np.nan), axis=1)
-
-
 def state_space_divergence(true, generated, bins: int = 30, smoothing: float = 1e-6) -> float:
     """D_stsp: Kullback–Leibler divergence of the occupation densities, KL(p_true || p_gen).
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import ChaosLabError
 from core import evaluate, integrate, systems
 from core.forecasters import registry
 
@@ -41,7 +42,7 @@ MULTI_SERIES = 4_000  # points per training system (40 periods at the catalog dt
 MULTI_SYSTEMS = 40
 
 
-class PretrainedError(LookupError):
+class PretrainedError(ChaosLabError, LookupError):
     """No shipped checkpoint for this family and system."""
 
 

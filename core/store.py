@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from core.errors import ChaosLabError
 from core.forecasters import registry
 from core.forecasters.base import Forecaster
 
 
-class StoreError(RuntimeError):
+class StoreError(ChaosLabError, RuntimeError):
     """A stored model that cannot be used; the message names it and says what to do."""
 
 

@@ -24,7 +24,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from core.compiled import RhsSource, rhs_kernel
+from core import compiled
+from core.compiled import RhsSource
 
 log = logging.getLogger("chaoslab.systems")
 
@@ -104,7 +105,12 @@ class System:
     @property
     def rhs_kernel(self):
         """The C-callable right-hand side ``rhs(t, x*, p*, out*)`` shared by all integrators."""
-        return rhs_kernel(self.source)
+        return compiled.kernels(self.source).pointer
+
+    @property
+    def rhs_jit(self):
+        """The jitted right-hand side ``rhs(t, x, p, out)`` that a specialised integrator inlines."""
+        return compiled.kernels(self.source).jit
 
     @property
     def jacobian_kernel(self):
@@ -112,16 +118,19 @@ class System:
         if self.jacobian_source is None:
             return None
         try:
-            return rhs_kernel(self.jacobian_source)
+            return compiled.kernels(self.jacobian_source).pointer
         except Exception as exc:  # a Jacobian numba cannot compile: finite differences serve
             log.warning("%s: analytic Jacobian not compilable (%s); using finite differences", self.name, exc)
             return None
 
     def rhs(self, x, t: float = 0.0) -> np.ndarray:
-        """Evaluate the right-hand side (the map itself, for maps) at one state."""
-        from core.integrate import evaluate_rhs
-
-        return evaluate_rhs(self, np.asarray(x, dtype=float), t)
+        """Evaluate the right-hand side (the map itself, for maps) at one state; a delay system's
+        state is ``(x(t), x(t - tau))``."""
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        size = self.source.dim if self.source.delay else self.state_dim
+        if x.shape != (size,):
+            raise ValueError(f"{self.name}: state must have shape ({size},), got {x.shape}")
+        return compiled.evaluate(self.rhs_kernel, x, self.param_vector, t, np.empty(1 if self.kind == "delay" else size))
 
     def postprocess(self, x: np.ndarray) -> np.ndarray:
         """dysts's coordinate change for unbounded variables (e.g. an angle to its sine)."""

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.errors import ChaosLabError
 from core import lyapunov, metrics
 from core.evaluate import forecast_window
 from core.forecasters import registry
@@ -44,7 +45,7 @@ D_STSP_FREE = 1.0  # D_stsp above this: the free run has left the attractor; pen
 MAX_WINDOW_STEPS = 2000  # validation windows are cut here so one trial stays cheap
 
 
-class TuningError(ValueError):
+class TuningError(ChaosLabError, ValueError):
     """Tuning cannot start: a bad budget, too little data, a family with nothing to tune."""
 
 

@@ -17,10 +17,8 @@ from scipy.spatial import cKDTree
 
 from core.forecasters.ar import lagged
 from core.forecasters.base import Forecaster, Hyper, Search, Timescales
-from core.forecasters.registry import register
 
 
-@register
 class Analog(Forecaster):
     name = "analog"
     summary = "Nearest-neighbour analogues (simplex projection)"

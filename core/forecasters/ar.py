@@ -8,7 +8,6 @@ long enough to extrapolate the local curvature of the orbit, short enough to sta
 import numpy as np
 
 from core.forecasters.base import Forecaster, Hyper, Search, Timescales, ridge
-from core.forecasters.registry import register
 
 
 def lagged(z: np.ndarray, order: int, stride: int = 1) -> np.ndarray:
@@ -17,7 +16,6 @@ def lagged(z: np.ndarray, order: int, stride: int = 1) -> np.ndarray:
     return np.concatenate([z[span - i * stride : len(z) - i * stride] for i in range(order)], axis=1)
 
 
-@register
 class AR(Forecaster):
     name = "ar"
     summary = "Linear vector autoregression"

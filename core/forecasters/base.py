@@ -23,20 +23,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from core.errors import BlowUp, ForecastError  # noqa: F401  (re-exported: families raise them)
+
 FORMAT_VERSION = 1
 BLOW_UP = 1e3  # |standardised state| beyond this is a rollout that has left the attractor
-
-
-class ForecastError(RuntimeError):
-    """Fitting or forecasting failed (singular system, a rollout that blew up, bad input)."""
-
-
-class BlowUp(ForecastError):
-    """A rollout that left the attractor; ``steps`` stayed finite and ``partial`` holds them."""
-
-    def __init__(self, message: str, steps: int, partial: np.ndarray):
-        super().__init__(message)
-        self.steps, self.partial = steps, partial
 
 
 class FitStopped(RuntimeError):
@@ -116,9 +106,15 @@ class Hyper:
         return value
 
 
+FAMILIES: dict[str, type["Forecaster"]] = {}  # every class that declares a name, by name
+
+
 class Forecaster(abc.ABC):
     """Base class: subclasses declare ``name``, ``hyper``, ``reference`` and implement
-    ``_fit(z, dt, progress, stop)`` and ``_predict(zc, horizon)`` on standardised data."""
+    ``_fit(z, dt, progress, stop)`` and ``_predict(zc, horizon)`` on standardised data.
+
+    A class that declares its own ``name`` is a family: defining it registers it (intermediate
+    classes such as ``TorchForecaster`` declare none)."""
 
     name: ClassVar[str] = ""
     hyper: ClassVar[dict[str, Hyper]] = {}
@@ -130,6 +126,11 @@ class Forecaster(abc.ABC):
     # forecasts copy stretches of stored data (analogues, parroting): a free run jumps between
     # stored pieces, so exponents estimated from it measure the jumps, not the model's dynamics
     replays_data: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            FAMILIES[cls.name] = cls
 
     def __init__(self, **hparams):
         unknown = set(hparams) - set(self.hyper)

@@ -3,7 +3,6 @@
 import numpy as np
 
 from core.forecasters.base import Forecaster
-from core.forecasters.registry import register
 
 
 class _Baseline(Forecaster):
@@ -13,7 +12,6 @@ class _Baseline(Forecaster):
         pass
 
 
-@register
 class Persistence(_Baseline):
     name = "persistence"
     summary = "Persistence: tomorrow equals today"
@@ -23,7 +21,6 @@ class Persistence(_Baseline):
         return np.repeat(zc[-1:], horizon, axis=0)
 
 
-@register
 class Mean(_Baseline):
     name = "mean"
     summary = "Climatology: the training mean"

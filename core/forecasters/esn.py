@@ -27,7 +27,6 @@ from scipy import sparse
 from scipy.sparse.linalg import eigs
 
 from core.forecasters.base import Forecaster, Hyper, Search, Timescales, check_stop, ridge
-from core.forecasters.registry import register
 
 
 @njit(cache=True, nogil=True)
@@ -86,7 +85,6 @@ def _rollout(indptr, indices, data, w_in, leak, readout, r0, u0, horizon, square
     return out
 
 
-@register
 class ESN(Forecaster):
     name = "esn"
     summary = "Echo state network (reservoir computer)"

@@ -14,10 +14,8 @@ import itertools
 import numpy as np
 
 from core.forecasters.base import Forecaster, Hyper, Search, Timescales, check_stop, ridge
-from core.forecasters.registry import register
 
 
-@register
 class DMD(Forecaster):
     name = "dmd"
     summary = "Dynamic mode decomposition (linear Koopman approximation)"
@@ -41,7 +39,6 @@ class DMD(Forecaster):
         return out
 
 
-@register
 class EDMD(Forecaster):
     name = "edmd"
     summary = "Extended DMD on a polynomial or RBF dictionary (Koopman operator)"

@@ -10,11 +10,9 @@ error of a wrong field to grow, short enough that chaos does not make the loss r
 import numpy as np
 
 from core.forecasters.base import Hyper
-from core.forecasters.registry import register
 from core.forecasters.torch_base import COMMON, TorchForecaster
 
 
-@register
 class NeuralODE(TorchForecaster):
     name = "neural_ode"
     summary = "Neural ODE (MLP vector field, RK4)"
@@ -55,8 +53,6 @@ class NeuralODE(TorchForecaster):
         return loss / (windows.shape[1] - 1)
 
     def _rollout(self, module, zc, horizon):
-        import torch
-
         x = self._tensor(zc[-1:])
         out = np.empty((horizon, zc.shape[1]))
         for k in range(horizon):

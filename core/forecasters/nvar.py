@@ -23,7 +23,6 @@ from numba import njit
 
 from core.forecasters.ar import lagged
 from core.forecasters.base import Forecaster, ForecastError, Hyper, Search, Timescales, check_stop, ridge
-from core.forecasters.registry import register
 
 
 MAX_FEATURES = 2000  # a readout wider than this is slow to fit and overfits 10^4 points
@@ -42,7 +41,6 @@ def n_features(n_linear: int, order: int) -> int:
     return sum(math.comb(n_linear + d - 1, d) for d in range(order + 1))
 
 
-@register
 class NVAR(Forecaster):
     name = "nvar"
     summary = "Next-generation reservoir computer (NVAR)"

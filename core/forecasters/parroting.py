@@ -19,7 +19,6 @@ import numpy as np
 from scipy.signal import correlate
 
 from core.forecasters.base import Forecaster, ForecastError, Hyper, Search, Timescales
-from core.forecasters.registry import register
 
 
 def best_match(memory: np.ndarray, motif: np.ndarray) -> int:
@@ -41,7 +40,6 @@ def best_match(memory: np.ndarray, motif: np.ndarray) -> int:
     return int(np.argmin(distances)) + m
 
 
-@register
 class Parroting(Forecaster):
     name = "parroting"
     summary = "Context parroting: repeat what followed the best match of the recent past"

@@ -21,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 
 from core.forecasters.base import Hyper
-from core.forecasters.registry import register
 from core.forecasters.torch_base import COMMON, TorchForecaster
 
 GTF = {
@@ -150,7 +149,6 @@ def _diagonal_init(torch, size, scale):
     return torch.nn.Parameter(torch.full((size,), scale, dtype=torch.float64))
 
 
-@register
 class ShallowPLRNN(_PiecewiseLinear):
     name = "shplrnn"
     summary = "Shallow PLRNN trained with generalized teacher forcing"
@@ -189,7 +187,6 @@ class ShallowPLRNN(_PiecewiseLinear):
         return f"{text}; latent dimension {self.latent_dimension}" if self.fitted_ else text
 
 
-@register
 class ALRNN(_PiecewiseLinear):
     name = "alrnn"
     summary = "Almost-linear RNN (AL-RNN) trained with generalized teacher forcing"

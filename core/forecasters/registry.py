@@ -7,26 +7,20 @@ import zipfile
 
 import numpy as np
 
-from core.forecasters.base import FORMAT_VERSION, Forecaster, ForecastError, Hyper, Timescales
-
-_FAMILIES: dict[str, type[Forecaster]] = {}
+from core.forecasters.base import FAMILIES, FORMAT_VERSION, Forecaster, ForecastError, Hyper, Timescales
 
 
 class StoreFormatError(ForecastError):
     """A saved model that cannot be read: corrupt, truncated, or from an incompatible version."""
 
 
-def register(cls: type[Forecaster]) -> type[Forecaster]:
-    _FAMILIES[cls.name] = cls
-    return cls
-
-
 def _families() -> dict[str, type[Forecaster]]:
-    # importing the family modules registers them
+    # defining a family registers it (Forecaster.__init_subclass__); importing torch's families
+    # costs a second, so they load on first use
     from core.forecasters import (  # noqa: F401
         analog, ar, baselines, esn, koopman, neural_ode, nvar, parroting, plrnn, rnn, sindy, transformer)
 
-    return _FAMILIES
+    return FAMILIES
 
 
 def names() -> list[str]:

@@ -9,7 +9,6 @@ on Lorenz at dt = 0.01), the torch families' common rule.
 
 import numpy as np
 
-from core.forecasters.registry import register
 from core.forecasters.torch_base import COMMON, TorchForecaster
 
 
@@ -41,9 +40,7 @@ class _Recurrent(TorchForecaster):
         return ((predicted - windows[:, 1:]) ** 2).mean()
 
     def _rollout(self, module, zc, horizon):
-        import torch
-
-        predicted, state = module(self._tensor(zc[None, :-1]))
+        _, state = module(self._tensor(zc[None, :-1]))  # warm the hidden state on the context
         x = self._tensor(zc[None, -1:])
         out = np.empty((horizon, zc.shape[1]))
         for k in range(horizon):
@@ -52,7 +49,6 @@ class _Recurrent(TorchForecaster):
         return out
 
 
-@register
 class LSTM(_Recurrent):
     name = "lstm"
     cell = "LSTM"
@@ -60,7 +56,6 @@ class LSTM(_Recurrent):
     reference = "Hochreiter & Schmidhuber (1997); Vlachas et al. (2018)"
 
 
-@register
 class GRU(_Recurrent):
     name = "gru"
     cell = "GRU"

@@ -12,11 +12,11 @@ dimensionless coefficients.
 
 import numpy as np
 
+from core import runge_kutta
+
 from core.forecasters.base import Forecaster, ForecastError, Hyper, Search, Timescales
-from core.forecasters.registry import register
 
 
-@register
 class SINDy(Forecaster):
     name = "sindy"
     summary = "Sparse identification of nonlinear dynamics (SINDy)"
@@ -82,11 +82,7 @@ class SINDy(Forecaster):
                 x = self.field(x)
                 out[k] = x[0]
                 continue
-            k1 = self.field(x)
-            k2 = self.field(x + 0.5 * h * k1)
-            k3 = self.field(x + 0.5 * h * k2)
-            k4 = self.field(x + h * k3)
-            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            x = runge_kutta.step_numpy(self.field, runge_kutta.RK4, x, h)
             if not np.all(np.isfinite(x)):
                 out[k:] = np.nan
                 break

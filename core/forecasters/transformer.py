@@ -25,7 +25,6 @@ from __future__ import annotations
 import numpy as np
 
 from core.forecasters.base import ForecastError, Hyper, Search, Timescales
-from core.forecasters.registry import register
 from core.forecasters.torch_base import COMMON, TorchForecaster
 
 HYPER = {
@@ -83,7 +82,6 @@ def _network(torch, patch: int, n_patches: int, d_model: int, heads: int, layers
     return Net()
 
 
-@register
 class PatchedTransformer(TorchForecaster):
     name = "transformer"
     summary = "Patched transformer, attention across time and channels (Panda-style)"
@@ -144,7 +142,6 @@ class PatchedTransformer(TorchForecaster):
         return np.concatenate(out)[:horizon]
 
 
-@register
 class MultiSystemTransformer(PatchedTransformer):
     """The patched transformer pretrained on many systems; zero-shot on systems it never saw."""
 

@@ -206,7 +206,7 @@ def test_jit_cache_persists_across_processes():
     code = (
         "from core import systems, integrate;"
         "integrate.trajectory(systems.get('Lorenz'), n=10);"
-        "stats = integrate._dop853.stats;"
+        "stats = integrate._adaptive.shared.stats;"
         "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))"
     )
     run = lambda: subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

@@ -59,14 +59,14 @@ def test_lyapunov_time():
 
 
 @pytest.mark.parametrize("name", [n for n in systems.names("flow") if systems.get(n).origin == "dysts"])
-def test_sum_of_exponents_equals_mean_divergence_for_dissipative_flows(name):
+def test_sum_of_exponents_equals_mean_trace_for_dissipative_flows(name):
     # Liouville: d/dt log vol = div f, so sum(lambda) = <div f> along the path. "Dissipative":
     # volume contracts by at least 5 % of the fastest exponent's rate (polar-coordinate fluid
     # flows such as InteriorSquirmer are volume-preserving in Cartesian space and are skipped)
     system = systems.get(name)
     result = lyapunov.spectrum(system, t_max=20 * (system.period or 1.0))
-    if result.mean_divergence < -0.05 * np.abs(result.exponents).max():
-        assert result.exponents.sum() == pytest.approx(result.mean_divergence, rel=0.01)
+    if result.mean_trace < -0.05 * np.abs(result.exponents).max():
+        assert result.exponents.sum() == pytest.approx(result.mean_trace, rel=0.01)
 
 
 def test_analytic_jacobian_is_used_where_dysts_has_one():
@@ -82,7 +82,7 @@ def test_exponent_from_lorenz_x_data():
     assert result.exponent == pytest.approx(0.9056, rel=0.10)
     assert result.dimension == 3 and result.delay > 1
     start, stop = result.fit
-    assert 0 <= start < stop <= len(result.divergence)
+    assert 0 <= start < stop <= len(result.log_distance)
 
 
 def test_exponent_from_data_rejects_bad_series():
@@ -105,8 +105,8 @@ def test_periodic_parameters_give_no_positive_exponent():
     assert lam[0] < 0
 
 
-def test_divergence_of_nearby_trajectories():
-    result = lyapunov.divergence(systems.get("Lorenz"), n_pairs=100)
+def test_separation_of_nearby_trajectories():
+    result = lyapunov.pair_separation(systems.get("Lorenz"), n_pairs=100)
     assert result.slope == pytest.approx(0.9056, rel=0.15)
     assert result.log_separation[0] < result.saturation - 10  # e^10 growth before saturation
 
