@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import ChaosLabError
 from core import integrate, lyapunov, metrics, systems
+from core.errors import ChaosLabError
 from core.forecasters import registry
 from core.forecasters.base import BlowUp, Forecaster, ForecastError, Timescales
 from core.store import TrainingSpec

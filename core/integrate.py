@@ -140,6 +140,9 @@ def _adaptive_steps(f, tab, x, p, t, h, rejected_last, first, dt_out, rtol, atol
     K, F = np.empty((a.shape[0], d)), np.empty((3 + dense.shape[0], d))
     y, x_new = np.empty(d), np.empty(d)
     call_rhs(f, t, x, p, K, 0)
+    for i in range(d):
+        if not np.isfinite(K[0, i]):
+            return _NONFINITE, 0, t, h, rejected_last, 0, 0
     if h <= 0.0:
         h = initial_step(f, tab.order, x, p, t, K, y, rtol, atol)
     n_out = out.shape[0]
@@ -314,6 +317,10 @@ def _bounds(system: System) -> np.ndarray:
 
 
 def _noise_amplitude(system: System, noise: float) -> np.ndarray:
+    try:
+        noise = float(noise)
+    except (TypeError, ValueError):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}") from None
     if noise < 0 or not np.isfinite(noise):
         raise ValueError(f"noise must be a finite number >= 0, got {noise}")
     std = system.std if system.std is not None and len(system.std) == system.state_dim else np.ones(system.state_dim)
@@ -396,9 +403,7 @@ def _refuse_large(system: System, rows: int, what: str, members: int = 1) -> Non
 
 def _substeps(system: System, dt: float, h: float | None) -> tuple[int, float]:
     """Internal fixed steps per output interval, and the step itself (``h`` rounded to fit)."""
-    target = h if h is not None else (system.integrator_dt or dt)
-    if not (np.isfinite(target) and target > 0):
-        raise ValueError(f"h must be a positive number, got {h}")
+    target = _positive("h", h) if h is not None else (system.integrator_dt or dt)
     m = max(1, math.ceil(dt / target - 1e-9))
     return m, dt / m
 

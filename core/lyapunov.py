@@ -523,7 +523,10 @@ def mean_period(x: np.ndarray) -> float:
 
 
 def _check_series(x) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
+    try:
+        x = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise LyapunovError(f"expected a series of numbers, got {type(x).__name__}") from None
     if x.ndim not in (1, 2):
         raise LyapunovError(f"expected a series of shape (n,) or (n, dim), got {x.shape}")
     if not np.all(np.isfinite(x)):

@@ -180,6 +180,8 @@ def initial_step(f, order, x, p, t, K, y, rtol, atol):
         d1 += (K[0, i] / scale) ** 2
     d0, d1 = math.sqrt(d0 / d), math.sqrt(d1 / d)
     h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+    if not h0 > 0.0:  # a huge derivative: let the step control meet the failure with a reason
+        return 1e-300
     for i in range(d):
         y[i] = x[i] + h0 * K[0, i]
     call_rhs(f, t + h0, y, p, K, 1)

@@ -403,7 +403,11 @@ def get(name: str, **params) -> System:
             raise ValueError(
                 f"{name} has no parameter {key!r}{_close(key, new)} (its parameters: {', '.join(sorted(new))})"
             )
-        value = np.asarray(value, dtype=float)
+        try:
+            value = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}.{key} must be a number, got {value!r} (published: {system.published_params[key]})") \
+                from None
         if value.shape != np.shape(new[key]):
             raise ValueError(f"{name}.{key} must have shape {np.shape(new[key])}, got {value.shape}")
         if not np.all(np.isfinite(value)):

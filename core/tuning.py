@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.errors import ChaosLabError
 from core import lyapunov, metrics
+from core.errors import ChaosLabError
 from core.evaluate import forecast_window
 from core.forecasters import registry
 from core.forecasters.base import BlowUp, FitStopped, ForecastError, Search, Timescales

@@ -10,15 +10,10 @@ import panel as pn
 from dashboards.explorer import Explorer
 from dashboards.forecast import ForecastDashboard
 from dashboards.lyapunov import LyapunovDashboard
-from dashboards.selection import Selection
+from dashboards.selection import URL_STATE, Selection
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
-URL_STATE = [
-    "system", "params", "ic", "dt", "n_points", "transient", "noise", "method", "mode",
-    "ensemble_size", "ensemble_time", "azimuth", "elevation", "coord_x", "coord_y", "coord_z",
-    "embed_coord", "embed_lag",
-]
 
 
 def build_page() -> pn.template.BaseTemplate:
@@ -33,10 +28,16 @@ def build_page() -> pn.template.BaseTemplate:
     forecast_tab = ForecastDashboard(selection)
     # every tab is built with the page: Panel renders a tab opened later (dynamic=True) with
     # stylesheets linked from cdn.holoviz.org, and the lab must work offline
+    names = Selection.param.tab.objects
     tabs = pn.Tabs(("Explorer", explorer.main()), ("Lyapunov", lyapunov_tab.main()),
-                   ("Forecast", forecast_tab.main()), dynamic=False, sizing_mode="stretch_width")
-    # the Lyapunov diagnostics cost seconds: computed only while their tab is shown
-    tabs.param.watch(lambda e: setattr(lyapunov_tab, "active", e.new == 1), "active")
+                   ("Forecast", forecast_tab.main()), active=names.index(selection.tab), dynamic=False,
+                   sizing_mode="stretch_width")
+    # the open tab is part of the shared state (and the URL); the Lyapunov diagnostics cost
+    # seconds, so they are computed only while their tab is shown
+    tabs.param.watch(lambda e: setattr(selection, "tab", names[e.new]), "active")
+    selection.param.watch(lambda e: setattr(tabs, "active", names.index(e.new)), "tab")
+    selection.param.watch(lambda e: setattr(lyapunov_tab, "active", e.new == "lyapunov"), "tab")
+    lyapunov_tab.active = selection.tab == "lyapunov"
     # Bootstrap, not FAST: FAST pulls its font from an external CDN, and the lab must work offline
     template = pn.template.BootstrapTemplate(
         title="Chaos Lab",

@@ -56,7 +56,7 @@ class Explorer(param.Parameterized):
         self.sel.param.watch(self._on_system, ["system"])
         self.sel.param.watch(
             self._on_request,
-            ["params", "ic", "dt", "n_points", "transient", "noise", "method", "mode", "ensemble_size", "ensemble_time"],
+            ["param_overrides", "ic", "dt", "n_points", "transient", "noise", "method", "mode", "ensemble_size", "ensemble_time"],
         )
         self.sel.param.watch(
             self._on_view, ["azimuth", "elevation", "coord_x", "coord_y", "coord_z", "embed_coord", "embed_lag"]
@@ -229,7 +229,7 @@ class Explorer(param.Parameterized):
 
     def _reset_params(self) -> None:
         system = systems.get(self.sel.system)
-        self.sel.params = {}
+        self.sel.param_overrides = {}
         for name, widget in self._param_widgets.items():
             widget.value = f"{system.params[name]:.6g}"
         self.info.object = info_markdown(system)

@@ -97,16 +97,8 @@ def _sentence(note: str) -> str:
 
 
 class ForecastDashboard(param.Parameterized):
-    """Train / Stop / Load, the forecast views, and the comparison of this session's models."""
-
-    family = param.Selector(default="nvar", objects=registry.names())
-    n_train = param.Integer(default=10_000, bounds=(500, 200_000), doc="training points")
-    train_noise = param.Number(default=0.0, bounds=(0.0, 1.0), doc="observation noise on the training data (× std)")
-    horizon = param.Number(default=10.0, bounds=(0.5, 100.0), doc="forecast horizon in Lyapunov times")
-    eps = param.Number(default=0.5, bounds=(0.01, 5.0), doc="VPT threshold on the normalised error")
-    seed = param.Integer(default=0, bounds=(0, 100_000))
-    auto_tune = param.Boolean(default=True, doc="search the hyper-parameters on a validation split first")
-    budget = param.Number(default=3.0, bounds=(0.5, 3600.0), doc="seconds of tuning")
+    """Train / Stop / Load, the forecast views, and the comparison of this session's models; its
+    settings (model, training, horizon, ε, tuning) live in the shared ``Selection``."""
 
     def __init__(self, selection: Selection, store: ModelStore | None = None, **params):
         super().__init__(**params)
@@ -118,10 +110,10 @@ class ForecastDashboard(param.Parameterized):
         self.queue_note = pn.pane.Markdown("", css_classes=["forecast-queue"])
         self.hyper_box = pn.Column(sizing_mode="stretch_width")
         self._hyper_widgets: dict = {}
-        self.param.watch(lambda e: self._on_family(), "family")
+        self.sel.param.watch(lambda e: self._on_family(), "model")
         # with auto-tune on, the hyper-parameter widgets show what the search chose: read-only
-        self.param.watch(lambda e: self._lock_hyper(), "auto_tune")
-        self.sel.param.watch(lambda e: self._on_selection(), ["system", "params", "dt"])
+        self.sel.param.watch(lambda e: self._lock_hyper(), "auto_tune")
+        self.sel.param.watch(lambda e: self._on_selection(), ["system", "param_overrides", "dt"])
         self._build_hyper()
         self.train_button = pn.widgets.Button(label="Train", color="primary", width=90)
         self.load_button = pn.widgets.Button(label="Load", width=90)
@@ -176,19 +168,19 @@ class ForecastDashboard(param.Parameterized):
 
     def _tunable(self) -> bool:
         ts = self._timescales()
-        return ts is not None and bool(registry.family(self.family).search_space(ts))
+        return ts is not None and bool(registry.family(self.sel.model).search_space(ts))
 
     def _on_family(self) -> None:
-        iterative = registry.family(self.family).is_iterative
-        self.auto_tune = not iterative and self._tunable()  # on by default for the classical families only
-        self.budget = DEFAULT_BUDGET[iterative]
+        iterative = registry.family(self.sel.model).is_iterative
+        self.sel.auto_tune = not iterative and self._tunable()  # on by default for the classical families only
+        self.sel.budget = DEFAULT_BUDGET[iterative]
         self.loss_box.visible = iterative  # no epochs, no loss curve
         self._build_hyper()
 
     def _build_hyper(self) -> None:
         widgets = {}
-        values = registry.defaults(self.family, self._timescales())
-        for name, spec in registry.schema(self.family).items():
+        values = registry.defaults(self.sel.model, self._timescales())
+        for name, spec in registry.schema(self.sel.model).items():
             if spec.choices is not None:
                 widget = pn.widgets.Select(label=name, options=list(spec.choices), value=values[name], width=150)
             elif spec.kind is int:
@@ -198,7 +190,7 @@ class ForecastDashboard(param.Parameterized):
             widget.description = spec.doc
             widgets[name] = widget
         self._hyper_widgets = widgets
-        about = pn.pane.Markdown(f"**{self.family}**: {registry.family(self.family).describe_family()}",
+        about = pn.pane.Markdown(f"**{self.sel.model}**: {registry.family(self.sel.model).describe_family()}",
                                  css_classes=["forecast-family"], sizing_mode="stretch_width")
         self.hyper_box.objects = [about, pn.FlexBox(*widgets.values()) if widgets
                                   else pn.pane.Markdown("*no hyper-parameters*")]
@@ -206,7 +198,7 @@ class ForecastDashboard(param.Parameterized):
 
     def _lock_hyper(self) -> None:
         for widget in self._hyper_widgets.values():
-            widget.disabled = bool(self.auto_tune)
+            widget.disabled = bool(self.sel.auto_tune)
 
     def _fill_hyper(self, values: dict) -> None:
         for name, value in values.items():
@@ -218,7 +210,7 @@ class ForecastDashboard(param.Parameterized):
         one says plainly that it belongs to the old one."""
         ts = self._timescales()
         if ts is not None:
-            self._fill_hyper(registry.family(self.family).defaults(ts))
+            self._fill_hyper(registry.family(self.sel.model).defaults(ts))
         self._mark_stale()
 
     def _mark_stale(self) -> None:
@@ -240,15 +232,15 @@ class ForecastDashboard(param.Parameterized):
 
     def controls(self):
         return pn.Column(
-            pn.Row(pn.widgets.Select.from_param(self.param.family, label="Model", width=160),
-                   pn.widgets.IntInput.from_param(self.param.n_train, label="Training points", width=130),
-                   pn.widgets.FloatInput.from_param(self.param.train_noise, label="Training noise", width=110),
-                   pn.widgets.FloatInput.from_param(self.param.horizon, label="Horizon (Lyapunov times)", width=170),
-                   pn.widgets.FloatInput.from_param(self.param.eps, label="ε", width=80),
-                   pn.widgets.IntInput.from_param(self.param.seed, label="Seed", width=90)),
-            pn.Row(pn.widgets.Checkbox.from_param(self.param.auto_tune, label="Auto-tune", css_classes=["forecast-autotune"],
+            pn.Row(pn.widgets.Select.from_param(self.sel.param.model, label="Model", width=160),
+                   pn.widgets.IntInput.from_param(self.sel.param.n_train, label="Training points", width=130),
+                   pn.widgets.FloatInput.from_param(self.sel.param.train_noise, label="Training noise", width=110),
+                   pn.widgets.FloatInput.from_param(self.sel.param.horizon, label="Horizon (Lyapunov times)", width=170),
+                   pn.widgets.FloatInput.from_param(self.sel.param.eps, label="ε", width=80),
+                   pn.widgets.IntInput.from_param(self.sel.param.seed, label="Seed", width=90)),
+            pn.Row(pn.widgets.Checkbox.from_param(self.sel.param.auto_tune, label="Auto-tune", css_classes=["forecast-autotune"],
                                                   width=100, align="center"),
-                   pn.widgets.FloatInput.from_param(self.param.budget, label="Tuning budget (s)", width=130)),
+                   pn.widgets.FloatInput.from_param(self.sel.param.budget, label="Tuning budget (s)", width=130)),
             # the buttons sit above the hyper-parameters, whose height changes with the family
             pn.Row(self.train_button, self.load_button, self.pretrained_button, self.stop_button,
                    self.preview_button, self.progress, self.queue_note),
@@ -288,13 +280,13 @@ class ForecastDashboard(param.Parameterized):
     # -- jobs ---------------------------------------------------------------------------------
     def _hparams(self) -> dict:
         hparams = {name: w.value for name, w in self._hyper_widgets.items()}
-        registry.create(self.family, **hparams)  # validates (ValueError with the bound)
+        registry.create(self.sel.model, **hparams)  # validates (ValueError with the bound)
         return hparams
 
     def _task(self, system, dt=None) -> evaluate.ForecastTask:
-        return evaluate.ForecastTask(system, dt=dt or self.sel.dt or None, n_train=self.n_train,
-                                     noise=float(self.train_noise), seed=int(self.seed), horizon=float(self.horizon),
-                                     eps=float(self.eps))
+        return evaluate.ForecastTask(system, dt=dt or self.sel.dt or None, n_train=self.sel.n_train,
+                                     noise=float(self.sel.train_noise), seed=int(self.sel.seed), horizon=float(self.sel.horizon),
+                                     eps=float(self.sel.eps))
 
     def request(self, load_only: bool, pretrained: bool = False) -> None:
         try:
@@ -304,10 +296,10 @@ class ForecastDashboard(param.Parameterized):
         except (KeyError, ValueError) as exc:
             self._show_error(str(exc))
             return
-        tune_budget = float(self.budget) if self.auto_tune and self._tunable() and not (load_only or pretrained) \
+        tune_budget = float(self.sel.budget) if self.sel.auto_tune and self._tunable() and not (load_only or pretrained) \
             else None
         self._build_views()
-        family = self.family
+        family = self.sel.model
         request = ForecastRequest(task, family, hparams, load_only, pretrained, tune_budget, self.sel.azimuth,
                                   self.sel.elevation, str(self.store.root))
         self.preview_button.visible = registry.family(family).is_iterative and not (load_only or pretrained)

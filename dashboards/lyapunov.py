@@ -55,10 +55,8 @@ def verdict(exponents: np.ndarray, kind: str) -> str:
 
 
 class LyapunovDashboard(param.Parameterized):
-    """Spectrum, convergence, divergence, FTLE-coloured attractor and the exponent from data."""
+    """Spectrum, convergence, separation of nearby pairs, FTLE-coloured attractor and the exponent from data."""
 
-    t_max = param.Number(default=None, allow_None=True, bounds=(1.0, 1e5), doc="averaging time (empty: automatic)")
-    window = param.Number(default=None, allow_None=True, bounds=(1e-3, 1e4), doc="FTLE window (empty: one period)")
     active = param.Boolean(default=False, doc="the tab is shown: compute on changes")
 
     def __init__(self, selection: Selection, **params):
@@ -73,16 +71,16 @@ class LyapunovDashboard(param.Parameterized):
         self.table = pn.pane.DataFrame(pd.DataFrame(), index=False, sizing_mode="stretch_width")
         self.spectrum_pane = pn.pane.HoloViews(hv.Bars([]), linked_axes=False)
         self.convergence_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
-        self.divergence_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
+        self.separation_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
         self.ftle_pane = pn.pane.HoloViews(hv.Image([]), linked_axes=False)
         self.data_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
         self.data_text = pn.pane.Markdown("", css_classes=["lyapunov-data"])
         self.settings = pn.Row(
-            pn.widgets.FloatInput.from_param(self.param.t_max, label="Averaging time (empty: auto)", width=200),
-            pn.widgets.FloatInput.from_param(self.param.window, label="FTLE window (empty: one period)", width=200),
+            pn.widgets.FloatInput.from_param(selection.param.averaging_time, label="Averaging time (empty: auto)", width=200),
+            pn.widgets.FloatInput.from_param(selection.param.ftle_window, label="FTLE window (empty: one period)", width=200),
         )
-        selection.param.watch(self._on_change, ["system", "params"])
-        self.param.watch(self._on_change, ["t_max", "window", "active"])
+        selection.param.watch(self._on_change, ["system", "param_overrides", "averaging_time", "ftle_window"])
+        self.param.watch(self._on_change, ["active"])
 
     def main(self):
         return pn.Column(
@@ -91,7 +89,7 @@ class LyapunovDashboard(param.Parameterized):
             self.summary,
             pn.Row(pn.Column("#### Spectrum", self.spectrum_pane, self.table),
                    pn.Column("#### Convergence of each exponent", self.convergence_pane)),
-            pn.Row(pn.Column("#### Divergence of nearby trajectories", self.divergence_pane),
+            pn.Row(pn.Column("#### Separation of nearby trajectories", self.separation_pane),
                    pn.Column("#### Attractor coloured by finite-time exponent", self.ftle_pane)),
             pn.Row(pn.Column("#### Largest exponent from the x time series", self.data_pane, self.data_text)),
             sizing_mode="stretch_width",
@@ -108,13 +106,13 @@ class LyapunovDashboard(param.Parameterized):
         except (KeyError, ValueError) as exc:
             self._show_error(str(exc))
             return
-        key = _key(system, (self.t_max, self.window))
+        key = _key(system, (self.sel.averaging_time, self.sel.ftle_window))
         known = cached(key)
         if known is not None:
             self.runner.stop()
             self._publish(system, known)
             return
-        self.runner.run(lyapunov.diagnostics, system, self.t_max, self.window, label=f"Lyapunov {system.name}",
+        self.runner.run(lyapunov.diagnostics, system, self.sel.averaging_time, self.sel.ftle_window, label=f"Lyapunov {system.name}",
                         on_result=lambda job: self._publish(system, job.result, key), on_error=self._show_error)
 
     def _publish(self, system, result: lyapunov.Diagnostics, key=None) -> None:
@@ -131,7 +129,7 @@ class LyapunovDashboard(param.Parameterized):
             self.table.object = figures["table"]
             self.spectrum_pane.object = figures["bars"]
             self.convergence_pane.object = figures["convergence"]
-            self.divergence_pane.object = figures["divergence"]
+            self.separation_pane.object = figures["separation"]
             self.ftle_pane.object = figures["ftle"]
             self.data_pane.object = figures["data"]
             self.data_text.object = figures["data_text"]
@@ -154,8 +152,8 @@ class LyapunovDashboard(param.Parameterized):
             f"{verdict(lam, system.kind)}  \n"
             f"*{spec.jacobian} Jacobian; {spec.t[-1]:.4g} {'iterates' if system.kind == 'map' else 'time units'}"
             f" averaged in {spec.wall_time:.2f} s"
-            + (f"; sum of exponents {lam.sum():.4f} vs mean divergence {spec.mean_divergence:.4f}*"
-               if spec.mean_divergence is not None else "*")
+            + (f"; sum of exponents {lam.sum():.4f} vs mean trace J {spec.mean_trace:.4f}*"
+               if spec.mean_trace is not None else "*")
         )
         table = pd.DataFrame({"exponent": names, "ours": np.round(lam, 4)})
         if system.lyapunov_spectrum:
@@ -170,20 +168,20 @@ class LyapunovDashboard(param.Parameterized):
         curves = [hv.Curve((spec.t[::step], spec.history[::step, i]), "time", "estimate", label=names[i])
                   for i in range(len(lam))]
         convergence = hv.Overlay(curves).opts(width=520, height=300, logx=True, legend_position="right")
-        div = result.divergence
-        a, b = div.fit
-        fit_t = div.t[a:b]
-        intercept = float(np.mean(div.log_separation[a:b] - div.slope * fit_t))
-        horizon = (div.saturation - intercept) / div.slope if div.slope > 0 else np.nan
-        divergence = (
-            hv.Curve((div.t, div.log_separation), "time", "mean log separation", label="pairs")
-            * hv.Curve((fit_t, intercept + div.slope * fit_t), label=f"slope {div.slope:.3f}").opts(
+        pairs = result.separation
+        a, b = pairs.fit
+        fit_t = pairs.t[a:b]
+        intercept = float(np.mean(pairs.log_separation[a:b] - pairs.slope * fit_t))
+        horizon = (pairs.saturation - intercept) / pairs.slope if pairs.slope > 0 else np.nan
+        separation = (
+            hv.Curve((pairs.t, pairs.log_separation), "time", "mean log separation", label="pairs")
+            * hv.Curve((fit_t, intercept + pairs.slope * fit_t), label=f"slope {pairs.slope:.3f}").opts(
                 color="black", line_dash="dashed")
-            * hv.HLine(div.saturation).opts(color="grey", line_dash="dotted")
+            * hv.HLine(pairs.saturation).opts(color="grey", line_dash="dotted")
         )
         if np.isfinite(horizon):
-            divergence = divergence * hv.VLine(horizon).opts(color="#d9480f")
-        divergence = divergence.opts(width=520, height=300, legend_position="bottom_right",
+            separation = separation * hv.VLine(horizon).opts(color="#d9480f")
+        separation = separation.opts(width=520, height=300, legend_position="bottom_right",
                                      title=f"predictability horizon ≈ {horizon:.3g}" if np.isfinite(horizon) else "")
         ftle = result.ftle
         coords = tuple(range(min(3, ftle.x.shape[1])))
@@ -203,7 +201,7 @@ class LyapunovDashboard(param.Parameterized):
         else:
             a, b = data.fit
             data_fig = (
-                hv.Curve((data.t, data.divergence), "time", "mean log distance", label="Rosenstein curve")
+                hv.Curve((data.t, data.log_distance), "time", "mean log distance", label="Rosenstein curve")
                 * hv.Curve((data.t[a:b], data.intercept + data.exponent * data.t[a:b]), label="fit").opts(
                     color="black", line_dash="dashed")
             ).opts(width=520, height=280, legend_position="bottom_right")
@@ -213,4 +211,4 @@ class LyapunovDashboard(param.Parameterized):
                 f"fit over t = {data.t[a]:.3g} … {data.t[b - 1]:.3g}."
             )
         return {"summary": summary, "table": table, "bars": bars, "convergence": convergence,
-                "divergence": divergence, "ftle": ftle_image, "data": data_fig, "data_text": data_text}
+                "separation": separation, "ftle": ftle_image, "data": data_fig, "data_text": data_text}

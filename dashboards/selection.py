@@ -1,4 +1,5 @@
-"""The one shared selection every dashboard reads: system, parameters, sampling, view, horizon."""
+"""The one shared selection every tab reads and the URL mirrors: system, parameters, sampling, view,
+the Lyapunov settings, the forecast comparison and the open tab."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 import param
 
 from core import systems
+from core.forecasters import registry
 
 
 def parse_number(name: str, text) -> float:
@@ -35,7 +37,7 @@ class Selection(param.Parameterized):
     """State of the page; mirrored in the URL, so a copied link reopens the same view."""
 
     system = param.Selector(default="Lorenz", objects=systems.names(), doc="catalog name")
-    params = param.Dict(default={}, doc="parameter overrides, e.g. {'rho': 35.0}; JSON in the URL")
+    param_overrides = param.Dict(default={}, doc="parameters changed from the published ones, e.g. {'rho': 35.0}")
     ic = param.String(default="", doc="initial condition; empty for the published one")
     dt = param.Number(default=None, allow_None=True, doc="output sampling; empty for the system's default")
     n_points = param.Integer(default=100_000, bounds=(100, 10_000_000), doc="points to sample")
@@ -52,10 +54,23 @@ class Selection(param.Parameterized):
     coord_z = param.Integer(default=2, bounds=(0, None))
     embed_coord = param.Integer(default=0, bounds=(0, None))
     embed_lag = param.Integer(default=25, bounds=(1, 100_000), doc="delay-embedding lag in samples")
+    # the Lyapunov tab
+    averaging_time = param.Number(default=None, allow_None=True, bounds=(1.0, 1e5), doc="averaging time (empty: automatic)")
+    ftle_window = param.Number(default=None, allow_None=True, bounds=(1e-3, 1e4), doc="FTLE window (empty: one period)")
+    # the Forecast tab
+    model = param.Selector(default="nvar", objects=registry.names(), doc="forecaster family")
+    n_train = param.Integer(default=10_000, bounds=(500, 200_000), doc="training points")
+    train_noise = param.Number(default=0.0, bounds=(0.0, 1.0), doc="observation noise on the training data (× std)")
+    horizon = param.Number(default=10.0, bounds=(0.5, 100.0), doc="forecast horizon in Lyapunov times")
+    eps = param.Number(default=0.5, bounds=(0.01, 5.0), doc="VPT threshold on the normalised error")
+    seed = param.Integer(default=0, bounds=(0, 100_000))
+    auto_tune = param.Boolean(default=True, doc="search the hyper-parameters on a validation split first")
+    budget = param.Number(default=3.0, bounds=(0.5, 3600.0), doc="seconds of tuning")
+    tab = param.Selector(default="explorer", objects=["explorer", "lyapunov", "forecast"], doc="the open tab")
 
     def overrides(self) -> dict[str, float]:
         """Parameter overrides as floats (raises ValueError with a message for bad text)."""
-        return {str(k): parse_number(str(k), v) for k, v in (self.params or {}).items()}
+        return {str(k): parse_number(str(k), v) for k, v in (self.param_overrides or {}).items()}
 
     def set_override(self, name: str, value: float | None) -> None:
         current = {}
@@ -67,7 +82,7 @@ class Selection(param.Parameterized):
             current.pop(name, None)
         else:
             current[name] = value
-        self.params = current
+        self.param_overrides = current
 
     def current_system(self) -> systems.System:
         return systems.get(self.system, **self.overrides())
@@ -82,4 +97,8 @@ class Selection(param.Parameterized):
             # usual first guess for a delay (about the first zero of the autocorrelation)
             period = system.period or 4 * system.dt
             self.embed_lag = 1 if system.kind == "map" else max(1, round(period / 4 / system.dt))
-            self.params, self.ic, self.dt = {}, "", None
+            self.param_overrides, self.ic, self.dt = {}, "", None
+
+
+# what a shared link carries: every field but the derived ones
+URL_STATE = [name for name in Selection.param if name != "name"]

@@ -27,6 +27,7 @@ from core.errors import BlowUp, ForecastError  # noqa: F401  (re-exported: famil
 
 FORMAT_VERSION = 1
 BLOW_UP = 1e3  # |standardised state| beyond this is a rollout that has left the attractor
+MAX_FORECAST_BYTES = 2**30  # a rollout this large is a mistake, not a forecast: refused before it runs
 
 
 class FitStopped(RuntimeError):
@@ -174,6 +175,10 @@ class Forecaster(abc.ABC):
             raise ForecastError(f"{self.name}: {len(train)} training points are too few")
         if not dt > 0:
             raise ForecastError(f"dt must be positive, got {dt}")
+        flat = np.flatnonzero(train.std(axis=0) == 0)
+        if len(flat) == train.shape[1]:
+            raise ForecastError(f"{self.name}: the training series is constant (a fixed point): there is no "
+                                "dynamics to learn; pick parameters where the system moves")
         self.dim_ = train.shape[1]
         self.dt_ = float(dt)
         self.mean_ = train.mean(axis=0)
@@ -197,6 +202,10 @@ class Forecaster(abc.ABC):
             raise ForecastError(f"{self.name}: the context needs at least {self.min_context} points")
         if int(horizon) != horizon or horizon < 1:
             raise ForecastError(f"horizon must be a positive integer, got {horizon}")
+        if horizon * max(self.dim_, context.shape[1]) * 8 > MAX_FORECAST_BYTES:
+            raise ForecastError(f"{self.name}: a horizon of {horizon} steps would need "
+                                f"{horizon * self.dim_ * 8 / 2**30:.3g} GiB (limit {MAX_FORECAST_BYTES / 2**30:g} GiB, "
+                                "base.MAX_FORECAST_BYTES); forecast fewer steps")
         mean, std = self._scaling(context)
         with np.errstate(all="ignore"):
             z = self._predict((context - mean) / std, int(horizon))
@@ -269,7 +278,10 @@ class Forecaster(abc.ABC):
 
 
 def _as_series(x, what: str) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
+    try:
+        x = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise ForecastError(f"{what} must be numbers shaped (time, dim), got {type(x).__name__}") from None
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:

@@ -75,7 +75,7 @@ def test_the_url_round_trips_the_state(server, page, browser):
     href = lambda: page.evaluate("location.href")
     wait_for(lambda: "system=Rossler" in href())
     set_text(page, "c", 6.5)
-    wait_for(lambda: "params=" in href() and "6.5" in href())
+    wait_for(lambda: "param_overrides=" in href() and "6.5" in href())
     page.wait_for_function(IDLE)
     shared = href()
     query = parse_qs(urlparse(shared).query)

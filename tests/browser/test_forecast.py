@@ -188,3 +188,32 @@ def test_a_second_session_redraws_while_another_trains(server, two_pages):
     wait_for(lambda: "stopped" in text(trainer, ".forecast-training"), timeout=60,
              why=lambda: text(trainer, ".forecast-training"))
     assert server_errors(log) == []
+
+
+WIDGET_VALUES = """(titles) => {
+  const out = {};
+  for (const m of Bokeh.documents[0].all_models)
+    if (titles.includes(m.title) && m.value !== undefined) out[m.title] = m.value;
+  return out;
+}"""
+
+
+def test_a_shared_link_reopens_the_forecast_comparison(server, page):
+    # a teacher's link: the Forecast tab open on ESN, horizon 7.5, ε 0.3, auto-tune off
+    url, log = server
+    open_app(page, url + "?tab=forecast&model=esn&horizon=7.5&eps=0.3&auto_tune=false&averaging_time=250")
+    assert page.locator(".bk-tab.bk-active", has_text="Forecast").count() == 1
+    assert text(page, ".forecast-family").startswith("esn")
+    titles = ["Model", "Horizon (Lyapunov times)", "ε", "Averaging time (empty: auto)"]
+    wait_for(lambda: page.evaluate(WIDGET_VALUES, titles) == {
+        "Model": "esn", "Horizon (Lyapunov times)": 7.5, "ε": 0.3, "Averaging time (empty: auto)": 250},
+        why=lambda: page.evaluate(WIDGET_VALUES, titles))
+    assert not page.locator(".forecast-autotune input").is_checked()
+
+    # what the user changes goes back into the link, the open tab included
+    set_text(page, "ε", "0.4")
+    page.locator(".bk-tab", has_text="Explorer").click()
+    wait_for(lambda: "eps=0.4" in page.evaluate("window.location.search")
+             and "tab=explorer" in page.evaluate("window.location.search"),
+             why=lambda: page.evaluate("window.location.search"))
+    assert_clean(page, log)

@@ -30,7 +30,7 @@ def test_lyapunov_tab_shows_the_spectrum_and_follows_the_system(server, page):
 
 def test_periodic_parameters_are_called_not_chaotic(server, page):
     url, _ = server
-    open_app(page, url + '?params={"rho": 160.0}')
+    open_app(page, url + '?param_overrides={"rho": 160.0}')
     page.locator(".bk-tab", has_text="Lyapunov").click()
     wait_for(lambda: displayed_lambda1(page) is not None, timeout=60)
     assert "not chaotic at these parameters" in text(page, ".lyapunov-summary")

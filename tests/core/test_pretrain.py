@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from core import integrate, pretrain, systems
+from core import evaluate, integrate, pretrain, systems
 
 
 def test_pretrain_one_writes_a_checkpoint_with_its_provenance(tmp_path):
@@ -60,3 +60,19 @@ def test_each_shipped_checkpoint_loads_and_forecasts_its_system(path):
     if shipped.zero_shot:
         assert system_name in meta["held_out"] and system_name not in meta["trained_on"]
         assert set(meta["zero_shot"]) == set(meta["held_out"])
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_each_shipped_checkpoint_reproduces_the_vpt_its_sidecar_records(path):
+    # the sidecar's metrics were measured by pretrain._evaluate on the same split (fixed seed);
+    # a loaded model must forecast the same: a stale or mismatched checkpoint shows up here
+    meta = json.loads(path.with_suffix(".json").read_text())
+    if "system" in meta:
+        shipped = pretrain.load(meta["family"], meta["system"])
+        recorded = {meta["system"]: meta["metrics"]}
+    else:  # the multi-system model: its zero-shot scores on the held-out flows
+        shipped = pretrain.load(meta["family"], next(iter(meta["zero_shot"])))
+        recorded = meta["zero_shot"]
+    for name, metrics in recorded.items():
+        scores = pretrain._evaluate(shipped.model, evaluate.make_split(pretrain._task(systems.get(name))))
+        assert scores["vpt_mean"] == pytest.approx(metrics["vpt_mean"], abs=0.05 + 0.02 * metrics["vpt_mean"]), name

@@ -16,14 +16,14 @@ hv.extension("bokeh")
 def page(tmp_path):
     dashboard = ForecastDashboard(Selection(), store=ModelStore(tmp_path))
     dashboard.main()
-    dashboard.family = "nvar"
+    dashboard.sel.model = "nvar"
     dashboard.request(load_only=False)  # a first model, which must survive what follows
     assert "nvar on Lorenz" in dashboard.summary.object
     return dashboard
 
 
 def test_a_hyper_parameter_out_of_range_is_a_message_and_the_previous_model_stays(page):
-    page.family = "neural_ode"
+    page.sel.model = "neural_ode"
     page._hyper_widgets["epochs"].value = 0
     page.request(load_only=False)
     assert page.message.visible and "epochs must be between 1 and 10000, got 0" in page.message.object
@@ -41,7 +41,7 @@ def test_a_nan_loss_is_a_message_and_the_previous_model_stays(page, monkeypatch)
         return model
 
     monkeypatch.setattr(registry, "create", diverging)
-    page.family = "gru"
+    page.sel.model = "gru"
     page._hyper_widgets["epochs"].value = 2
     page.request(load_only=False)
     assert page.message.visible and "the loss became NaN at epoch 1; lower the learning rate" in page.message.object
@@ -49,7 +49,7 @@ def test_a_nan_loss_is_a_message_and_the_previous_model_stays(page, monkeypatch)
 
 
 def test_plrnn_and_alrnn_show_latent_size_and_subregions(page):
-    page.family = "alrnn"
+    page.sel.model = "alrnn"
     for name, value in {"epochs": 2, "window": 20, "latent": 6, "relus": 3}.items():
         page._hyper_widgets[name].value = value
     page.request(load_only=False)
@@ -62,8 +62,8 @@ def test_plrnn_and_alrnn_show_latent_size_and_subregions(page):
 def test_auto_tune_fills_the_widgets_records_provenance_and_load_reproduces_it(tmp_path):
     page = ForecastDashboard(Selection(system="Rucklidge"), store=ModelStore(tmp_path))
     page.main()
-    assert page.auto_tune and not page.loss_box.visible  # classical: tuned by default, no epoch plot
-    page.budget = 1.0
+    assert page.sel.auto_tune and not page.loss_box.visible  # classical: tuned by default, no epoch plot
+    page.sel.budget = 1.0
     page.request(load_only=False)
     assert "nvar on Rucklidge" in page.summary.object, page.message.object
     assert "tuned:" in page.summary.object and "the lab's spectrum" in page.summary.object
@@ -74,7 +74,7 @@ def test_auto_tune_fills_the_widgets_records_provenance_and_load_reproduces_it(t
     assert record is not None and record.provenance["tuning"]["params"] == tuned["params"]
     vpt = page.shown.short.vpt
     assert vpt > 1  # Rucklidge: the defaults of the Lorenz era blew up after 70 steps
-    page.auto_tune = False
+    page.sel.auto_tune = False
     page.request(load_only=True)  # the widgets now hold the tuned values: Load finds that model
     assert "loaded from the store" in page.summary.object and page.shown.short.vpt == vpt
 
@@ -88,15 +88,15 @@ def test_a_result_says_when_it_belongs_to_another_system(page):
 
 
 def test_time_aware_defaults_follow_the_system(page):
-    page.family = "esn"
+    page.sel.model = "esn"
     lorenz_leak = page._hyper_widgets["leak"].value
     page.sel.system = "Henon"
     assert page._hyper_widgets["leak"].value == 1.0 != lorenz_leak  # a map: no leak
 
 
 def test_a_blow_up_says_how_long_the_forecast_stayed_valid(page, monkeypatch):
-    page.family = "dmd"
-    page.auto_tune = False
+    page.sel.model = "dmd"
+    page.sel.auto_tune = False
     original = registry.create
 
     def unstable(name, *args, **hparams):

@@ -1,0 +1,30 @@
+"""The Lyapunov tab without a browser: computed only while shown, it follows the shared selection
+and reports bad input in the page."""
+
+import holoviews as hv
+
+from dashboards.lyapunov import LyapunovDashboard
+from dashboards.selection import Selection
+
+hv.extension("bokeh")
+
+
+def test_the_tab_computes_when_shown_and_follows_the_selection():
+    selection = Selection(system="Henon")
+    tab = LyapunovDashboard(selection)
+    assert tab.summary.object == ""  # hidden: nothing computed
+    tab.active = True
+    assert "Henon: λ1 = 0.4" in tab.summary.object  # 0.4192 (Sprott 2003)
+    assert list(tab.table.object["exponent"]) == ["λ1", "λ2"]
+    selection.averaging_time = 2000  # a setting of the tab, shared (and in the URL)
+    assert "2000 iterates" in tab.summary.object
+    selection.system = "Logistic"
+    assert "Logistic: λ1 = " in tab.summary.object and "2000 iterates" in tab.summary.object
+    assert not tab.error.visible
+
+
+def test_bad_parameters_are_reported_in_the_page():
+    selection = Selection(system="Henon")
+    tab = LyapunovDashboard(selection, active=True)
+    selection.param_overrides = {"a": "abc"}
+    assert tab.error.visible and "a" in tab.error.object and "abc" in tab.error.object
