@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np

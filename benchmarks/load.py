@@ -237,7 +237,7 @@ async def churn(browser, server, args, rows) -> None:
     await asyncio.sleep(30.0)  # Bokeh destroys a closed session on its next sweep (every 17 s)
     after = memory_mb(server.pid)
     rows += [(f"memory before {args.churn} sessions of 10^6 points", _mb(before)),
-             (f"memory after they closed", _mb(after))]
+             ("memory after they closed", _mb(after))]
 
 
 def _mb(memory: dict) -> str:

@@ -13,7 +13,6 @@ Timings are the best of three after one warm-up (no compilation), except dysts (
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np

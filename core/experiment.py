@@ -207,18 +207,33 @@ def _long_term(outcome: Outcome, model, request: ForecastRequest, job) -> Outcom
     return outcome
 
 
+ATTRACTOR_PIXELS = (300, 260)
+GRID_PIXELS = (220, 180)
+
+
 def _projected(x: np.ndarray, azimuth: float, elevation: float) -> np.ndarray:
     return raster.picture(x, tuple(range(min(3, x.shape[1]))), azimuth, elevation)
 
 
 def attractor_images(outcome: Outcome, azimuth: float, elevation: float) -> dict:
-    """Truth and free run aggregated over one extent covering both, so one pair of axes."""
+    """Truth and free run projected, aggregated and shaded over one extent covering both (one pair
+    of axes); ``points`` keeps the projections (10^4 each) for the zooms of ``attractor_image``."""
     truth = _projected(outcome.split.long_truth(), azimuth, elevation)
     free = _projected(outcome.long.free, azimuth, elevation) if outcome.long.free is not None else None
     both = np.vstack([truth] + ([free] if free is not None else []))
     extent = raster.padded_extent(both[:, 0], both[:, 1], pad=0.1)
     lines = outcome.system.kind != "map"
-    image = lambda xy: raster.density(xy[:, 0], xy[:, 1], 300, 260, lines, extent, spread=0)  # noqa: E731
-    return {"truth": image(truth), "free": None if free is None else image(free),
+    points = {"truth": truth, "free": free}
+    images = {which: None if xy is None else attractor_image(xy, lines, ATTRACTOR_PIXELS, extent)
+              for which, xy in points.items()}
+    images["grid"] = None if free is None else attractor_image(free, lines, GRID_PIXELS, extent)
+    return {**images, "points": points, "lines": lines,
             "titles": {"truth": "truth", "free": f"{outcome.family}: free run of {len(outcome.long.free)} steps"
                        if free is not None else ""}}
+
+
+def attractor_image(xy: np.ndarray, lines: bool, pixels: tuple[int, int], extent, *, job=None) -> raster.Raster:
+    """A job: one projected orbit's density over ``extent``, shaded (``fire``, equalised) where
+    the data is, as every image of the lab is."""
+    width, height = pixels
+    return raster.shade(raster.density(xy[:, 0], xy[:, 1], width, height, lines, extent, spread=0), "fire")

@@ -99,3 +99,38 @@ def density(x: np.ndarray, y: np.ndarray, width: int, height: int, lines: bool,
     if counts.any():
         counts[counts == 0] = np.nan  # empty pixels show the background
     return Raster(agg.coords["x"].values, agg.coords["y"].values, counts, tuple(extent), time.perf_counter() - start)
+
+
+def mean(x: np.ndarray, y: np.ndarray, values: np.ndarray, width: int, height: int,
+         extent: tuple[float, float, float, float] | None = None) -> Raster:
+    """The mean of ``values`` over the points in each pixel (NaN where none): a field on the
+    attractor (finite-time exponents, say) rather than how often the orbit visits."""
+    start = time.perf_counter()
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    extent = extent or padded_extent(x, y)
+    x0, x1, y0, y1 = extent
+    canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=(x0, x1), y_range=(y0, y1))
+    frame = pd.DataFrame({"x": x, "y": y, "v": np.asarray(values, dtype=float)}, copy=False)
+    agg = canvas.points(frame, "x", "y", agg=ds.mean("v"))
+    return Raster(agg.coords["x"].values, agg.coords["y"].values, agg.data.astype(np.float32), tuple(extent),
+                  time.perf_counter() - start)
+
+
+def shade_linear(image: Raster, cmap: str, low: float, high: float) -> Raster:
+    """Colours mapped linearly over ``[low, high]`` (fixed, so a zoom keeps the colour meanings),
+    empty pixels transparent: for signed fields with a diverging map such as ``coolwarm``."""
+    import xarray as xr
+
+    start = time.perf_counter()
+    agg = xr.DataArray(image.counts, coords={"y": image.ys, "x": image.xs}, dims=("y", "x"))
+    shaded = tf.shade(agg, cmap=colorcet.palette[cmap], how="linear", span=(low, high))
+    return replace(image, counts=None, rgba=np.ascontiguousarray(shaded.data, dtype=np.uint32),
+                   seconds=image.seconds + time.perf_counter() - start)
+
+
+def field_picture(xy: np.ndarray, values: np.ndarray, width: int, height: int, limit: float,
+                  extent: tuple[float, float, float, float] | None = None, cmap: str = "coolwarm", *, job=None
+                  ) -> Raster:
+    """A job: screen points ``xy`` coloured by the per-pixel mean of ``values`` over
+    ``[-limit, limit]`` (blue below zero, red above), over ``extent`` (default: all of them)."""
+    return shade_linear(mean(xy[:, 0], xy[:, 1], values, width, height, extent), cmap, -limit, limit)

@@ -127,7 +127,8 @@ def stages(f, a, c, x, p, t, h, K, y, first, last, dw, noisy):
 @njit(inline="always", nogil=True)
 def runge_kutta_step(f, a, b, c, x, p, t, h, K, y, x_new, dw, noisy):
     """One step of the tableau ``(a, b, c)`` from ``(t, x)`` into ``x_new``, given
-    ``K[0] = f(t, x)`` (so methods whose last stage is the next step's first pay for it once)."""
+    ``K[0] = f(t, x)`` (so methods whose last stage is the next step's first pay for it once).
+    ``x_new`` may be ``x`` itself: each coordinate is read before it is written."""
     s = b.shape[0]
     stages(f, a, c, x, p, t, h, K, y, 1, s, dw, noisy)
     for i in range(x.shape[0]):

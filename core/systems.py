@@ -68,6 +68,10 @@ class System:
     source: RhsSource | None = field(default=None, repr=False)
     jacobian_source: RhsSource | None = field(default=None, repr=False)
     postprocess_with: Callable | None = field(default=None, repr=False)
+    # systems of any size (``source.dim_param``): the smallest size and the initial condition
+    # for a size and parameters, ``ic_for_size(n, params)``
+    min_size: int = 1
+    ic_for_size: Callable | None = field(default=None, repr=False)
     origin: str = "dysts"
 
     # -- parameters -------------------------------------------------------------------------
@@ -337,18 +341,18 @@ def _our_systems() -> list[System]:
             RhsSource("core.ports", "rulkov", "scalar", 2, _param_shapes(rulkov), time_arg=None),
         ),
         _ours(
-            "Lorenz96N", "flow", l96, _lorenz96_ic(10, l96["f"]),
+            "Lorenz96N", "flow", l96, _lorenz96_ic(10, l96),
             "Lorenz-96 on a ring of N sites with forcing f: set N for any size (N >= 4).",
             "E. N. Lorenz (1996). Predictability: a problem partly solved. Seminar on Predictability, ECMWF.",
             RhsSource("core.ports", "lorenz96", "vector", None, _param_shapes(l96), dim_param="N"),
-            dt=0.01, integrator_dt=0.01,
+            dt=0.01, integrator_dt=0.01, min_size=4, ic_for_size=_lorenz96_ic,
         ),
     ]
 
 
-def _lorenz96_ic(n: int, forcing: float) -> np.ndarray:
+def _lorenz96_ic(n: int, params: Mapping) -> np.ndarray:
     # the unstable fixed point X_i = F plus a small, fixed, asymmetric perturbation
-    return forcing + 0.01 * np.arange(1, n + 1) ** 0.5
+    return float(params["f"]) + 0.01 * np.arange(1, n + 1) ** 0.5
 
 
 @cache
@@ -425,13 +429,12 @@ def _with_params(system: System, params: dict) -> System:
         kaplan_yorke_dimension=None,
         correlation_dimension=None,
     )
-    if system.source.dim_param:
+    if system.source.dim_param:  # a system of any size: the size decides the state's dimension
         n = params[system.source.dim_param]
-        if n != int(n) or n < 4:
-            raise ValueError(f"{system.name}.{system.source.dim_param} must be an integer >= 4, got {n}")
-        n = int(n)
-        changes["dim"] = n
-        changes["ic"] = _readonly(_lorenz96_ic(n, float(params["f"])))
+        if n != int(n) or n < system.min_size:
+            raise ValueError(f"{system.name}.{system.source.dim_param} must be an integer >= {system.min_size}, got {n}")
+        changes["dim"] = int(n)
+        changes["ic"] = _readonly(system.ic_for_size(int(n), params))
     candidate = replace(system, **changes)
     if candidate.is_published:
         return _catalog()[system.name]

@@ -17,13 +17,13 @@ import pandas as pd
 import panel as pn
 import param
 
-from core import evaluate, jobs, metrics
+from core import evaluate, experiment, jobs, metrics
 from core.experiment import ForecastRequest, Outcome, system_label
 from core.experiment import run as run_experiment
 from core.forecasters import registry
 from core.store import ModelStore
 from dashboards.jobs import Runner
-from dashboards.render import one_update
+from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection
 
 MAX_COMPARED = 6  # models kept per session for the comparison
@@ -81,16 +81,6 @@ def _growth_panel(data=None) -> hv.Overlay:
         hv.opts.Overlay(logy=True, width=480, height=460, legend_position="bottom_right", framewise=True))
 
 
-def _attractor_panel(which: str, data=None) -> hv.Image:
-    """The truth's or the free run's density image; both share one extent, so one pair of axes."""
-    image, title = (np.array([0.0, 1.0]), np.array([0.0, 1.0]), np.full((2, 2), np.nan)), which
-    if data is not None and data.get(which) is not None:
-        raster = data[which]
-        image, title = (raster.xs, raster.ys, raster.counts), data["titles"][which]
-    return hv.Image(image, ["projected x", "projected y"], "count").opts(
-        cmap="fire", bgcolor="#0b0b12", title=title, width=420, height=360, framewise=True)
-
-
 def _sentence(note: str) -> str:
     """A note as a sentence: capitalised (Latin letters only: λ1 stays λ1), with a full stop."""
     return (note[:1].upper() if note[:1].isascii() else note[:1]) + note[1:] + "."
@@ -146,15 +136,16 @@ class ForecastDashboard(param.Parameterized):
         self.long_note = pn.pane.Markdown("", css_classes=["forecast-long"], sizing_mode="stretch_width")
         self.equations = pn.pane.Markdown("", css_classes=["forecast-equations"])
         # the result views are fed by Pipes and built on the first Train (see _build_views)
-        self.series_pipe, self.growth_pipe, self.attractor_pipe = (hv.streams.Pipe(data=None) for _ in range(3))
-        self.series_panes, self.attractor_panes = [], {}
+        self.series_pipe, self.growth_pipe = hv.streams.Pipe(data=None), hv.streams.Pipe(data=None)
+        self.series_panes, self.attractor_views, self.attractor_panes = [], {}, {}
+        self.zooms: dict[str, Runner] = {}  # per image: the newest zoom wins
         self.series_box, self.growth_box = pn.Column(), pn.Column()
         self.attractors = pn.Row(css_classes=["forecast-attractors"])
         # a Tabulator: click a column header to sort the session's models by any metric
         self.table = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, sizing_mode="stretch_width",
                                           css_classes=["forecast-table"], layout="fit_data_table")
         self.grid = pn.GridBox(ncols=3)
-        self._grid_panes: list[tuple[Outcome, pn.pane.HoloViews]] = []
+        self._grid_panes: list[tuple[Outcome, pn.pane.Bokeh]] = []
         self._on_family()
 
     # -- widgets ------------------------------------------------------------------------------
@@ -270,9 +261,10 @@ class ForecastDashboard(param.Parameterized):
         self.series_box.objects = self.series_panes
         self.growth_box.objects = [pn.pane.HoloViews(hv.DynamicMap(_growth_panel, streams=[self.growth_pipe]),
                                                      linked_axes=False)]
-        self.attractor_panes = {which: pn.pane.HoloViews(
-            hv.DynamicMap(partial(_attractor_panel, which), streams=[self.attractor_pipe]), linked_axes=False)
-            for which in ("truth", "free")}
+        width, height = experiment.ATTRACTOR_PIXELS
+        self.attractor_views = {which: RasterView("projected x", "projected y", height, width, title=which)
+                                for which in ("truth", "free")}
+        self.attractor_panes = {which: view.panel() for which, view in self.attractor_views.items()}
         self.attractors.objects = list(self.attractor_panes.values())
         self.trials_box.append(pn.pane.HoloViews(hv.DynamicMap(_trials_figure, streams=[self.trials_pipe]),
                                                  linked_axes=False, css_classes=["forecast-trials"]))
@@ -390,8 +382,7 @@ class ForecastDashboard(param.Parameterized):
             self.long_note.object = "" if result.preview else "*free run of 10 000 steps and its metrics on the way…*"
             return
         self.long_note.object = " ".join(_sentence(n) for n in result.long.notes)
-        self.attractor_pipe.send(result.images)
-        self.attractor_panes["free"].visible = result.images["free"] is not None
+        self._show_attractors(result)
         history = result.history
         if history is not None and len(history) and not self._epochs_shown:  # a loaded model: its own curve
             self.loss_pipe.send(np.column_stack([np.arange(1, len(history) + 1), history]))
@@ -400,8 +391,10 @@ class ForecastDashboard(param.Parameterized):
         self.table.value = table.round(3).sort_values("VPT (Λt)", ascending=False)
         # the models still compared keep their panes; only the new one is drawn
         self._grid_panes = [(r, pane) for r, pane in self._grid_panes if any(r is kept for kept in self.results)]
+        kept = {f"grid {id(r)}" for r in self.results}
+        self.zooms = {key: runner for key, runner in self.zooms.items() if not key.startswith("grid ") or key in kept}
         if result.images["free"] is not None:
-            self._grid_panes.append((result, pn.pane.HoloViews(self._grid_figure(result), linked_axes=False)))
+            self._grid_panes.append((result, self._grid_view(result).panel()))
         self.grid.objects = [pane for _, pane in self._grid_panes]
 
     def _show_tuning(self, tuned: dict) -> None:
@@ -446,11 +439,31 @@ class ForecastDashboard(param.Parameterized):
         reference = max(err[0], 1e-12) * np.exp(t[:n] - t[0]) if n else err
         self.growth_pipe.send({"t": t[:n], "err": err, "reference": reference, "eps": result.split.task.eps})
 
-    def _grid_figure(self, result: Outcome):
-        free = result.images["free"]
-        return hv.Image((free.xs, free.ys, free.counts), ["projected x", "projected y"], "count").opts(
-            cmap="fire", bgcolor="#0b0b12", width=260, height=220, title=f"{result.family} (VPT {result.short.vpt:.1f})",
-            xaxis=None, yaxis=None)
+    def _zoom(self, key: str, xy: np.ndarray, lines: bool, pixels: tuple[int, int]):
+        """A zoom of one image: the orbit re-aggregated over the new window, as a job."""
+        runner = self.zooms.setdefault(key, Runner())
+
+        def zoom(extent, done) -> None:
+            runner.run(experiment.attractor_image, xy, lines, pixels, extent, kind=jobs.INTERACTIVE,
+                       label=f"zoom {key}", on_result=lambda job: done(job.result), on_error=self._show_error)
+        return zoom
+
+    def _show_attractors(self, result: Outcome) -> None:
+        images, points = result.images, result.images["points"]
+        for which, view in self.attractor_views.items():
+            self.attractor_panes[which].visible = images[which] is not None
+            if images[which] is not None:
+                view.show(images[which], ("projected x", "projected y"), title=images["titles"][which],
+                          zoom=self._zoom(which, points[which], images["lines"], experiment.ATTRACTOR_PIXELS))
+
+    def _grid_view(self, result: Outcome) -> RasterView:
+        width, height = experiment.GRID_PIXELS
+        view = RasterView("projected x", "projected y", height, width, axes=False)
+        view.show(result.images["grid"], ("projected x", "projected y"),
+                  title=f"{result.family} (VPT {result.short.vpt:.1f})",
+                  zoom=self._zoom(f"grid {id(result)}", result.images["points"]["free"], result.images["lines"],
+                                  experiment.GRID_PIXELS))
+        return view
 
     def _show_error(self, message: str) -> None:
         self.message.object = f"**Forecast not updated:** {message}"

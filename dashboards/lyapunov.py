@@ -5,21 +5,21 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-import datashader as ds
+
 import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
 
-from core import evaluate, lyapunov, systems
-from core.raster import project
+from core import evaluate, jobs, lyapunov, raster, systems
 from dashboards.jobs import Runner
-from dashboards.render import one_update
+from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection
 
 _CACHE: OrderedDict = OrderedDict()  # diagnostics shared by all sessions, keyed by what they depend on
 _CACHE_SIZE = 32
+FTLE_PIXELS = (210, 170)  # coarse: each pixel the mean of many of the 20,000 points
 _CACHE_LOCK = threading.Lock()
 
 
@@ -72,7 +72,10 @@ class LyapunovDashboard(param.Parameterized):
         self.spectrum_pane = pn.pane.HoloViews(hv.Bars([]), linked_axes=False)
         self.convergence_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
         self.separation_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
-        self.ftle_pane = pn.pane.HoloViews(hv.Image([]), linked_axes=False)
+        # coarse pixels, each the mean of many points; re-aggregated next to the data on zoom
+        self.ftle_view = RasterView("rotated x", "rotated y", height=340, width=480)
+        self.ftle_note = pn.pane.Markdown("", css_classes=["lyapunov-ftle"])
+        self.ftle_jobs = Runner()
         self.data_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
         self.data_text = pn.pane.Markdown("", css_classes=["lyapunov-data"])
         self.settings = pn.Row(
@@ -90,7 +93,8 @@ class LyapunovDashboard(param.Parameterized):
             pn.Row(pn.Column("#### Spectrum", self.spectrum_pane, self.table),
                    pn.Column("#### Convergence of each exponent", self.convergence_pane)),
             pn.Row(pn.Column("#### Separation of nearby trajectories", self.separation_pane),
-                   pn.Column("#### Attractor coloured by finite-time exponent", self.ftle_pane)),
+                   pn.Column("#### Attractor coloured by finite-time exponent", self.ftle_note,
+                             self.ftle_view.panel())),
             pn.Row(pn.Column("#### Largest exponent from the x time series", self.data_pane, self.data_text)),
             sizing_mode="stretch_width",
         )
@@ -130,9 +134,26 @@ class LyapunovDashboard(param.Parameterized):
             self.spectrum_pane.object = figures["bars"]
             self.convergence_pane.object = figures["convergence"]
             self.separation_pane.object = figures["separation"]
-            self.ftle_pane.object = figures["ftle"]
+            self.ftle_note.object = figures["ftle_note"]
             self.data_pane.object = figures["data"]
             self.data_text.object = figures["data_text"]
+        self._draw_ftle(result.ftle)
+
+    def _draw_ftle(self, ftle: lyapunov.FTLEResult) -> None:
+        """The attractor coloured by finite-time exponents: aggregated and shaded as a job (one
+        rendering path with the explorer's views), again over the window of each zoom."""
+        coords = tuple(range(min(3, ftle.x.shape[1])))
+        xy = raster.picture(ftle.x, coords, self.sel.azimuth, self.sel.elevation)
+        values = ftle.values[: len(xy)]
+        limit = float(np.nanpercentile(np.abs(values), 98)) or 1.0  # one colour scale for every zoom
+        width, height = FTLE_PIXELS
+
+        def draw(extent, done) -> None:
+            self.ftle_jobs.run(raster.field_picture, xy, values, width, height, limit, extent, kind=jobs.INTERACTIVE,
+                               label="FTLE image", on_result=lambda job: done(job.result), on_error=self._show_error)
+
+        labels = ("rotated x", "rotated y") if len(coords) > 1 else ("x(k)", "x(k+1)")
+        draw(None, lambda image: self.ftle_view.show(image, labels, zoom=draw))
 
     def _show_error(self, message: str) -> None:
         self.error.object = f"**Lyapunov diagnostics not updated:** {message}"
@@ -183,18 +204,7 @@ class LyapunovDashboard(param.Parameterized):
             separation = separation * hv.VLine(horizon).opts(color="#d9480f")
         separation = separation.opts(width=520, height=300, legend_position="bottom_right",
                                      title=f"predictability horizon ≈ {horizon:.3g}" if np.isfinite(horizon) else "")
-        ftle = result.ftle
-        coords = tuple(range(min(3, ftle.x.shape[1])))
-        xy = project(ftle.x, coords, self.sel.azimuth, self.sel.elevation) if len(coords) > 1 else \
-            np.stack([ftle.x[:-1, 0], ftle.x[1:, 0]], axis=1)
-        values = ftle.values[: len(xy)]
-        frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "v": values})
-        canvas = ds.Canvas(plot_width=210, plot_height=170)  # coarse pixels: each a mean of many points
-        agg = canvas.points(frame, "x", "y", agg=ds.mean("v"))
-        limit = float(np.nanpercentile(np.abs(values), 98)) or 1.0
-        ftle_image = hv.Image(agg, vdims=["FTLE"]).opts(
-            cmap="coolwarm", clim=(-limit, limit), colorbar=True, width=480, height=340, bgcolor="#f4f4f4",
-            tools=["hover"], title=f"window {ftle.window:.3g}: red = fast separation")
+        ftle_note = f"*window {result.ftle.window:.3g}: red = fast separation, blue = contraction*"
         data = result.from_data
         if isinstance(data, str):
             data_fig, data_text = hv.Curve([]), f"*not estimated: {data}*"
@@ -211,4 +221,4 @@ class LyapunovDashboard(param.Parameterized):
                 f"fit over t = {data.t[a]:.3g} … {data.t[b - 1]:.3g}."
             )
         return {"summary": summary, "table": table, "bars": bars, "convergence": convergence,
-                "separation": separation, "ftle": ftle_image, "data": data_fig, "data_text": data_text}
+                "separation": separation, "ftle_note": ftle_note, "data": data_fig, "data_text": data_text}

@@ -47,23 +47,25 @@ class RasterView(param.Parameterized):
 
     render_time = param.Number(default=0.0, doc="seconds of the last aggregation and shading")
 
-    def __init__(self, xlabel="x", ylabel="y", height=420, width=520, x_range: Range1d | None = None, **params):
+    def __init__(self, xlabel="x", ylabel="y", height=420, width=520, x_range: Range1d | None = None, title: str = "",
+                 axes: bool = True, **params):
         super().__init__(**params)
         self.source = ColumnDataSource({"image": [np.zeros((1, 1), np.uint32)], "x": [0.0], "y": [0.0],
                                         "dw": [1.0], "dh": [1.0]})
         self.figure = figure(frame_width=width, frame_height=height, x_range=x_range or Range1d(0, 1),
                              y_range=Range1d(0, 1), tools="pan,wheel_zoom,box_zoom,reset,save",
                              active_scroll="wheel_zoom", background_fill_color=BACKGROUND, toolbar_location="right",
-                             output_backend="canvas")
+                             output_backend="canvas", title=title)
         self.figure.image_rgba("image", x="x", y="y", dw="dw", dh="dh", source=self.source)
         self.figure.grid.visible = False
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = xlabel, ylabel
+        self.figure.axis.visible = axes
         self.figure.on_event(RangesUpdate, self._on_ranges)
         self._extent = (0.0, 1.0, 0.0, 1.0)  # of the data shown in full
         self._zoom: Callable | None = None
         self._generation = 0  # bumped by show: a zoom of older data is dropped
 
-    def show(self, raster: Raster, labels: tuple[str, str], zoom: Callable | None = None) -> None:
+    def show(self, raster: Raster, labels: tuple[str, str], zoom: Callable | None = None, title: str | None = None) -> None:
         """Swap in a new image (call on the session's loop) and reset the view to all of it.
 
         ``zoom(extent, done)`` must compute the same data's image over ``extent`` and later call
@@ -75,6 +77,8 @@ class RasterView(param.Parameterized):
         xr, yr = self.figure.x_range, self.figure.y_range
         xr.update(start=x0, end=x1, reset_start=x0, reset_end=x1)
         yr.update(start=y0, end=y1, reset_start=y0, reset_end=y1)
+        if title is not None and self.figure.title.text != title:
+            self.figure.title.text = title
         xlabel, ylabel = labels
         if self.figure.xaxis[0].axis_label != xlabel:
             self.figure.xaxis.axis_label = xlabel

@@ -1,18 +1,22 @@
 """Koopman-operator forecasters: dynamic mode decomposition (DMD) and extended DMD (EDMD).
 
 DMD: Schmid (2010), J. Fluid Mech. 656:5; Tu et al. (2014), J. Comput. Dyn. 1:391 (exact DMD,
-rank-truncated). EDMD: Williams, Kevrekidis & Rowley (2015), J. Nonlinear Sci. 25:1307 — a
+rank-truncated), on time-delay coordinates (Hankel DMD: Arbabi & Mezić 2017, SIAM J. Appl. Dyn.
+Syst. 16:2096; Brunton et al. 2017, Nat. Commun. 8:19): a linear operator on the state alone
+cannot follow a chaotic orbit even for a step, on a window of past states it extrapolates the
+orbit's local curvature. EDMD: Williams, Kevrekidis & Rowley (2015), J. Nonlinear Sci. 25:1307 — a
 finite Koopman matrix on a dictionary (polynomials or Gaussian RBFs, with the state itself in it),
 read back through the dictionary's linear coordinates and re-lifted at every step.
 
-Neither has a hyper-parameter with a meaning in time: a Koopman matrix is fitted for one
-sampling step whatever it is. EDMD's dictionary, its size and its penalty are what ``tune`` searches.
+Time-aware default (``DMD.defaults``): the delay window spans a twentieth of the dominant period,
+as ``ar``'s memory does. EDMD's dictionary, its size and its penalty are what ``tune`` searches.
 """
 
 import itertools
 
 import numpy as np
 
+from core.forecasters.ar import lagged
 from core.forecasters.base import Forecaster, Hyper, Search, Timescales, check_stop, ridge
 
 
@@ -20,22 +24,38 @@ class DMD(Forecaster):
     name = "dmd"
     summary = "Dynamic mode decomposition (linear Koopman approximation)"
     reference = "Schmid (2010), J. Fluid Mech. 656:5; Tu et al. (2014)"
-    hyper = {"rank": Hyper(int, 0, (0, 1000), "SVD truncation rank (0: full)")}
+    hyper = {"rank": Hyper(int, 0, (0, 1000), "SVD truncation rank (0: full)"),
+             "delays": Hyper(int, 1, (1, 200), "past states in the observable vector (1: plain DMD)")}
+
+    @classmethod
+    def defaults(cls, ts: Timescales) -> dict:
+        return {"delays": 2 if ts.discrete else ts.steps(ts.period / 20, 2, 20)}
+
+    @classmethod
+    def search_space(cls, ts: Timescales) -> dict:
+        return {"delays": Search(1, 40, log=True), "rank": Search(0, 60)}
+
+    @property
+    def min_context(self):
+        return self.delays
 
     def _fit(self, z, dt, progress, stop):
-        X, Y = z[:-1].T, z[1:].T
+        H = lagged(z, self.delays)  # rows [z_t, z_{t-1}, ...]: the Hankel matrix's columns
+        X, Y = H[:-1].T, H[1:].T
         u, s, vt = np.linalg.svd(X, full_matrices=False)
         r = len(s) if self.rank == 0 else min(self.rank, len(s))
+        r = max(1, int(np.sum(s[:r] > s[0] * 1e-12)))  # drop directions the data never moved in
         u, s, vt = u[:, :r], s[:r], vt[:r]
-        self.operator_ = Y @ vt.T @ np.diag(1 / s) @ u.T  # x_{t+1} = A x_t
+        self.operator_ = Y @ vt.T @ np.diag(1 / s) @ u.T  # h_{t+1} = A h_t
         self.eigenvalues_ = np.linalg.eigvals(u.T @ self.operator_ @ u)
 
     def _predict(self, zc, horizon):
-        out = np.empty((horizon, zc.shape[1]))
-        x = zc[-1]
+        dim = zc.shape[1]
+        out = np.empty((horizon, dim))
+        h = lagged(zc[-self.delays:], self.delays)[-1]
         for k in range(horizon):
-            x = self.operator_ @ x
-            out[k] = x
+            h = self.operator_ @ h
+            out[k] = h[:dim]
         return out
 
 

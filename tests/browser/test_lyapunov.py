@@ -2,7 +2,7 @@
 
 import re
 
-from tests.browser.helpers import choose_system, open_app, server_errors, text, wait_for
+from tests.browser.helpers import choose_system, images, open_app, server_errors, text, wait_for
 
 
 def displayed_lambda1(page) -> float | None:
@@ -20,6 +20,8 @@ def test_lyapunov_tab_shows_the_spectrum_and_follows_the_system(server, page):
     assert "Lorenz" in summary and "chaotic" in summary and "Kaplan–Yorke dimension 2.0" in summary
     # one patch carries both panes, but the page may lay the second out a moment later
     wait_for(lambda: "From 10,000 points of x0" in text(page, ".lyapunov-data"), why=lambda: text(page, ".lyapunov-data"))
+    # the FTLE-coloured attractor: shaded on a worker, drawn as RGBA pixels
+    wait_for(lambda: images(page).get("rotated x", [0])[0] > 500, why=lambda: images(page).get("rotated x"))
     page.screenshot(path=str(log.parent / "lyapunov_lorenz.png"), full_page=True)
     choose_system(page, "Henon")
     wait_for(lambda: "Henon" in text(page, ".lyapunov-summary"), timeout=60)

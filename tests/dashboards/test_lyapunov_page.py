@@ -16,6 +16,12 @@ def test_the_tab_computes_when_shown_and_follows_the_selection():
     tab.active = True
     assert "Henon: λ1 = 0.4" in tab.summary.object  # 0.4192 (Sprott 2003)
     assert list(tab.table.object["exponent"]) == ["λ1", "λ2"]
+    image = tab.ftle_view.source.data["image"][0]  # the FTLE-coloured attractor, shaded next to the data
+    assert image.dtype.name == "uint32" and (image != 0).mean() > 0.01  # Henon: a thin curve
+    full = tab.ftle_view._extent
+    zoomed = []
+    tab.ftle_view._zoom((full[0], (full[0] + full[1]) / 2, full[2], full[3]), zoomed.append)
+    assert zoomed and zoomed[0].extent[1] == (full[0] + full[1]) / 2  # a zoom re-aggregates its window
     selection.averaging_time = 2000  # a setting of the tab, shared (and in the URL)
     assert "2000 iterates" in tab.summary.object
     selection.system = "Logistic"
