@@ -32,7 +32,7 @@ from numba import njit
 
 from core.errors import IntegrationError
 from core.runge_kutta import DOP853, HEUN, RK4, call_rhs, dense_coefficients, error_ratio, \
-    initial_step, interpolate, runge_kutta_step, step_factor
+    initial_step, interpolate, runge_kutta_step, scratch, step_factor
 from core.systems import System
 
 METHODS = ("dop853", "rk4")
@@ -94,12 +94,14 @@ class _Kernel:
 
 
 @njit(inline="always", nogil=True)
-def _fixed_steps(f, tab, x, p, t, h, substeps, noise, seed, bound, out):
+def _fixed_steps(f, tab, x, p, t, h, substeps, noise, seed, bound, out, work):
     """Advance ``x`` (in place) by ``substeps`` steps of ``h`` per output row of ``out``; additive
     noise of amplitude ``noise`` per coordinate enters as Brownian increments (with ``HEUN``:
-    stochastic Heun). Returns ``(status, rows_done, t)``."""
+    stochastic Heun). ``work`` is scratch of at least ``len(tab.a) + 2`` rows. Returns
+    ``(status, rows_done, t)``."""
     d, a, b, c = x.shape[0], tab.a, tab.b, tab.c
-    K, y, dw = np.empty((a.shape[0], d)), np.empty(d), np.zeros(d)
+    K, y, dw = work[: a.shape[0]], work[a.shape[0]], work[a.shape[0] + 1]
+    dw[:] = 0.0
     noisy = False
     for i in range(d):
         if noise[i] != 0.0:
@@ -125,19 +127,20 @@ def _fixed_steps(f, tab, x, p, t, h, substeps, noise, seed, bound, out):
 
 
 @njit(inline="always", nogil=True)
-def _adaptive_steps(f, tab, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_steps, out):
+def _adaptive_steps(f, tab, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_steps, out, work):
     """Adaptive steps of an embedded pair with dense output (DOP853) from ``(t, x)``;
     ``out[k] = x((first + k) dt_out)`` by interpolation.
 
     ``x`` is advanced in place past the last output time (steps never depend on the output
     grid, so chunked calls that pass back ``h`` and ``rejected_last`` give the same trajectory).
-    ``h <= 0`` asks for an initial guess. Returns
+    ``h <= 0`` asks for an initial guess. ``work`` is scratch of at least
+    ``len(tab.a) + len(tab.dense) + 5`` rows. Returns
     ``(status, rows_done, t, h, rejected_last, steps, rejected)``.
     """
     d, a, b, c, e3, e5, dense = x.shape[0], tab.a, tab.b, tab.c, tab.e3, tab.e5, tab.dense
-    s = b.shape[0]
-    K, F = np.empty((a.shape[0], d)), np.empty((3 + dense.shape[0], d))
-    y, x_new = np.empty(d), np.empty(d)
+    s, stages_, rows = b.shape[0], a.shape[0], 3 + dense.shape[0]
+    K, F = work[:stages_], work[stages_: stages_ + rows]
+    y, x_new = work[stages_ + rows], work[stages_ + rows + 1]
     call_rhs(f, t, x, p, K, 0)
     for i in range(d):
         if not np.isfinite(K[0, i]):
@@ -187,10 +190,11 @@ def _adaptive_steps(f, tab, x, p, t, h, rejected_last, first, dt_out, rtol, atol
 
 
 @njit(inline="always", nogil=True)
-def _iterate_map(f, x, p, k, noise, seed, bound, out):
-    """Iterate ``x`` (in place) from iteration ``k``, one output row per iterate."""
+def _iterate_map(f, x, p, k, noise, seed, bound, out, work):
+    """Iterate ``x`` (in place) from iteration ``k``, one output row per iterate (``work``: one
+    row of scratch)."""
     d = x.shape[0]
-    Y = np.empty((1, d))
+    Y = work[:1]
     noisy = False
     for i in range(d):
         if noise[i] != 0.0:
@@ -209,9 +213,28 @@ def _iterate_map(f, x, p, k, noise, seed, bound, out):
     return _OK, out.shape[0], float(k)
 
 
-_fixed = _Kernel(_fixed_steps.py_func)
-_adaptive = _Kernel(_adaptive_steps.py_func)
-_map = _Kernel(_iterate_map.py_func)
+@njit(inline="always", nogil=True)
+def _work_rows(tab):
+    """Rows of scratch any integrator needs with ``tab``: stages, dense output, three vectors."""
+    return tab.a.shape[0] + 3 + tab.dense.shape[0] + 2
+
+
+def _fixed_call(f, tab, x, p, t, h, substeps, noise, seed, bound, out):
+    return _fixed_steps(f, tab, x, p, t, h, substeps, noise, seed, bound, out, scratch(_work_rows(tab), x.shape[0]))
+
+
+def _adaptive_call(f, tab, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_steps, out):
+    return _adaptive_steps(f, tab, x, p, t, h, rejected_last, first, dt_out, rtol, atol, bound, max_steps, out,
+                           scratch(_work_rows(tab), x.shape[0]))
+
+
+def _map_call(f, x, p, k, noise, seed, bound, out):
+    return _iterate_map(f, x, p, k, noise, seed, bound, out, scratch(1, x.shape[0]))
+
+
+_fixed = _Kernel(_fixed_call)
+_adaptive = _Kernel(_adaptive_call)
+_map = _Kernel(_map_call)
 
 
 @njit(inline="always", nogil=True)
@@ -226,7 +249,7 @@ def _delay_steps(f, tab, xs, fs, m, h, p, noise, seed, bound):
     stage reading the history at its own time (Hermite between grid points); ``fs`` holds ``x'``."""
     n, a, b, c = xs.shape[0], tab.a, tab.b, tab.c
     S = b.shape[0]
-    state, K = np.empty(2), np.empty((S, 1))
+    state, K = scratch(1, 2)[0], scratch(S, 1)
     x0 = xs[0]
     if noise != 0.0:
         np.random.seed(seed)
@@ -266,16 +289,19 @@ _delay = _Kernel(_delay_steps)
 def _ensemble_members(f, X0, p, scheme, fixed, adaptive, dt, step, substeps, rtol, atol, noise, seed, bound, max_steps, out, status):
     """Each member of ``X0`` in turn on this thread (by ``scheme``, with the ``fixed`` or the
     ``adaptive`` tableau); a diverged member is NaN from then on."""
+    d = X0.shape[1]
+    work = scratch(max(_work_rows(fixed), _work_rows(adaptive)), d)  # once: members reuse it
+    x = scratch(1, d)[0]
     for m in range(X0.shape[0]):
-        x = X0[m].copy()
+        x[:] = X0[m]
         out[m, 0] = x
         if scheme == Scheme.MAP:
-            st, done, _ = _iterate_map(f, x, p, 0, noise, seed + m, bound, out[m, 1:])
+            st, done, _ = _iterate_map(f, x, p, 0, noise, seed + m, bound, out[m, 1:], work)
         elif scheme == Scheme.FIXED:
-            st, done, _ = _fixed_steps(f, fixed, x, p, 0.0, step, substeps, noise, seed + m, bound, out[m, 1:])
+            st, done, _ = _fixed_steps(f, fixed, x, p, 0.0, step, substeps, noise, seed + m, bound, out[m, 1:], work)
         else:
             st, done, _, _, _, _, _ = _adaptive_steps(f, adaptive, x, p, 0.0, -1.0, False, 1, dt, rtol, atol, bound,
-                                                      max_steps, out[m, 1:])
+                                                      max_steps, out[m, 1:], work)
         status[m] = st
         if st != _OK:
             out[m, 1 + done:] = np.nan

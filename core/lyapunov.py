@@ -22,7 +22,7 @@ from numba.extending import overload
 
 from core import compiled, integrate
 from core.errors import IntegrationError, LyapunovError
-from core.runge_kutta import RK4, call_rhs, runge_kutta_step
+from core.runge_kutta import RK4, call_rhs, runge_kutta_step, scratch
 from core.systems import System
 
 log = logging.getLogger("chaoslab.lyapunov")
@@ -130,7 +130,7 @@ class TangentField(NamedTuple):
     """The variational equations as one right-hand side on ``z = (x, Q, v)``: ``x' = f(x)``,
     ``Q' = J(x) Q`` for the ``k`` tangent vectors (rows of Q), and ``v' = trace J(x)``, whose
     integral, taken by the same Runge–Kutta steps as ``log |det Q|``, checks Liouville's formula.
-    The arrays are scratch space."""
+    Built inside the integrator, around its scratch ``work`` (rows: J flattened, then four vectors)."""
 
     f: object
     jac: object
@@ -138,27 +138,19 @@ class TangentField(NamedTuple):
     dim: int
     k: int
     eps: float
-    J: np.ndarray
-    xp: np.ndarray
-    fp: np.ndarray
-    e: np.ndarray
-    col: np.ndarray
-
-    @classmethod
-    def of(cls, f, jac, dim: int, k: int, eps: float) -> "TangentField":
-        return cls(f, jac if jac is not None else f, jac is not None, dim, k, eps, np.empty(dim * dim),
-                   *(np.empty(dim) for _ in range(4)))
+    work: np.ndarray
 
 
 @njit(inline="always", nogil=True)
 def _tangent_rhs(field, t, z, p, out):
     d, k = field.dim, field.k
     x = z[:d]
+    w = field.work
+    J, xp, fp, e, col = w[0], w[1, :d], w[2, :d], w[3, :d], w[4, :d]
     call_rhs(field.f, t, x, p, out[:d].reshape((1, d)), 0)
     _tangent_products(field.f, field.jac, field.use_jac, x, z[d:d + k * d].reshape((k, d)), p, t, field.eps,
-                      out[d:d + k * d].reshape((k, d)), field.J, field.xp, field.fp)
-    out[d + k * d] = _trace(field.f, field.jac, field.use_jac, x, p, t, field.eps, field.J, field.xp, field.fp,
-                            field.e, field.col)
+                      out[d:d + k * d].reshape((k, d)), J, xp, fp)
+    out[d + k * d] = _trace(field.f, field.jac, field.use_jac, x, p, t, field.eps, J, xp, fp, e, col)
 
 
 @overload(call_rhs, inline="always")
@@ -171,23 +163,23 @@ def _call_tangent_field(f, t, x, p, K, row):
 
 
 @njit(cache=True, nogil=True)
-def _flow_tangent(field, tab, z, p, t, h, steps_per_qr, n_qr, history, xs_out):
+def _flow_tangent(f, jac, use_jac, k, eps, tab, z, p, t, h, steps_per_qr, n_qr, history, xs_out):
     """Runge–Kutta steps of the tangent field from ``z = (x, Q, v)``; QR every ``steps_per_qr``.
 
     ``history[r]`` gets the running sums of log R_ii and ``xs_out[r]`` the state at each QR;
     ``z[-1]`` accumulates the integral of trace J (its time average should equal the sum of all
     exponents). Returns ``(QRs done, t)``; fewer QRs than asked means the state left the reals.
     """
-    d, k, a, b, c = field.dim, field.k, tab.a, tab.b, tab.c
-    K, y, z_new = np.empty((a.shape[0], z.shape[0])), np.empty(z.shape[0]), np.empty(z.shape[0])
+    n, a, b, c = z.shape[0], tab.a, tab.b, tab.c
+    d = (n - 1) // (k + 1)
+    field = TangentField(f, jac, use_jac, d, k, eps, scratch(5, d * d))
+    K, y = scratch(a.shape[0], n), scratch(1, n)[0]
     logs = np.zeros(k)
     Q = z[d:d + k * d].reshape((k, d))
     for r in range(n_qr):
         for _ in range(steps_per_qr):
             call_rhs(field, t, z, p, K, 0)
-            runge_kutta_step(field, a, b, c, z, p, t, h, K, y, z_new, y, False)
-            for i in range(z.shape[0]):
-                z[i] = z_new[i]
+            runge_kutta_step(field, a, b, c, z, p, t, h, K, y, z, y, False)  # into z: fixed steps
             t += h
         for i in range(d):
             if not np.isfinite(z[i]):
@@ -309,7 +301,6 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
         warm = integrate.trajectory(system, n=max(2, int(skip / system.dt) + 1), ic=ic, postprocess=False).x
         x0 = warm[-1].copy()
         jac, how = _jacobian_for(system, x0, eps)
-        field = TangentField.of(f, jac, d, k, eps)
         h = float(h or min(period / 200, _stable_step(system, warm)))
         for attempt in range(4):
             every = max(1, round((qr_interval or 10 * h) / h))
@@ -321,7 +312,8 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
                 if stop is not None and stop.is_set():
                     raise LyapunovStopped(f"{system.name}: the Lyapunov computation was stopped")
                 m = min(chunk, n_qr - done)
-                ok, t = _flow_tangent(field, RK4, z, p, t, h, every, m, history[done:done + m], states[done:done + m])
+                ok, t = _flow_tangent(f, jac if jac is not None else f, jac is not None, k, eps, RK4, z, p, t, h, every, m,
+                                      history[done:done + m], states[done:done + m])
                 if done:  # each call restarts its running sums at zero
                     history[done:done + ok] += history[done - 1]
                 done += ok
