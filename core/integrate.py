@@ -499,7 +499,9 @@ def _integrate_chunks(system, xs, x, dt, method, rtol, atol, noise, rng, h, max_
         method = "heun"  # stochastic Heun: the fixed-step scheme for additive noise
     substeps, step = _substeps(system, dt, h) if system.kind == "flow" else (1, 1.0)
     tableau = {"rk4": RK4, "heun": HEUN, "dop853": DOP853}.get(method, RK4)
-    evaluations = total * (1 if system.kind == "map" else substeps * tableau.stages)
+    # adaptive steps: about one per output point at the catalog's sampling (100 per period)
+    per_row = 1 if system.kind == "map" else tableau.stages * (1 if method == "dop853" else substeps)
+    evaluations = total * per_row
     f = _rhs_for(system, evaluations, kernel)
     t, h_adaptive, rejected_last, steps, rejected = 0.0, -1.0, False, 0, 0
     row = 1
@@ -635,7 +637,8 @@ def ensemble(
     substeps, step = _substeps(system, dt, h) if system.kind == "flow" else (1, 1.0)
     amp, bound = _noise_amplitude(system, noise), _bounds(system)
     base_seed = int(np.random.SeedSequence(seed).generate_state(1)[0] % (2**31))
-    evaluations = out.shape[0] * n * (1 if scheme == Scheme.MAP else substeps * tableau.stages)
+    per_row = 1 if scheme == Scheme.MAP else tableau.stages * (1 if scheme == Scheme.ADAPTIVE else substeps)
+    evaluations = out.shape[0] * n * per_row
     f, p = _rhs_for(system, evaluations, kernel), system.param_vector
     n_threads = min(numba.config.NUMBA_NUM_THREADS, X0.shape[0])  # read, not launched
     bounds = np.linspace(0, X0.shape[0], n_threads + 1).astype(int)

@@ -37,7 +37,8 @@ def build_page() -> pn.template.BaseTemplate:
     tabs.param.watch(lambda e: setattr(selection, "tab", names[e.new]), "active")
     selection.param.watch(lambda e: setattr(tabs, "active", names.index(e.new)), "tab")
     selection.param.watch(lambda e: setattr(lyapunov_tab, "active", e.new == "lyapunov"), "tab")
-    lyapunov_tab.active = selection.tab == "lyapunov"
+    if selection.tab == "lyapunov":  # a link to the tab: its diagnostics once the page is there
+        pn.state.onload(lambda: setattr(lyapunov_tab, "active", True))
     # Bootstrap, not FAST: FAST pulls its font from an external CDN, and the lab must work offline
     template = pn.template.BootstrapTemplate(
         title="Chaos Lab",
@@ -50,8 +51,13 @@ def build_page() -> pn.template.BaseTemplate:
         # threads without the document lock (panel.io.document logs an error each time)
         busy_indicator=None,
     )
-    # a small first picture is drawn here, before the page is sent: a job's result could arrive
-    # before the session's document is being served, and its callback would be lost; a big one
-    # (10^7 points asked for by a shared link) goes to the workers like any request
-    explorer.request(wait=selection.n_points <= 200_000 and selection.mode == "trajectory")
+    # a small first picture is drawn here, before the page is sent; a big one (10^7 points asked
+    # for by a shared link) goes to the workers once the page has loaded: a result published
+    # while the browser is still fetching the document never reaches it
+    if selection.n_points <= 200_000 and selection.mode == "trajectory":
+        explorer.request(wait=True)
+    elif pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        pn.state.onload(explorer.request)
+    else:
+        explorer.request()
     return template

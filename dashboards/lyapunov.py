@@ -152,7 +152,7 @@ class LyapunovDashboard(param.Parameterized):
             self.ftle_jobs.run(raster.field_picture, xy, values, width, height, limit, extent, kind=jobs.INTERACTIVE,
                                label="FTLE image", on_result=lambda job: done(job.result), on_error=self._show_error)
 
-        labels = ("rotated x", "rotated y") if len(coords) > 1 else ("x(k)", "x(k+1)")
+        labels = {3: ("rotated x", "rotated y"), 2: ("x0", "x1"), 1: ("x(k)", "x(k+1)")}[len(coords)]
         draw(None, lambda image: self.ftle_view.show(image, labels, zoom=draw))
 
     def _show_error(self, message: str) -> None:

@@ -36,3 +36,14 @@ def test_periodic_parameters_are_called_not_chaotic(server, page):
     page.locator(".bk-tab", has_text="Lyapunov").click()
     wait_for(lambda: displayed_lambda1(page) is not None, timeout=60)
     assert "not chaotic at these parameters" in text(page, ".lyapunov-summary")
+
+
+def test_a_link_to_the_tab_opens_it_with_its_diagnostics(server, page):
+    url, log = server
+    open_app(page, url + "?tab=lyapunov&system=Rossler&averaging_time=500")
+    assert page.locator(".bk-tab.bk-active", has_text="Lyapunov").count() == 1
+    wait_for(lambda: displayed_lambda1(page) is not None, timeout=60)
+    summary = text(page, ".lyapunov-summary")
+    assert "Rossler" in summary and "500 time units averaged" in summary
+    wait_for(lambda: images(page).get("rotated x", [0])[0] > 100, why=lambda: images(page).get("rotated x"))
+    assert page.errors == [] and server_errors(log) == []
