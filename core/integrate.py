@@ -1,8 +1,11 @@
-"""Compiled integrators shared by every system: DOP853, RK4, stochastic Heun, maps, delay equations.
+"""Compiled integrators for every system: DOP853, RK4, stochastic Heun, maps, delay equations.
 
-Each integrator is a numba kernel compiled once (and cached on disk) against the function-pointer
-type of ``core.compiled``; a system brings only its right-hand side. Kernels release the GIL, so
-ensembles run on all cores through threads and a long integration never blocks a web server.
+Each integrator is a loop around the steps of ``core.runge_kutta`` (a tableau, one step, the
+error, step-size and interpolation helpers), compiled twice: once, and cached on disk, against
+the function-pointer type of ``core.compiled`` (a new system brings only its right-hand side), and
+per system against its own jitted right-hand side, which numba inlines (``kernel="specialised"``;
+``"auto"`` takes it for long runs). Kernels release the GIL, so ensembles run on all cores through
+threads and a long integration never blocks a web server.
 
 Methods
 -------
@@ -14,8 +17,8 @@ noise > 0     additive noise by the stochastic Heun scheme (strong order 1 for a
               Kloeden & Platen 1992), amplitude ``noise × std`` of each coordinate.
 maps          iteration, ``x_{k+1} = f(x_k) + noise``.
 delay         fixed-step RK4 for ``x' = f(x(t), x(t - tau))`` with the delay on the grid
-              (``tau = m h``) and cubic Hermite interpolation of the history at half steps;
-              constant history ``x(t <= 0) = x0``, as dysts assumes.
+              (``tau = m h``) and cubic Hermite interpolation of the history at each stage's
+              time; constant history ``x(t <= 0) = x0``, as dysts assumes.
 """
 
 from __future__ import annotations

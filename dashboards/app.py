@@ -25,7 +25,8 @@ def build_page() -> pn.template.BaseTemplate:
         pn.state.location.sync(selection, {name: name for name in URL_STATE})
     explorer = Explorer(selection)
     lyapunov_tab = LyapunovDashboard(selection)
-    forecast_tab = ForecastDashboard(selection)
+    linked = frozenset(pn.state.location.query_params) if pn.state.location is not None else frozenset()
+    forecast_tab = ForecastDashboard(selection, linked=linked)
     # every tab is built with the page: Panel renders a tab opened later (dynamic=True) with
     # stylesheets linked from cdn.holoviz.org, and the lab must work offline
     names = Selection.param.tab.objects

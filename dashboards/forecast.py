@@ -90,7 +90,9 @@ class ForecastDashboard(param.Parameterized):
     """Train / Stop / Load, the forecast views, and the comparison of this session's models; its
     settings (model, training, horizon, ε, tuning) live in the shared ``Selection``."""
 
-    def __init__(self, selection: Selection, store: ModelStore | None = None, **params):
+    def __init__(self, selection: Selection, store: ModelStore | None = None, linked: frozenset = frozenset(),
+                 **params):
+        """``linked``: the fields a shared link set; the family's tuning defaults fill the others."""
         super().__init__(**params)
         self.sel = selection
         self.store = store or ModelStore()
@@ -146,7 +148,10 @@ class ForecastDashboard(param.Parameterized):
                                           css_classes=["forecast-table"], layout="fit_data_table")
         self.grid = pn.GridBox(ncols=3)
         self._grid_panes: list[tuple[Outcome, pn.pane.Bokeh]] = []
-        self._on_family()
+        if linked & {"auto_tune", "budget", "hparams"}:
+            self._show_family()
+        else:
+            self._on_family()
 
     # -- widgets ------------------------------------------------------------------------------
     def _timescales(self):
@@ -162,16 +167,25 @@ class ForecastDashboard(param.Parameterized):
         return ts is not None and bool(registry.family(self.sel.model).search_space(ts))
 
     def _on_family(self) -> None:
+        """The user picked another family: its own defaults for tuning and hyper-parameters."""
+        self.sel.hparams = {}  # another family's values mean nothing to this one
         iterative = registry.family(self.sel.model).is_iterative
         self.sel.auto_tune = not iterative and self._tunable()  # on by default for the classical families only
         self.sel.budget = DEFAULT_BUDGET[iterative]
-        self.loss_box.visible = iterative  # no epochs, no loss curve
+        self._show_family()
+
+    def _show_family(self) -> None:
+        """The widgets of the selected family, from the shared state (which a link may have set)."""
+        self.loss_box.visible = registry.family(self.sel.model).is_iterative  # no epochs, no loss curve
         self._build_hyper()
 
     def _build_hyper(self) -> None:
         widgets = {}
-        values = registry.defaults(self.sel.model, self._timescales())
-        for name, spec in registry.schema(self.sel.model).items():
+        schema = registry.schema(self.sel.model)
+        # the family's defaults, then what the page (or a shared link) set
+        values = registry.defaults(self.sel.model, self._timescales()) \
+            | {k: v for k, v in (self.sel.hparams or {}).items() if k in schema}
+        for name, spec in schema.items():
             if spec.choices is not None:
                 widget = pn.widgets.Select(label=name, options=list(spec.choices), value=values[name], width=150)
             elif spec.kind is int:
@@ -179,6 +193,7 @@ class ForecastDashboard(param.Parameterized):
             else:
                 widget = pn.widgets.FloatInput(label=name, value=values[name], width=150)
             widget.description = spec.doc
+            widget.param.watch(partial(self._on_hyper, name), "value")
             widgets[name] = widget
         self._hyper_widgets = widgets
         about = pn.pane.Markdown(f"**{self.sel.model}**: {registry.family(self.sel.model).describe_family()}",
@@ -186,6 +201,10 @@ class ForecastDashboard(param.Parameterized):
         self.hyper_box.objects = [about, pn.FlexBox(*widgets.values()) if widgets
                                   else pn.pane.Markdown("*no hyper-parameters*")]
         self._lock_hyper()
+
+    def _on_hyper(self, name: str, event) -> None:
+        """A hyper-parameter set in the page (or filled by tuning) goes into the shared state."""
+        self.sel.hparams = {**(self.sel.hparams or {}), name: event.new}
 
     def _lock_hyper(self) -> None:
         for widget in self._hyper_widgets.values():

@@ -59,6 +59,7 @@ class Selection(param.Parameterized):
     ftle_window = param.Number(default=None, allow_None=True, bounds=(1e-3, 1e4), doc="FTLE window (empty: one period)")
     # the Forecast tab
     model = param.Selector(default="nvar", objects=registry.names(), doc="forecaster family")
+    hparams = param.Dict(default={}, doc="the model's hyper-parameters as last set in the page")
     n_train = param.Integer(default=10_000, bounds=(500, 200_000), doc="training points")
     train_noise = param.Number(default=0.0, bounds=(0.0, 1.0), doc="observation noise on the training data (× std)")
     horizon = param.Number(default=10.0, bounds=(0.5, 100.0), doc="forecast horizon in Lyapunov times")

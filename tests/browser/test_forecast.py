@@ -201,12 +201,14 @@ WIDGET_VALUES = """(titles) => {
 def test_a_shared_link_reopens_the_forecast_comparison(server, page):
     # a teacher's link: the Forecast tab open on ESN, horizon 7.5, ε 0.3, auto-tune off
     url, log = server
-    open_app(page, url + "?tab=forecast&model=esn&horizon=7.5&eps=0.3&auto_tune=false&averaging_time=250")
+    open_app(page, url + '?tab=forecast&model=esn&horizon=7.5&eps=0.3&auto_tune=false&averaging_time=250'
+                         '&hparams={"units": 300}')
     assert page.locator(".bk-tab.bk-active", has_text="Forecast").count() == 1
     assert text(page, ".forecast-family").startswith("esn")
-    titles = ["Model", "Horizon (Lyapunov times)", "ε", "Averaging time (empty: auto)"]
+    titles = ["Model", "Horizon (Lyapunov times)", "ε", "Averaging time (empty: auto)", "units"]
     wait_for(lambda: page.evaluate(WIDGET_VALUES, titles) == {
-        "Model": "esn", "Horizon (Lyapunov times)": 7.5, "ε": 0.3, "Averaging time (empty: auto)": 250},
+        "Model": "esn", "Horizon (Lyapunov times)": 7.5, "ε": 0.3, "Averaging time (empty: auto)": 250,
+        "units": 300},
         why=lambda: page.evaluate(WIDGET_VALUES, titles))
     assert not page.locator(".forecast-autotune input").is_checked()
 

@@ -7,14 +7,16 @@ import pytest
 
 from core import integrate, lyapunov, systems
 
+# Lorenz at sigma = 10, rho = 28, beta = 8/3: Sprott (2003), Chaos and Time-Series Analysis, Table A.1
+LORENZ = lyapunov.LITERATURE["Lorenz"][1]  # (0.9056, 0, -14.5723)
+
 
 def test_lorenz_spectrum():
-    # Sprott (2003), Chaos and Time-Series Analysis, Table A.1: (0.9056, 0, -14.5723)
     result = lyapunov.spectrum(systems.get("Lorenz", sigma=10, rho=28, beta=8 / 3))
     lam = result.exponents
-    assert lam[0] == pytest.approx(0.9056, rel=0.01)
+    assert lam[0] == pytest.approx(LORENZ[0], rel=0.01)
     assert abs(lam[1]) < 0.01
-    assert lam[2] == pytest.approx(-14.5723, rel=0.01)
+    assert lam[2] == pytest.approx(LORENZ[2], rel=0.01)
     # the sum equals the (constant) divergence of the Lorenz field: -(sigma + 1 + beta)
     assert lam.sum() == pytest.approx(-(10 + 1 + 8 / 3), rel=0.01)
     assert result.history.shape == (len(result.t), 3)
@@ -46,14 +48,14 @@ def test_delay_systems_are_reported_unsupported():
 
 
 def test_kaplan_yorke_dimension():
-    # Lorenz (0.9056, 0, -14.5723): 2 + 0.9056 / 14.5723
-    assert lyapunov.kaplan_yorke_dimension([0.9056, 0.0, -14.5723]) == pytest.approx(2 + 0.9056 / 14.5723)
+    # Lorenz: 2 + lambda_1 / |lambda_3|
+    assert lyapunov.kaplan_yorke_dimension(LORENZ) == pytest.approx(2 + LORENZ[0] / -LORENZ[2])
     assert lyapunov.kaplan_yorke_dimension([-0.1, -1.0]) == 0.0
     assert lyapunov.kaplan_yorke_dimension([0.5, 0.1]) == 2.0
 
 
 def test_lyapunov_time():
-    assert lyapunov.lyapunov_time(0.9056) == pytest.approx(1 / 0.9056)
+    assert lyapunov.lyapunov_time(LORENZ[0]) == pytest.approx(1 / LORENZ[0])
     assert lyapunov.lyapunov_time([0.5, -1.0]) == 2.0
     assert lyapunov.lyapunov_time(-0.1) == math.inf
 
@@ -75,11 +77,11 @@ def test_analytic_jacobian_is_used_where_dysts_has_one():
 
 
 def test_exponent_from_lorenz_x_data():
-    # Rosenstein et al. (1993) on 10^4 points of Lorenz x: within 10 % of 0.9056
+    # Rosenstein et al. (1993) on 10^4 points of Lorenz x: within 10 % of the literature
     lorenz = systems.get("Lorenz", sigma=10, rho=28, beta=8 / 3)
     x = integrate.trajectory(lorenz, n=10_000, dt=0.01, transient=2000).x[:, 0]
     result = lyapunov.max_exponent_from_data(x, 0.01)
-    assert result.exponent == pytest.approx(0.9056, rel=0.10)
+    assert result.exponent == pytest.approx(LORENZ[0], rel=0.10)
     assert result.dimension == 3 and result.delay > 1
     start, stop = result.fit
     assert 0 <= start < stop <= len(result.log_distance)
@@ -107,12 +109,12 @@ def test_periodic_parameters_give_no_positive_exponent():
 
 def test_separation_of_nearby_trajectories():
     result = lyapunov.pair_separation(systems.get("Lorenz"), n_pairs=100)
-    assert result.slope == pytest.approx(0.9056, rel=0.15)
+    assert result.slope == pytest.approx(LORENZ[0], rel=0.15)
     assert result.log_separation[0] < result.saturation - 10  # e^10 growth before saturation
 
 
 def test_finite_time_exponents_average_to_the_largest():
     result = lyapunov.ftle(systems.get("Lorenz"), window=1.0, t_max=2000)
     assert result.values.shape == result.t.shape and result.x.shape == (len(result.t), 3)
-    assert result.values.mean() == pytest.approx(0.9056, rel=0.05)
+    assert result.values.mean() == pytest.approx(LORENZ[0], rel=0.05)
     assert result.values.std() > 0.3  # prediction is much harder in some places than others

@@ -129,3 +129,15 @@ def test_both_attractors_are_shaded_images_that_re_aggregate_on_zoom(page):
     assert zoomed and zoomed[0].extent == (x0, (x0 + x1) / 2, y0, y1) and (zoomed[0].rgba != 0).any()
     grid = page._grid_panes[0][1].object  # the session's models, small: the same kind of image
     assert grid.title.text.startswith("nvar (VPT")
+
+
+def test_hyper_parameters_live_in_the_shared_state(tmp_path):
+    # a link carries them: the page opens with them, and what the user sets goes back
+    selection = Selection(model="esn", auto_tune=False, hparams={"units": 300, "bogus": 1})
+    page = ForecastDashboard(selection, store=ModelStore(tmp_path), linked=frozenset({"model", "hparams"}))
+    assert page._hyper_widgets["units"].value == 300  # an unknown name is ignored
+    assert not selection.auto_tune  # the link's, not the family's default
+    page._hyper_widgets["spectral_radius"].value = 0.7
+    assert selection.hparams["spectral_radius"] == 0.7 and selection.hparams["units"] == 300
+    selection.model = "nvar"  # another family: its own defaults
+    assert "units" not in selection.hparams and "units" not in page._hyper_widgets
