@@ -19,7 +19,7 @@ import inspect
 import os
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numba
@@ -58,6 +58,9 @@ class RhsSource:
     get the iteration index), or ``None`` when the function takes none. A ``delay`` system's
     state is ``(x(t), x(t - tau))`` and its right-hand side returns the scalar ``dx/dt``.
     ``output="jacobian"`` wraps a Jacobian returning rows (dysts's ``_jac``) into ``out[i*d + j]``.
+    ``code`` carries the module's source for right-hand sides that live nowhere else (systems
+    typed by hand, ``core.equations``): any process, a Dask worker included, rebuilds the module
+    from it.
     """
 
     module: str
@@ -69,10 +72,30 @@ class RhsSource:
     dim_param: str | None = None
     delay: bool = False
     output: str = "state"
+    code: str | None = field(default=None, repr=False, compare=True)
+
+
+def _module(source: RhsSource):
+    """The module of ``source``: imported, or built from its ``code`` (in the cache directory)."""
+    if source.code is None:
+        return importlib.import_module(source.module)
+    if source.module in sys.modules:
+        return sys.modules[source.module]
+    path = cache_dir() / "user" / f"{source.module}.py"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(source.code)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(source.module, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[source.module] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _resolve(source: RhsSource):
-    obj = importlib.import_module(source.module)
+    obj = _module(source)
     for part in source.qualname.split("."):
         obj = getattr(obj, part)
     return obj
@@ -100,6 +123,12 @@ def _param_expressions(source: RhsSource) -> dict[str, str]:
     return exprs
 
 
+def _full_repr(source: RhsSource) -> str:
+    """``repr`` with ``code`` (left out of the everyday repr for brevity)."""
+    text = repr(source)
+    return text if source.code is None else f"{text[:-1]}, code={source.code!r})"
+
+
 def generate_source(source: RhsSource) -> str:
     """The Python source of one right-hand side's two compiled forms: ``rhs_jit(t, x, p, out)``
     on arrays (for integrators specialised to this system, which numba inlines) and the
@@ -113,7 +142,7 @@ def generate_source(source: RhsSource) -> str:
         "import numpy as np",
         "from numba import carray, cfunc, njit",
         "from core.compiled import RHS_SIGNATURE, _resolve, RhsSource",
-        f"_SOURCE = {source!r}",
+        f"_SOURCE = {_full_repr(source)}",
         "_f = _resolve(_SOURCE)",
         "if not hasattr(_f, 'py_func'):",
         "    _f = njit(_f)",
@@ -181,7 +210,8 @@ def kernels(source: RhsSource) -> Kernels:
             return kernel
         text = generate_source(source)
         # numba's cache checks only the wrapper's own file: key it on the callee's module too
-        callee = Path(inspect.getfile(importlib.import_module(source.module))).read_bytes()
+        callee = source.code.encode() if source.code is not None else \
+            Path(inspect.getfile(importlib.import_module(source.module))).read_bytes()
         key = hashlib.sha1(_CODEGEN_VERSION.encode() + numba.__version__.encode() + text.encode() + callee).hexdigest()[:16]
         name = f"rhs_{source.qualname.replace('.', '_')}_{key}"
         path = cache_dir() / f"{name}.py"

@@ -73,6 +73,7 @@ class System:
     min_size: int = 1
     ic_for_size: Callable | None = field(default=None, repr=False)
     origin: str = "dysts"
+    coordinate_names: tuple[str, ...] = ()  # the variables' own names where known (typed systems)
 
     # -- parameters -------------------------------------------------------------------------
     @property
@@ -387,6 +388,33 @@ def _close(word: str, options) -> str:
     lower = [o for o in options if o.lower() == word.lower()]
     matches = list(dict.fromkeys(lower + matches))
     return f"; did you mean {', '.join(map(repr, matches))}?" if matches else ""
+
+
+def custom(text: str, ic=None, dt: float | None = None, name: str = "Custom") -> System:
+    """A system typed by hand (``core.equations``: a flow ``dx = …`` or a map ``x' = …``, with
+    ``name = value`` parameters), compiled into the same kernel type as the catalog's. ``dt``
+    defaults to 0.01 for flows and 1 for maps; ``ic`` to a point near, not at, the origin.
+
+    Raises ``core.equations.EquationError`` (a ``ValueError``) naming what cannot be read.
+    """
+    from core import equations
+
+    parsed = equations.parse(text)
+    x0 = equations.default_ic(parsed) if ic is None else np.asarray(ic, dtype=float).ravel()
+    if x0.shape != (parsed.dim,) or not np.all(np.isfinite(x0)):
+        raise equations.EquationError(f"the initial condition needs {parsed.dim} finite numbers "
+                                      f"({', '.join(parsed.variables)}), got {np.asarray(ic).tolist()}")
+    step = float(dt) if dt is not None else (0.01 if parsed.kind == "flow" else 1.0)
+    source = RhsSource(f"chaoslab_user_{parsed.key()}", "rhs", "scalar", parsed.dim, _param_shapes(parsed.params),
+                       code=parsed.python())
+    lines = [f"d{v}/dt = {e}" if parsed.kind == "flow" else f"{v}' = {e}"
+             for v, e in zip(parsed.variables, parsed.expressions)]
+    return System(
+        name=name, kind=parsed.kind, dim=parsed.dim, params=_freeze(parsed.params), ic=_readonly(x0), dt=step,
+        period=None, lyapunov_max=None, lyapunov_spectrum=None, description="Typed by hand: " + "; ".join(lines),
+        citation="", group="ours", published_params=_freeze(parsed.params), source=source, origin="typed",
+        coordinate_names=parsed.variables,
+    )
 
 
 def get(name: str, **params) -> System:
