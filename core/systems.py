@@ -426,9 +426,12 @@ def get(name: str, **params) -> System:
     catalog = _catalog()
     if name not in catalog:
         raise KeyError(f"no system named {name!r}{_close(name, catalog)}")
-    system = catalog[name]
-    if not params:
-        return system
+    return vary(catalog[name], **params) if params else catalog[name]
+
+
+def vary(system: System, **params) -> System:
+    """``system`` (from the catalog or typed by hand) with the parameters ``params`` changed."""
+    name = system.name
     new = dict(system.params)
     for key, value in params.items():
         if key not in new:
@@ -464,6 +467,6 @@ def _with_params(system: System, params: dict) -> System:
         changes["dim"] = int(n)
         changes["ic"] = _readonly(system.ic_for_size(int(n), params))
     candidate = replace(system, **changes)
-    if candidate.is_published:
+    if candidate.is_published and system.origin != "typed":
         return _catalog()[system.name]
     return candidate
