@@ -74,7 +74,7 @@ def lyapunov_max(system: systems.System) -> LyapunovMax:
     with _MEMO_LOCK:
         if key in _MEMO:
             return _MEMO[key]
-    entry = shipped_table().get(system.name) if system.is_published else None
+    entry = shipped_table().get(system.name) if system.is_published and system.origin != "typed" else None
     if entry is not None:
         found = LyapunovMax(float(entry), "the lab's spectrum, shipped table")
     else:

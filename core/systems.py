@@ -390,10 +390,12 @@ def _close(word: str, options) -> str:
     return f"; did you mean {', '.join(map(repr, matches))}?" if matches else ""
 
 
-def custom(text: str, ic=None, dt: float | None = None, name: str = "Custom") -> System:
+def custom(text: str, ic=None, dt: float | None = None, name: str | None = None) -> System:
     """A system typed by hand (``core.equations``: a flow ``dx = …`` or a map ``x' = …``, with
     ``name = value`` parameters), compiled into the same kernel type as the catalog's. ``dt``
-    defaults to 0.01 for flows and 1 for maps; ``ic`` to a point near, not at, the origin.
+    defaults to 0.01 for flows and 1 for maps; ``ic`` to a point near, not at, the origin; the
+    name to ``Typed_<hash of the equations>``, so that caches and the model store never confuse
+    two typed systems.
 
     Raises ``core.equations.EquationError`` (a ``ValueError``) naming what cannot be read.
     """
@@ -410,7 +412,7 @@ def custom(text: str, ic=None, dt: float | None = None, name: str = "Custom") ->
     lines = [f"d{v}/dt = {e}" if parsed.kind == "flow" else f"{v}' = {e}"
              for v, e in zip(parsed.variables, parsed.expressions)]
     return System(
-        name=name, kind=parsed.kind, dim=parsed.dim, params=_freeze(parsed.params), ic=_readonly(x0), dt=step,
+        name=name or f"Typed_{parsed.key()[:8]}", kind=parsed.kind, dim=parsed.dim, params=_freeze(parsed.params), ic=_readonly(x0), dt=step,
         period=None, lyapunov_max=None, lyapunov_spectrum=None, description="Typed by hand: " + "; ".join(lines),
         citation="", group="ours", published_params=_freeze(parsed.params), source=source, origin="typed",
         coordinate_names=parsed.variables,

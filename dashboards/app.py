@@ -11,9 +11,17 @@ from dashboards.explorer import Explorer
 from dashboards.forecast import ForecastDashboard
 from dashboards.lyapunov import LyapunovDashboard
 from dashboards.selection import URL_STATE, Selection
+from dashboards.teach import TeachDashboard
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
+
+
+def when_loaded(callback) -> None:
+    """Run ``callback`` once the browser has the page, on the session's loop with the document
+    locked (Panel runs onload callbacks on a worker thread, where changing a Bokeh model fails)."""
+    doc = pn.state.curdoc
+    pn.state.onload(lambda: doc.add_next_tick_callback(callback))
 
 
 def build_page() -> pn.template.BaseTemplate:
@@ -30,16 +38,18 @@ def build_page() -> pn.template.BaseTemplate:
     # every tab is built with the page: Panel renders a tab opened later (dynamic=True) with
     # stylesheets linked from cdn.holoviz.org, and the lab must work offline
     names = Selection.param.tab.objects
+    teach_tab = TeachDashboard(selection)
     tabs = pn.Tabs(("Explorer", explorer.main()), ("Lyapunov", lyapunov_tab.main()),
-                   ("Forecast", forecast_tab.main()), active=names.index(selection.tab), dynamic=False,
-                   sizing_mode="stretch_width")
-    # the open tab is part of the shared state (and the URL); the Lyapunov diagnostics cost
-    # seconds, so they are computed only while their tab is shown
+                   ("Forecast", forecast_tab.main()), ("Teach", teach_tab.main()), active=names.index(selection.tab),
+                   dynamic=False, sizing_mode="stretch_width")
+    # the open tab is part of the shared state (and the URL)
     tabs.param.watch(lambda e: setattr(selection, "tab", names[e.new]), "active")
     selection.param.watch(lambda e: setattr(tabs, "active", names.index(e.new)), "tab")
-    selection.param.watch(lambda e: setattr(lyapunov_tab, "active", e.new == "lyapunov"), "tab")
-    if selection.tab == "lyapunov":  # a link to the tab: its diagnostics once the page is there
-        pn.state.onload(lambda: setattr(lyapunov_tab, "active", True))
+    # the Lyapunov diagnostics and the orbit diagram cost seconds: computed while their tab is shown
+    for name, tab in (("lyapunov", lyapunov_tab), ("teach", teach_tab)):
+        selection.param.watch(lambda e, name=name, tab=tab: setattr(tab, "active", e.new == name), "tab")
+        if selection.tab == name:  # a link to the tab: its work once the page is there
+            when_loaded(lambda tab=tab: setattr(tab, "active", True))
     # Bootstrap, not FAST: FAST pulls its font from an external CDN, and the lab must work offline
     template = pn.template.BootstrapTemplate(
         title="Chaos Lab",
@@ -58,7 +68,7 @@ def build_page() -> pn.template.BaseTemplate:
     if selection.n_points <= 200_000 and selection.mode == "trajectory":
         explorer.request(wait=True)
     elif pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-        pn.state.onload(explorer.request)
+        when_loaded(explorer.request)
     else:
         explorer.request()
     return template

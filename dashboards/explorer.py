@@ -13,16 +13,22 @@ from bokeh.models import Range1d
 from core import explore, systems
 from dashboards.jobs import Runner, on_session_close
 from dashboards.render import RasterView, one_update
-from dashboards.selection import Selection, parse_number, parse_vector
+from dashboards.selection import TYPED, Selection, parse_number, parse_vector, plain, typed_system
+
+EXAMPLE = """dx = sigma*(y - x)
+dy = x*(rho - z) - y
+dz = x*y - beta*z
+sigma = 10; rho = 28; beta = 8/3"""
 
 
 def system_groups() -> dict[str, list[str]]:
-    return {label: systems.names(group=group) for group, label in systems.GROUPS.items()}
+    groups = {label: systems.names(group=group) for group, label in systems.GROUPS.items()}
+    return {**groups, "Your own": [TYPED]}
 
 
 def info_markdown(system: systems.System) -> str:
     """The system card: what it is, where it comes from, its reference invariants."""
-    lines = [f"### {system.name}", system.description or "", "", f"*{system.citation}*", ""]
+    lines = [f"### {system.name}", plain(system.description or ""), ""] + ([f"*{plain(system.citation)}*", ""] if system.citation else [])
     kind = {"flow": "flow", "map": "map", "delay": "delay equation"}[system.kind]
     lines.append(f"- **kind:** {kind}, dimension {system.dim}" + (" (non-autonomous)" if system.nonautonomous else ""))
     if system.period:
@@ -52,8 +58,9 @@ class Explorer(param.Parameterized):
         self._param_widgets: dict = {}
         self._build_widgets()
         self._build_views()
+        self._refuse_bad_typed_link()
         self._show_system()
-        self.sel.param.watch(self._on_system, ["system"])
+        self.sel.param.watch(self._on_system, ["system", "equations"])
         self.sel.param.watch(
             self._on_request,
             ["param_overrides", "ic", "dt", "n_points", "transient", "noise", "method", "mode", "ensemble_size", "ensemble_time"],
@@ -79,6 +86,12 @@ class Explorer(param.Parameterized):
         self.param_box = pn.Column(sizing_mode="stretch_width")
         self.reset = pn.widgets.Button(label="Reset to published values", color="default")
         self.reset.on_click(lambda _: self._reset_params())
+        self.equations_input = pn.widgets.TextAreaInput(
+            value=sel.equations, placeholder=EXAMPLE, height=130, sizing_mode="stretch_width",
+            css_classes=["equations-input"],
+            description="one line per variable: dx = … (a flow) or x' = … (a map); then name = value parameters")
+        self.equations_button = pn.widgets.Button(label="Use these equations", color="primary")
+        self.equations_button.on_click(lambda _: self._use_equations())
         self.ic_input = pn.widgets.TextInput(label="Initial condition (empty: published)")
         self.ic_input.param.watch(self._on_ic_text, "value")
         self.dt_input = pn.widgets.TextInput(label="dt (output sampling)")
@@ -161,6 +174,8 @@ class Explorer(param.Parameterized):
             pn.Card(self.param_box, self.reset, title="Parameters", sizing_mode="stretch_width"),
             pn.Card(self.ic_input, self.dt_input, self.sampling, title="Integration", sizing_mode="stretch_width"),
             pn.Card(self.ensemble_widgets, title="Ensemble", collapsed=True, sizing_mode="stretch_width"),
+            pn.Card(self.equations_input, self.equations_button, title="Your own equations",
+                    collapsed=self.sel.system != TYPED, sizing_mode="stretch_width"),
         ]
 
     def main(self):
@@ -190,8 +205,40 @@ class Explorer(param.Parameterized):
         if event.new and event.new in systems.names():
             self.sel.system = event.new
 
-    def _on_system(self, event) -> None:
-        system = systems.get(self.sel.system)
+    def _refuse_bad_typed_link(self) -> None:
+        """A link with equations that do not parse opens Lorenz, with the reason shown."""
+        if self.sel.system != TYPED:
+            return
+        try:
+            typed_system(self.sel.equations)
+        except ValueError as exc:
+            self.sel.system = "Lorenz"
+            self._show_error(f"the link's equations were not used: {exc}")
+
+    def _use_equations(self) -> None:
+        """Parse and compile the typed equations; on success they become the selected system,
+        otherwise the message says why and the previous system stays."""
+        text = self.equations_input.value.strip()
+        try:
+            typed_system(text)
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
+        with param.parameterized.batch_call_watchers(self.sel):
+            self.sel.equations = text
+            self.sel.system = TYPED
+
+    def _on_system(self, *events) -> None:
+        changed = {e.name: e for e in events}
+        if "system" not in changed and self.sel.system != TYPED:
+            return  # new equations matter only while they are the selected system
+        try:
+            system = self.sel.base_system()
+        except ValueError as exc:  # the typed slot picked with no (valid) equations yet
+            self._show_error(f"{exc}: type a system under 'Your own equations' first")
+            if "system" in changed:
+                self.sel.system = changed["system"].old
+            return
         self._resetting = True
         try:
             self.sel.reset_view_for(system)
@@ -225,10 +272,10 @@ class Explorer(param.Parameterized):
         try:
             return self.sel.current_system()
         except (KeyError, ValueError):
-            return systems.get(self.sel.system)
+            return self.sel.base_system()
 
     def _reset_params(self) -> None:
-        system = systems.get(self.sel.system)
+        system = self.sel.base_system()
         self.sel.param_overrides = {}
         for name, widget in self._param_widgets.items():
             widget.value = f"{system.params[name]:.6g}"
@@ -240,7 +287,7 @@ class Explorer(param.Parameterized):
         except ValueError as exc:
             self._show_error(str(exc))
             return
-        published = systems.get(self.sel.system).params[name]
+        published = self.sel.base_system().params[name]
         self.sel.set_override(name, None if value == published else value)
 
     def _on_ic_text(self, event) -> None:
@@ -248,7 +295,7 @@ class Explorer(param.Parameterized):
 
     def _on_dt_text(self, event) -> None:
         text = event.new.strip()
-        system = systems.get(self.sel.system)
+        system = self.sel.base_system()
         if not text:
             self.sel.dt = None
             return
@@ -262,9 +309,21 @@ class Explorer(param.Parameterized):
             return
         self.sel.dt = None if np.isclose(value, system.dt) else value
 
-    def _on_request(self, *_) -> None:
+    def _on_request(self, *events) -> None:
+        if any(e.name == "param_overrides" for e in events):
+            self._show_param_values()  # set elsewhere too: a click on the Teach tab's orbit diagram
         if not self._resetting:
             self.request()
+
+    def _show_param_values(self) -> None:
+        try:
+            system = self.sel.current_system()
+        except (KeyError, ValueError):
+            return  # the text the user typed stays, with its message
+        for name, widget in self._param_widgets.items():
+            text = f"{system.params[name]:.6g}"
+            if widget.value != text:
+                widget.value = text
 
     def _on_view(self, *_) -> None:
         """A new camera or embedding: the views again, computed next to the trajectory."""
@@ -350,7 +409,7 @@ class Explorer(param.Parameterized):
         )
 
     def _show_error(self, message: str) -> None:
-        self.error.object = f"**Cannot update the plot:** {message}. The last good plot is kept."
+        self.error.object = f"**Cannot update the plot:** {plain(message)}. The last good plot is kept."
         self.error.visible = True
 
     # -- downloads ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from core.forecasters import registry
 from core.store import ModelStore
 from dashboards.jobs import Runner
 from dashboards.render import RasterView, one_update
-from dashboards.selection import Selection
+from dashboards.selection import Selection, plain
 
 MAX_COMPARED = 6  # models kept per session for the comparison
 DEFAULT_BUDGET = {False: 3.0, True: 60.0}  # seconds of tuning: classical families, iterative (torch) ones
@@ -105,7 +105,7 @@ class ForecastDashboard(param.Parameterized):
         self.sel.param.watch(lambda e: self._on_family(), "model")
         # with auto-tune on, the hyper-parameter widgets show what the search chose: read-only
         self.sel.param.watch(lambda e: self._lock_hyper(), "auto_tune")
-        self.sel.param.watch(lambda e: self._on_selection(), ["system", "param_overrides", "dt"])
+        self.sel.param.watch(lambda *_: self._on_selection(), ["system", "equations", "param_overrides", "dt"])
         self._build_hyper()
         self.train_button = pn.widgets.Button(label="Train", color="primary", width=90)
         self.load_button = pn.widgets.Button(label="Load", width=90)
@@ -485,6 +485,6 @@ class ForecastDashboard(param.Parameterized):
         return view
 
     def _show_error(self, message: str) -> None:
-        self.message.object = f"**Forecast not updated:** {message}"
+        self.message.object = f"**Forecast not updated:** {plain(message)}"
         self.message.visible = True
 

@@ -15,7 +15,7 @@ import param
 from core import evaluate, jobs, lyapunov, raster, systems
 from dashboards.jobs import Runner
 from dashboards.render import RasterView, one_update
-from dashboards.selection import Selection
+from dashboards.selection import Selection, plain
 
 _CACHE: OrderedDict = OrderedDict()  # diagnostics shared by all sessions, keyed by what they depend on
 _CACHE_SIZE = 32
@@ -82,7 +82,7 @@ class LyapunovDashboard(param.Parameterized):
             pn.widgets.FloatInput.from_param(selection.param.averaging_time, label="Averaging time (empty: auto)", width=200),
             pn.widgets.FloatInput.from_param(selection.param.ftle_window, label="FTLE window (empty: one period)", width=200),
         )
-        selection.param.watch(self._on_change, ["system", "param_overrides", "averaging_time", "ftle_window"])
+        selection.param.watch(self._on_change, ["system", "equations", "param_overrides", "averaging_time", "ftle_window"])
         self.param.watch(self._on_change, ["active"])
 
     def main(self):
@@ -156,7 +156,7 @@ class LyapunovDashboard(param.Parameterized):
         draw(None, lambda image: self.ftle_view.show(image, labels, zoom=draw))
 
     def _show_error(self, message: str) -> None:
-        self.error.object = f"**Lyapunov diagnostics not updated:** {message}"
+        self.error.object = f"**Lyapunov diagnostics not updated:** {plain(message)}"
         self.error.visible = True
 
     # -- figures ------------------------------------------------------------------------------

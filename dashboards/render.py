@@ -107,5 +107,5 @@ class RasterView(param.Parameterized):
 
         self._zoom(extent, done)
 
-    def panel(self) -> pn.pane.Bokeh:
-        return pn.pane.Bokeh(self.figure)
+    def panel(self, css_classes: list[str] | None = None) -> pn.pane.Bokeh:
+        return pn.pane.Bokeh(self.figure, css_classes=css_classes or [])

@@ -3,12 +3,23 @@ the Lyapunov settings, the forecast comparison and the open tab."""
 
 from __future__ import annotations
 
+import functools
+import html
 import math
 
 import param
 
 from core import systems
 from core.forecasters import registry
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|~"})
+
+
+def plain(text: str) -> str:
+    """Text a user typed, safe inside a page's Markdown: HTML escaped, Markdown marks neutralised
+    (an equation's message quotes it, and a shared link can carry it to another person's page)."""
+    return html.escape(str(text), quote=False).translate(_MARKDOWN)
 
 
 def parse_number(name: str, text) -> float:
@@ -33,10 +44,20 @@ def parse_vector(name: str, text: str, size: int) -> list[float] | None:
     return values
 
 
+TYPED = "Typed by hand"  # the system slot of the equations a user typed (``Selection.equations``)
+
+
+@functools.lru_cache(maxsize=64)
+def typed_system(text: str) -> systems.System:
+    """The compiled system of a text (parsed and compiled once per server process)."""
+    return systems.custom(text)
+
+
 class Selection(param.Parameterized):
     """State of the page; mirrored in the URL, so a copied link reopens the same view."""
 
-    system = param.Selector(default="Lorenz", objects=systems.names(), doc="catalog name")
+    system = param.Selector(default="Lorenz", objects=systems.names() + [TYPED], doc="catalog name, or TYPED")
+    equations = param.String(default="", doc="the system typed by hand (core.equations), shown when system is TYPED")
     param_overrides = param.Dict(default={}, doc="parameters changed from the published ones, e.g. {'rho': 35.0}")
     ic = param.String(default="", doc="initial condition; empty for the published one")
     dt = param.Number(default=None, allow_None=True, doc="output sampling; empty for the system's default")
@@ -67,7 +88,12 @@ class Selection(param.Parameterized):
     seed = param.Integer(default=0, bounds=(0, 100_000))
     auto_tune = param.Boolean(default=True, doc="search the hyper-parameters on a validation split first")
     budget = param.Number(default=3.0, bounds=(0.5, 3600.0), doc="seconds of tuning")
-    tab = param.Selector(default="explorer", objects=["explorer", "lyapunov", "forecast"], doc="the open tab")
+    # the Teach tab
+    orbit_parameter = param.String(default="", doc="the parameter the orbit diagram varies (empty: the first)")
+    orbit_low = param.Number(default=None, allow_None=True, doc="the diagram's parameter window (empty: around the value)")
+    orbit_high = param.Number(default=None, allow_None=True)
+    orbit_coordinate = param.Integer(default=0, bounds=(0, None), doc="the coordinate the diagram shows")
+    tab = param.Selector(default="explorer", objects=["explorer", "lyapunov", "forecast", "teach"], doc="the open tab")
 
     def overrides(self) -> dict[str, float]:
         """Parameter overrides as floats (raises ValueError with a message for bad text)."""
@@ -85,8 +111,13 @@ class Selection(param.Parameterized):
             current[name] = value
         self.param_overrides = current
 
+    def base_system(self) -> systems.System:
+        """The selected system at its published (or typed) parameters."""
+        return typed_system(self.equations) if self.system == TYPED else systems.get(self.system)
+
     def current_system(self) -> systems.System:
-        return systems.get(self.system, **self.overrides())
+        overrides = self.overrides()
+        return systems.vary(self.base_system(), **overrides) if overrides else self.base_system()
 
     def reset_view_for(self, system: systems.System) -> None:
         """Defaults that depend on the system: coordinates and sampling."""

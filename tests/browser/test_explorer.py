@@ -149,3 +149,33 @@ def test_out_of_range_numbers_get_a_message_and_change_nothing(server, page):
     wait_for(lambda: "Noise must be between 0.0 and 1.0, got 5" in text(page, ".chaoslab-error"))
     assert attractor(page) == before
     assert server_errors(log) == [] and page.errors == []
+
+
+def test_a_system_typed_by_hand_is_drawn_and_analysed_and_hostile_text_refused(server, page):
+    url, log = server
+    open_app(page, url)
+    before = attractor(page)
+    page.get_by_text("Your own equations").click()  # open the card
+    box = page.locator(".equations-input textarea")
+    box.fill("dx = sigma*(y - x); dy = x*(rho - z) - y; dz = x*y - beta*z\nsigma = 10; rho = 35; beta = 8/3")
+    box.press("Tab")
+    page.get_by_role("button", name="Use these equations").click()
+    after = wait_for_change(page, before)
+    assert after[0] > 1000
+    assert "Typed by hand" in text(page, ".system-card")
+    wait_for(lambda: "system=" in page.evaluate("window.location.search")
+             and "equations=" in page.evaluate("window.location.search"))
+    # the other tabs take it like any system: its spectrum (rho = 35: chaotic, lambda_1 about 1)
+    page.locator(".bk-tab", has_text="Lyapunov").click()
+    wait_for(lambda: "Typed_" in text(page, ".lyapunov-summary"), timeout=60,
+             why=lambda: text(page, ".lyapunov-summary") + text(page, ".lyapunov-error"))
+    assert "chaotic" in text(page, ".lyapunov-summary")
+    page.locator(".bk-tab", has_text="Explorer").click()
+    box.fill("dx = __import__('os').system('rm -rf /')")
+    box.press("Tab")
+    page.get_by_role("button", name="Use these equations").click()
+    wait_for(lambda: "__import__" in text(page, ".chaoslab-error"), why=lambda: text(page, ".chaoslab-error"))
+    assert "Typed by hand" in text(page, ".system-card") and attractor(page) == after  # the previous system stays
+    page.screenshot(path=str(log.parent / "typed_system.png"), full_page=True)
+    assert page.errors == []
+    assert server_errors(log) == []

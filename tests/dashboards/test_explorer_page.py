@@ -4,7 +4,7 @@ go of its trajectory (on the lab's cluster, that is what frees the worker's copy
 import holoviews as hv
 
 from dashboards.explorer import Explorer
-from dashboards.selection import Selection
+from dashboards.selection import TYPED, Selection
 
 hv.extension("bokeh")
 
@@ -21,3 +21,27 @@ def test_a_request_draws_every_view_and_a_closed_session_lets_go_of_the_trajecto
     assert explorer._trajectory() is None and explorer._shown is None
     assert all(view._zoom is None for view in explorer.views.values())
     assert all(runner.job is None for runner in [explorer.integrations, *explorer.zooms.values()])
+
+
+def test_equations_typed_by_hand_become_the_system_and_bad_ones_leave_it_be():
+    selection = Selection(n_points=2_000)
+    explorer = Explorer(selection)
+    explorer.equations_input.value = "x' = r*x*(1 - x); r = 3.7"
+    explorer._use_equations()
+    assert selection.system == TYPED and selection.equations.startswith("x' = r*x")
+    assert r"Typed by hand: x' = r \* x \* \(1 \- x\)" in explorer.info.object  # Markdown-escaped
+    assert "2,000 points" in explorer.status.object and not explorer.error.visible
+    assert [w.label for w in explorer.param_box.objects[0]] == ["r"]
+    for hostile in ("x' = __import__('os').system('ls')", "x' = x.real", "x' = 1e999", "x' = " + "x*" * 10**6):
+        explorer.equations_input.value = hostile
+        explorer._use_equations()
+        assert explorer.error.visible and "Cannot update" in explorer.error.object
+        assert selection.equations.startswith("x' = r*x")  # the previous system stays
+    assert r"\_\_import\_\_" in Explorer(Selection(system=TYPED, equations="dx = __import__('os')")).error.object
+
+
+def test_a_link_with_equations_reopens_them():
+    selection = Selection(system=TYPED, equations="dx = -y; dy = x", n_points=1_000)
+    explorer = Explorer(selection)
+    explorer.request()
+    assert selection.current_system().dim == 2 and "1,000 points" in explorer.status.object

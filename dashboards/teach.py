@@ -1,0 +1,190 @@
+"""The Teach tab: the orbit diagram of the selected system against any of its parameters.
+
+Zooming recomputes the window at full resolution; a dashed line marks the parameter's current
+value; a click on the diagram sets the parameter there, for every tab. Beside it, λ1 against the
+same parameter (maps). After DynamicalSystems.jl's ``interactive_orbitdiagram``.
+"""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+import param
+from bokeh.events import Tap
+from bokeh.models import Span
+
+from core import jobs, teach
+from dashboards.jobs import Runner
+from dashboards.render import RasterView
+from dashboards.selection import TYPED, Selection, plain
+
+
+def coordinate_names(system) -> list[str]:
+    return list(system.coordinate_names) or [f"x{i}" for i in range(system.dim)]
+
+
+class TeachDashboard(param.Parameterized):
+    """Orbit diagram, marker, click-to-set, λ1 beside it; computed only while the tab is shown."""
+
+    active = param.Boolean(default=False, doc="the tab is shown: compute on changes")
+
+    def __init__(self, selection: Selection, **params):
+        super().__init__(**params)
+        self.sel = selection
+        width, height = teach.ORBIT_PIXELS
+        self.view = RasterView("parameter", "state", height=height, width=width, title="orbit diagram")
+        self.marker = Span(location=0.0, dimension="height", line_color="#4dabf7", line_dash="dashed", line_width=2)
+        self.view.figure.add_layout(self.marker)
+        self.view.figure.on_event(Tap, self._on_tap)
+        self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=240, bar_color="info")
+        self.stop_button = pn.widgets.Button(label="Stop", color="warning", visible=False, width=80)
+        self.runner = Runner(self.progress, self.stop_button)
+        self.zooms = Runner()
+        self.parameter = pn.widgets.Select(label="Parameter", width=140)
+        self.coordinate = pn.widgets.Select(label="Coordinate", width=110)
+        self.low = pn.widgets.FloatInput(label="from", width=110)
+        self.high = pn.widgets.FloatInput(label="to", width=110)
+        self.note = pn.pane.Markdown("", css_classes=["teach-note"], sizing_mode="stretch_width")
+        self.error = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["teach-error"],
+                                   sizing_mode="stretch_width")
+        self.lyapunov_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
+        self._drawn = None  # what the diagram shows, bar the varied parameter's own value
+        for widget, name in ((self.parameter, "orbit_parameter"), (self.coordinate, "orbit_coordinate"),
+                             (self.low, "orbit_low"), (self.high, "orbit_high")):
+            widget.param.watch(self._widget_setter(name), "value")
+        selection.param.watch(self._on_system, ["system", "equations"])
+        selection.param.watch(self._on_change, ["param_overrides", "orbit_parameter", "orbit_coordinate",
+                                                "orbit_low", "orbit_high"])
+        self.param.watch(self._on_change, ["active"])
+        self._sync_widgets()
+        self._on_change()
+
+    # -- state --------------------------------------------------------------------------------
+    def _widget_setter(self, name: str):
+        def set_value(event):
+            value = event.new
+            if name == "orbit_coordinate":
+                value = self.coordinate.options.index(value) if value in self.coordinate.options else 0
+            if getattr(self.sel, name) != value:
+                setattr(self.sel, name, value)
+        return set_value
+
+    def _system(self):
+        try:
+            return self.sel.current_system()
+        except (KeyError, ValueError) as exc:
+            self._show_error(str(exc))
+            return None
+
+    def _sync_widgets(self) -> None:
+        """Widgets from the shared state, with the system's defaults where it says nothing."""
+        system = self._system()
+        if system is None:
+            return
+        scalars = [name for name in sorted(system.params) if np.ndim(system.params[name]) == 0]
+        names = coordinate_names(system)
+        sel = self.sel
+        with param.parameterized.batch_call_watchers(sel):
+            if sel.orbit_parameter not in scalars:
+                sel.orbit_parameter = scalars[0] if scalars else ""
+            if sel.orbit_parameter and (sel.orbit_low is None or sel.orbit_high is None):
+                sel.orbit_low, sel.orbit_high = teach.default_window(system, sel.orbit_parameter)
+            if not 0 <= sel.orbit_coordinate < system.dim:
+                sel.orbit_coordinate = 0
+        self.parameter.options, self.parameter.value = scalars, sel.orbit_parameter
+        self.coordinate.options, self.coordinate.value = names, names[sel.orbit_coordinate]
+        self.low.value, self.high.value = sel.orbit_low, sel.orbit_high
+
+    def _on_system(self, *events) -> None:
+        if all(e.name == "equations" for e in events) and self.sel.system != TYPED:
+            return  # new equations matter only while they are the selected system
+        with param.parameterized.batch_call_watchers(self.sel):
+            self.sel.orbit_parameter, self.sel.orbit_low, self.sel.orbit_high = "", None, None
+            self.sel.orbit_coordinate = 0
+        self._sync_widgets()
+        self._on_change()
+
+    def _on_change(self, *_) -> None:
+        if self.active:
+            self.request()
+
+    # -- the diagram ----------------------------------------------------------------------------
+    def request(self) -> None:
+        self._sync_widgets()
+        system, sel = self._system(), self.sel
+        if system is None:
+            return
+        if not sel.orbit_parameter:
+            self._show_error(f"{system.name} has no scalar parameter to vary")
+            return
+        if system.kind == "delay":
+            self._show_error(f"{system.name} is a delay system: its orbit diagram is not supported yet")
+            return
+        self.marker.location = float(system.params[sel.orbit_parameter])
+        others = tuple(sorted((k, float(v)) for k, v in system.params.items()
+                              if np.ndim(v) == 0 and k != sel.orbit_parameter))
+        key = (system.name, others, sel.orbit_parameter, sel.orbit_low, sel.orbit_high, sel.orbit_coordinate)
+        if key == self._drawn:
+            return  # only the varied parameter moved (a click): the diagram is the same, the marker moved
+        self._drawn = key
+        args = (system, sel.orbit_parameter, float(sel.orbit_low), float(sel.orbit_high), sel.orbit_coordinate)
+        labels = (sel.orbit_parameter, coordinate_names(system)[sel.orbit_coordinate])
+        kind = "iterates after a transient" if system.kind == "map" else "successive maxima"
+
+        def shown(job) -> None:
+            self.error.visible = False
+            result = job.result
+            self.view.show(result.raster, labels, zoom=self._zoomer(args, labels),
+                           title=f"{system.name}: {labels[1]} ({kind}) against {labels[0]}")
+            self._show_lyapunov(result)
+            self.note.object = (f"*{len(result.values)} values of {labels[0]} computed in {result.seconds:.2f} s; "
+                                "zoom to recompute a window, click to set the parameter there.*")
+
+        def failed(message: str) -> None:
+            self._drawn = None
+            self._show_error(message)
+
+        self.runner.run(teach.orbit_view, *args, kind=jobs.INTERACTIVE, label=f"orbit diagram {system.name}",
+                        on_result=shown, on_error=failed)
+
+    def _zoomer(self, args, labels):
+        def zoom(extent, done) -> None:
+            def shown(job) -> None:
+                done(job.result.raster)
+                self._show_lyapunov(job.result)
+
+            self.zooms.run(teach.orbit_view, *args, extent, kind=jobs.INTERACTIVE, label="orbit zoom",
+                           on_result=shown, on_error=self._show_error)
+        return zoom
+
+    def _show_lyapunov(self, result: teach.OrbitView) -> None:
+        if result.lyapunov is None:
+            self.lyapunov_pane.object = hv.Curve([]).opts(title="λ1: maps only here (flows: the Lyapunov tab)")
+            return
+        self.lyapunov_pane.object = (
+            hv.Curve((result.values, result.lyapunov), result.parameter, "λ1")
+            * hv.HLine(0).opts(color="grey", line_dash="dotted")
+        ).opts(width=640, height=200, title="largest Lyapunov exponent: above 0, chaos")
+
+    def _on_tap(self, event) -> None:
+        """A click on the diagram: the parameter takes the value under the pointer, everywhere."""
+        if event.x is None or not self.sel.orbit_parameter:
+            return
+        value = float(f"{event.x:.6g}")
+        self.sel.set_override(self.sel.orbit_parameter, value)
+        self.marker.location = value
+
+    def _show_error(self, message: str) -> None:
+        self.error.object = f"**Orbit diagram not updated:** {plain(message)}"
+        self.error.visible = True
+
+    def main(self):
+        return pn.Column(
+            pn.Row(self.parameter, self.low, self.high, self.coordinate, self.progress, self.stop_button),
+            self.error,
+            self.note,
+            self.view.panel(css_classes=["orbit-diagram"]),
+            self.lyapunov_pane,
+            sizing_mode="stretch_width",
+        )

@@ -1,0 +1,43 @@
+"""The Teach tab in a real browser: an orbit diagram that recomputes on zoom and sets the
+parameter where it is clicked."""
+
+from tests.browser.helpers import images, open_app, server_errors, text, wait_for
+
+
+def orbit(page):
+    return tuple(images(page).get("r", (0, 0)))
+
+
+# the plotting frame of the figure whose x axis is ``label``, in page coordinates
+FRAME = """(label) => {
+  function* walk(v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); }
+  for (const root of Object.values(Bokeh.index)) for (const v of walk(root)) {
+    const m = v.model;
+    if (m.type === "Figure" && m.below.length && m.below[0].axis_label === label) {
+      const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
+      return {x: r.x + f.x, y: r.y + f.y, width: f.width, height: f.height};
+    }
+  }
+  return null;
+}"""
+
+
+def test_zoom_into_the_orbit_diagram_and_click_to_set_the_parameter(server, page):
+    url, log = server
+    open_app(page, url + "?tab=teach&system=Logistic&orbit_low=2.8&orbit_high=4")
+    wait_for(lambda: orbit(page)[0] > 10_000, timeout=60, why=lambda: (orbit(page), text(page, ".teach-error")))
+    first = orbit(page)
+    plot = page.evaluate(FRAME, "r")
+    # zoom in around r = 3.6 with the mouse wheel: the window is recomputed, not re-binned
+    page.mouse.move(plot["x"] + plot["width"] * 0.66, plot["y"] + plot["height"] * 0.5)
+    for _ in range(4):
+        page.mouse.wheel(0, -300)
+        page.wait_for_timeout(100)
+    wait_for(lambda: orbit(page) not in (first, (0, 0)), timeout=30, why=lambda: orbit(page))
+    assert "values of r computed" in text(page, ".teach-note")
+    # a click sets r there, for every tab (the URL carries it)
+    page.mouse.click(plot["x"] + plot["width"] * 0.5, plot["y"] + plot["height"] * 0.5)
+    wait_for(lambda: "param_overrides" in page.evaluate("window.location.search"),
+             why=lambda: page.evaluate("window.location.search"))
+    page.screenshot(path=str(log.parent / "teach_orbit.png"), full_page=True)
+    assert page.errors == [] and server_errors(log) == []

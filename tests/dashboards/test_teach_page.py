@@ -1,0 +1,47 @@
+"""The Teach tab without a browser: the orbit diagram follows the shared selection, a zoom
+recomputes its window, a click sets the parameter for every tab."""
+
+from types import SimpleNamespace
+
+import holoviews as hv
+import numpy as np
+
+from dashboards.explorer import Explorer
+from dashboards.selection import TYPED, Selection
+from dashboards.teach import TeachDashboard
+
+hv.extension("bokeh")
+
+
+def test_the_orbit_diagram_of_the_logistic_map_zooms_and_sets_the_parameter_on_click():
+    selection = Selection(system="Logistic", orbit_low=2.8, orbit_high=4.0)
+    tab = TeachDashboard(selection)
+    assert tab.view.source.data["image"][0].sum() == 0  # hidden: nothing computed
+    tab.active = True
+    image = tab.view.source.data["image"][0]
+    assert image.dtype.name == "uint32" and (image != 0).mean() > 0.05
+    assert selection.orbit_parameter == "r" and tab.view._extent[:2] == (2.8, 4.0)
+    assert tab.marker.location == 3.9  # the published r
+    lam = tab.lyapunov_pane.object  # λ1 against r beside the diagram
+    assert lam is not None and "λ1" in str(lam)
+
+    zoomed = []
+    tab.view._zoom((3.5, 3.6, 0.3, 0.9), zoomed.append)  # recomputed there, not re-binned
+    assert zoomed and zoomed[0].extent == (3.5, 3.6, 0.3, 0.9) and (zoomed[0].rgba != 0).any()
+
+    explorer = Explorer(selection)  # the sidebar shows the value a click sets
+    tab._on_tap(SimpleNamespace(x=3.8284271, y=0.5))
+    assert selection.current_system().params["r"] == 3.82843 and tab.marker.location == 3.82843
+    assert explorer._param_widgets["r"].value == "3.82843"
+
+
+def test_it_follows_the_system_and_works_for_a_flow_and_a_typed_map():
+    selection = Selection(system="Rossler", orbit_parameter="c", orbit_low=2.0, orbit_high=6.0)
+    tab = TeachDashboard(selection, active=True)
+    assert (tab.view.source.data["image"][0] != 0).any() and "maxima" in tab.view.figure.title.text
+    selection.equations = "x' = a*sin(pi*x); a = 0.9"
+    selection.system = TYPED
+    assert selection.orbit_parameter == "a" and selection.orbit_low == 0.45  # the new system's defaults
+    assert (tab.view.source.data["image"][0] != 0).any() and not tab.error.visible
+    selection.orbit_low, selection.orbit_high = 5.0, 1.0
+    assert tab.error.visible and "low &lt; high" in tab.error.object  # HTML-escaped
