@@ -102,6 +102,14 @@ class System:
         return float(self.params["tau"]) if self.kind == "delay" else None
 
     @property
+    def coordinate_labels(self) -> tuple[str, ...]:
+        """The coordinates' names: the system's own where known (typed systems), else x, y, z, w
+        up to four dimensions and x0, x1, … beyond."""
+        if self.coordinate_names:
+            return tuple(self.coordinate_names)
+        return ("x", "y", "z", "w")[: self.dim] if self.dim <= 4 else tuple(f"x{i}" for i in range(self.dim))
+
+    @property
     def state_dim(self) -> int:
         """Dimension of the integrated state (1 for delay systems, ``dim`` otherwise)."""
         return 1 if self.kind == "delay" else self.dim

@@ -57,3 +57,66 @@ def default_window(system: systems.System, parameter: str) -> tuple[float, float
     value = float(system.params[parameter])
     span = abs(value) * 0.5 or 1.0
     return value - span, value + span
+
+
+@dataclass(frozen=True)
+class Cobweb:
+    """A cobweb diagram of a one-dimensional map ``f``: the graph of ``f^n`` over ``[low, high]``
+    (``grid``, ``graph``), the staircase from ``start`` (``path_x``, ``path_y``: vertical to the
+    graph, horizontal to the diagonal, …) and the iterates themselves (``iterates[k] = f^(nk)(x0)``)."""
+
+    n: int
+    low: float
+    high: float
+    grid: np.ndarray
+    graph: np.ndarray
+    path_x: np.ndarray
+    path_y: np.ndarray
+    iterates: np.ndarray
+
+
+def iterate(system: systems.System, x0: float, steps: int, n: int = 1) -> np.ndarray:
+    """``x0, f^n(x0), f^2n(x0), …`` (``steps + 1`` values) of a one-dimensional map, NaN after an escape."""
+    out = np.full(steps + 1, np.nan)
+    x, k = float(x0), 0
+    out[0] = x
+    for step in range(1, steps + 1):
+        for _ in range(n):
+            x = float(system.rhs([x], float(k))[0])
+            k += 1
+        if not np.isfinite(x) or abs(x) > 1e12:
+            break
+        out[step] = x
+    return out
+
+
+def cobweb(system: systems.System, start: float, steps: int = 20, n: int = 1, low: float | None = None,
+           high: float | None = None, points: int = 600) -> Cobweb:
+    """The cobweb of a one-dimensional map (a catalog map or one typed by hand), from ``start``.
+
+    The window defaults to the range a long orbit visits, widened by a tenth and to include
+    ``start``. Raises ``ValueError`` for anything but a one-dimensional map.
+    """
+    if system.kind != "map" or system.dim != 1:
+        raise ValueError(f"{system.name} is a {system.dim}-dimensional {system.kind}: cobwebs are drawn for "
+                         "one-dimensional maps (the logistic, tent, sine and Gauss maps, or one typed by hand)")
+    if not (int(n) == n and 1 <= n <= 16 and int(steps) == steps and 0 <= steps <= 10_000):
+        raise ValueError(f"n must be 1 … 16 and steps 0 … 10000, got n={n}, steps={steps}")
+    if not np.isfinite(start):
+        raise ValueError(f"the starting point must be a finite number, got {start}")
+    n, steps = int(n), int(steps)
+    if low is None or high is None:
+        orbit = iterate(system, float(system.ic[0]), 2000)[100:]
+        orbit = orbit[np.isfinite(orbit)]
+        lo, hi = (float(orbit.min()), float(orbit.max())) if len(orbit) else (0.0, 1.0)
+        lo, hi = min(lo, start), max(hi, start)
+        pad = 0.1 * (hi - lo or 1.0)
+        low, high = lo - pad, hi + pad
+    grid = np.linspace(low, high, points)
+    graph = np.array([iterate(system, x, 1, n)[1] for x in grid])
+    iterates = iterate(system, start, steps, n)
+    # the staircase: (x0, x0) -> (x0, x1) -> (x1, x1) -> (x1, x2) -> (x2, x2) -> …
+    x = iterates[np.isfinite(iterates)]
+    path_x = np.concatenate([x[:1], np.column_stack([x[:-1], x[1:]]).ravel()])
+    path_y = np.concatenate([x[:1], np.column_stack([x[1:], x[1:]]).ravel()])
+    return Cobweb(n, float(low), float(high), grid, graph, path_x, path_y, iterates)

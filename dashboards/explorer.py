@@ -102,12 +102,15 @@ class Explorer(param.Parameterized):
             number("noise", "Noise", 0.01),
             pn.widgets.RadioButtonGroup.from_param(sel.param.method, label="Integrator"),
         )
+        coordinate = self._coordinate_select
+        self.coordinate_selects = [coordinate("coord_x", "x coordinate"), coordinate("coord_y", "y coordinate"),
+                                   coordinate("coord_z", "z coordinate"), coordinate("embed_coord", "Coordinate")]
         self.view_widgets = pn.Column(
             pn.widgets.FloatSlider.from_param(sel.param.azimuth, label="Azimuth", step=5.0),
             pn.widgets.FloatSlider.from_param(sel.param.elevation, label="Elevation", step=5.0),
-            number("coord_x", "x coordinate"), number("coord_y", "y coordinate"), number("coord_z", "z coordinate"),
+            *self.coordinate_selects[:3],
         )
-        self.embed_widgets = pn.Column(number("embed_coord", "Coordinate"), number("embed_lag", "Lag (samples)"))
+        self.embed_widgets = pn.Column(self.coordinate_selects[3], number("embed_lag", "Lag (samples)"))
         self.ensemble_widgets = pn.Column(
             pn.widgets.RadioButtonGroup.from_param(sel.param.mode, label="Mode"),
             number("ensemble_size", "Members", 1_000), number("ensemble_time", "Evolve for (time)", 0.5),
@@ -153,6 +156,16 @@ class Explorer(param.Parameterized):
         self.sel.param.watch(lambda e: setattr(widget, "value", e.new), name)
         return widget
 
+    def _coordinate_select(self, name: str, label: str):
+        """A coordinate picked by its name (x, y, z … or a typed system's own); the selection
+        holds its index."""
+        widget = pn.widgets.Select(label=label, options={"x": 0}, value=0, width=110)
+        widget.param.watch(lambda e: setattr(self.sel, name, e.new) if e.new is not None else None, "value")
+        self.sel.param.watch(lambda e: setattr(widget, "value", e.new) if e.new in widget.options.values() else None,
+                             name)
+        widget.selection_name = name
+        return widget
+
     def _build_views(self) -> None:
         size = explore.SIZES  # the images are aggregated at the plots' own sizes
         self.attractor = RasterView("screen x", "screen y", *size["attractor"][::-1])
@@ -193,9 +206,12 @@ class Explorer(param.Parameterized):
             self.error,
             pn.Row(self.status, self.progress, self.stop_button, pn.Row(self.csv, self.npz)),
             pn.Tabs(("Attractor", attractor_tab), ("Ensemble", ensemble_tab), dynamic=True),
-            pn.Row(
+            # a FlexBox wraps the embedding under the time series where the window is too narrow
+            # for both side by side (a 1366-px laptop), instead of running off the right edge
+            pn.FlexBox(
                 pn.Column("#### Time series", self.series_box),
                 pn.Column("#### Delay embedding", self.embedding.panel(), self.embed_widgets),
+                flex_wrap="wrap", gap="0 24px", sizing_mode="stretch_width",
             ),
             sizing_mode="stretch_width",
         )
@@ -263,6 +279,11 @@ class Explorer(param.Parameterized):
         self.dt_input.value = f"{system.dt:.6g}" if self.sel.dt is None else f"{self.sel.dt:.6g}"
         self.ic_input.value = self.sel.ic
         self.ic_input.placeholder = ", ".join(f"{v:.4g}" for v in system.ic)
+        labels = system.coordinate_labels
+        for widget in self.coordinate_selects:
+            index = getattr(self.sel, widget.selection_name)
+            widget.options = {label: i for i, label in enumerate(labels)}
+            widget.value = index if index < len(labels) else 0
         three = system.dim >= 3
         for widget in self.view_widgets:
             if getattr(widget, "label", "") in ("Azimuth", "Elevation", "z coordinate"):
@@ -321,6 +342,8 @@ class Explorer(param.Parameterized):
         except (KeyError, ValueError):
             return  # the text the user typed stays, with its message
         for name, widget in self._param_widgets.items():
+            if name not in system.params:
+                continue  # the previous system's box, about to be replaced
             text = f"{system.params[name]:.6g}"
             if widget.value != text:
                 widget.value = text

@@ -93,6 +93,8 @@ class Selection(param.Parameterized):
     orbit_low = param.Number(default=None, allow_None=True, doc="the diagram's parameter window (empty: around the value)")
     orbit_high = param.Number(default=None, allow_None=True)
     orbit_coordinate = param.Integer(default=0, bounds=(0, None), doc="the coordinate the diagram shows")
+    cobweb_n = param.Integer(default=1, bounds=(1, 16), doc="the cobweb shows f^n")
+    cobweb_start = param.Number(default=None, allow_None=True, doc="the cobweb's first point (empty: the system's)")
     tab = param.Selector(default="explorer", objects=["explorer", "lyapunov", "forecast", "teach"], doc="the open tab")
 
     def overrides(self) -> dict[str, float]:

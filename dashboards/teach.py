@@ -1,8 +1,11 @@
-"""The Teach tab: the orbit diagram of the selected system against any of its parameters.
+"""The Teach tab: the orbit diagram of the selected system against any of its parameters, and the
+cobweb of a one-dimensional map.
 
-Zooming recomputes the window at full resolution; a dashed line marks the parameter's current
-value; a click on the diagram sets the parameter there, for every tab. Beside it, λ1 against the
-same parameter (maps). After DynamicalSystems.jl's ``interactive_orbitdiagram``.
+Zooming recomputes the orbit diagram's window at full resolution; a dashed line marks the
+parameter's current value; a click on the diagram sets the parameter there, for every tab. Beside
+it, λ1 against the same parameter (maps). The cobweb steps, runs and resets, and a click on it
+picks the starting point. After DynamicalSystems.jl's ``interactive_orbitdiagram`` and
+``interactive_cobweb``.
 """
 
 from __future__ import annotations
@@ -12,16 +15,17 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.events import Tap
-from bokeh.models import Span
+from bokeh.models import ColumnDataSource, Span
+from bokeh.plotting import figure
 
 from core import jobs, teach
 from dashboards.jobs import Runner
-from dashboards.render import RasterView
+from dashboards.render import RasterView, one_update
 from dashboards.selection import TYPED, Selection, plain
 
 
 def coordinate_names(system) -> list[str]:
-    return list(system.coordinate_names) or [f"x{i}" for i in range(system.dim)]
+    return list(system.coordinate_labels)
 
 
 class TeachDashboard(param.Parameterized):
@@ -53,9 +57,11 @@ class TeachDashboard(param.Parameterized):
         for widget, name in ((self.parameter, "orbit_parameter"), (self.coordinate, "orbit_coordinate"),
                              (self.low, "orbit_low"), (self.high, "orbit_high")):
             widget.param.watch(self._widget_setter(name), "value")
+        self._build_cobweb()
         selection.param.watch(self._on_system, ["system", "equations"])
         selection.param.watch(self._on_change, ["param_overrides", "orbit_parameter", "orbit_coordinate",
                                                 "orbit_low", "orbit_high"])
+        selection.param.watch(self._on_cobweb_change, ["param_overrides", "cobweb_n", "cobweb_start"])
         self.param.watch(self._on_change, ["active"])
         self._sync_widgets()
         self._on_change()
@@ -108,6 +114,7 @@ class TeachDashboard(param.Parameterized):
     def _on_change(self, *_) -> None:
         if self.active:
             self.request()
+            self.draw_cobweb()
 
     # -- the diagram ----------------------------------------------------------------------------
     def request(self) -> None:
@@ -179,6 +186,102 @@ class TeachDashboard(param.Parameterized):
         self.error.object = f"**Orbit diagram not updated:** {plain(message)}"
         self.error.visible = True
 
+    # -- the cobweb -----------------------------------------------------------------------------
+    COBWEB_STEPS = 400  # iterates computed at once; Step and Run reveal them
+
+    def _build_cobweb(self) -> None:
+        self.cobweb_n = pn.widgets.IntInput.from_param(self.sel.param.cobweb_n, label="n (shows fⁿ)", width=110)
+        self.cobweb_start = pn.widgets.FloatInput.from_param(self.sel.param.cobweb_start, label="start x₀", width=130)
+        self.step_button = pn.widgets.Button(label="Step", width=80)
+        self.run_button = pn.widgets.Toggle(label="Run", width=80, color="primary")
+        self.reset_button = pn.widgets.Button(label="Reset", width=80)
+        self.step_button.on_click(lambda _: self._advance(1))
+        self.reset_button.on_click(lambda _: self._show_steps(0))
+        self.run_button.param.watch(self._on_run, "value")
+        # plain Bokeh figures whose columns are replaced: a step costs a small patch, not a re-render
+        self.cobweb_sources = {name: ColumnDataSource({"x": [], "y": []})
+                               for name in ("graph", "diagonal", "stair", "start", "series")}
+        web = figure(width=420, height=400, title="click to start elsewhere", tools="pan,wheel_zoom,reset,save",
+                     x_axis_label="x", y_axis_label="f(x)")
+        web.line("x", "y", source=self.cobweb_sources["graph"], color="#1b1b2f", line_width=2)
+        web.line("x", "y", source=self.cobweb_sources["diagonal"], color="grey", line_dash="dashed")
+        web.line("x", "y", source=self.cobweb_sources["stair"], color="#d9480f", line_width=1.5)
+        web.scatter("x", "y", source=self.cobweb_sources["start"], color="#d9480f", size=8)
+        web.on_event(Tap, self._on_cobweb_tap)
+        series = figure(width=420, height=400, title="the same iterates in time", tools="pan,wheel_zoom,reset,save",
+                        x_axis_label="iterate", y_axis_label="x")
+        series.line("x", "y", source=self.cobweb_sources["series"], color="#d9480f")
+        series.scatter("x", "y", source=self.cobweb_sources["series"], color="#d9480f", size=4)
+        self.cobweb_figure = web
+        self.cobweb_note = pn.pane.Markdown("", css_classes=["cobweb-note"], sizing_mode="stretch_width")
+        self.cobweb_box = pn.Column(
+            "#### Cobweb", self.cobweb_note,
+            pn.Row(self.cobweb_n, self.cobweb_start, self.step_button, self.run_button, self.reset_button),
+            pn.Row(pn.pane.Bokeh(web, css_classes=["cobweb"]), pn.pane.Bokeh(series)), visible=False)
+        self._cobweb: teach.Cobweb | None = None
+        self._steps = 0
+        self._run = None
+
+    def _on_cobweb_change(self, *_) -> None:
+        if self.active:
+            self.draw_cobweb()
+
+    def draw_cobweb(self) -> None:
+        """Compute the cobweb of the selected one-dimensional map (hidden for anything else)."""
+        system = self._system()
+        one_dimensional = system is not None and system.kind == "map" and system.dim == 1
+        self.cobweb_box.visible = one_dimensional
+        if not one_dimensional:
+            return
+        start = self.sel.cobweb_start if self.sel.cobweb_start is not None else float(system.ic[0])
+        try:
+            self._cobweb = teach.cobweb(system, start, self.COBWEB_STEPS, self.sel.cobweb_n)
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
+        self._show_steps(min(self._steps, self.COBWEB_STEPS) or 0)
+
+    def _advance(self, k: int) -> None:
+        if self._cobweb is not None:
+            self._show_steps(min(self._steps + k, self.COBWEB_STEPS))
+
+    def _on_run(self, event) -> None:
+        if event.new:
+            self._run = pn.state.add_periodic_callback(lambda: self._advance(1), period=250)
+            self.run_button.label = "Pause"
+        else:
+            if self._run is not None:
+                self._run.stop()
+                self._run = None
+            self.run_button.label = "Run"
+
+    def _on_cobweb_tap(self, event) -> None:
+        """A click on the cobweb: the staircase starts from the point's x."""
+        if event.x is not None:
+            self.sel.cobweb_start = float(f"{event.x:.6g}")
+
+    def _show_steps(self, steps: int) -> None:
+        """The graph of fⁿ, the diagonal and the first ``steps`` steps of the staircase."""
+        c, self._steps = self._cobweb, steps
+        if c is None:
+            return
+        if steps >= self.COBWEB_STEPS and self.run_button.value:
+            self.run_button.value = False
+        label = "f(x)" if c.n == 1 else f"f^{c.n}(x)"
+        src = self.cobweb_sources
+        with one_update(holoviews=False):
+            if src["graph"].data["x"] is not c.grid:  # a new cobweb: its graph and window
+                src["graph"].data = {"x": c.grid, "y": c.graph}
+                src["diagonal"].data = {"x": [c.low, c.high], "y": [c.low, c.high]}
+                src["start"].data = {"x": [c.path_x[0]], "y": [c.path_y[0]]}
+                self.cobweb_figure.yaxis.axis_label = label
+            src["stair"].data = {"x": c.path_x[: 2 * steps + 1], "y": c.path_y[: 2 * steps + 1]}
+            k = np.arange(steps + 1)
+            src["series"].data = {"x": k * c.n, "y": c.iterates[: steps + 1]}
+            last = c.iterates[steps] if np.isfinite(c.iterates[steps]) else float("nan")
+            self.cobweb_note.object = (f"*{steps} step{'s' * (steps != 1)} of {label} from x₀ = {c.iterates[0]:.6g}: "
+                                       f"x = {last:.6g}*")
+
     def main(self):
         return pn.Column(
             pn.Row(self.parameter, self.low, self.high, self.coordinate, self.progress, self.stop_button),
@@ -186,5 +289,6 @@ class TeachDashboard(param.Parameterized):
             self.note,
             self.view.panel(css_classes=["orbit-diagram"]),
             self.lyapunov_pane,
+            self.cobweb_box,
             sizing_mode="stretch_width",
         )

@@ -41,3 +41,21 @@ def test_zoom_into_the_orbit_diagram_and_click_to_set_the_parameter(server, page
              why=lambda: page.evaluate("window.location.search"))
     page.screenshot(path=str(log.parent / "teach_orbit.png"), full_page=True)
     assert page.errors == [] and server_errors(log) == []
+
+
+def test_the_cobweb_steps_runs_and_pauses(server, page):
+    url, log = server
+    open_app(page, url + "?tab=teach&system=Logistic&cobweb_start=0.2")
+    wait_for(lambda: "0 steps of f(x) from x₀ = 0.2" in text(page, ".cobweb-note"), timeout=60,
+             why=lambda: text(page, ".cobweb-note"))
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_for(lambda: "2 steps of f(x)" in text(page, ".cobweb-note"), why=lambda: text(page, ".cobweb-note"))
+    page.get_by_role("button", name="Run", exact=True).click()
+    wait_for(lambda: int(text(page, ".cobweb-note").split()[0]) >= 6, why=lambda: text(page, ".cobweb-note"))
+    page.get_by_role("button", name="Pause", exact=True).click()
+    paused = text(page, ".cobweb-note")
+    page.wait_for_timeout(800)
+    assert text(page, ".cobweb-note") == paused  # paused: no more steps
+    page.screenshot(path=str(log.parent / "teach_cobweb.png"), full_page=True)
+    assert page.errors == [] and server_errors(log) == []

@@ -45,3 +45,10 @@ def test_a_link_with_equations_reopens_them():
     explorer = Explorer(selection)
     explorer.request()
     assert selection.current_system().dim == 2 and "1,000 points" in explorer.status.object
+
+
+def test_switching_systems_keeps_the_parameter_boxes_consistent():
+    selection = Selection(n_points=1_000)
+    explorer = Explorer(selection)
+    selection.system = "Henon"  # resets the overrides while Lorenz's boxes are still shown
+    assert sorted(explorer._param_widgets) == ["a", "b"] and not explorer.error.visible

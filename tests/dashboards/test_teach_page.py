@@ -4,7 +4,6 @@ recomputes its window, a click sets the parameter for every tab."""
 from types import SimpleNamespace
 
 import holoviews as hv
-import numpy as np
 
 from dashboards.explorer import Explorer
 from dashboards.selection import TYPED, Selection
@@ -45,3 +44,22 @@ def test_it_follows_the_system_and_works_for_a_flow_and_a_typed_map():
     assert (tab.view.source.data["image"][0] != 0).any() and not tab.error.visible
     selection.orbit_low, selection.orbit_high = 5.0, 1.0
     assert tab.error.visible and "low &lt; high" in tab.error.object  # HTML-escaped
+
+
+def test_the_cobweb_steps_resets_and_starts_where_clicked():
+    selection = Selection(system="Logistic", cobweb_start=0.2)
+    tab = TeachDashboard(selection, active=True)
+    assert tab.cobweb_box.visible and tab._steps == 0
+    tab.step_button.clicks += 1
+    tab.step_button.clicks += 1
+    assert tab._steps == 2 and "2 steps of f(x) from x₀ = 0.2" in tab.cobweb_note.object
+    iterates = tab._cobweb.iterates
+    assert iterates[1] == 3.9 * 0.2 * 0.8 and iterates[2] == 3.9 * iterates[1] * (1 - iterates[1])
+    selection.cobweb_n = 2  # f∘f: one step is two iterates
+    assert tab._cobweb.iterates[1] == iterates[2] and "f^2(x)" in tab.cobweb_note.object
+    tab.reset_button.clicks += 1
+    assert tab._steps == 0
+    tab._on_cobweb_tap(SimpleNamespace(x=0.7, y=0.1))
+    assert selection.cobweb_start == 0.7 and tab._cobweb.iterates[0] == 0.7
+    selection.system = "Henon"  # two-dimensional: no cobweb, said so by hiding it
+    assert not tab.cobweb_box.visible
