@@ -36,11 +36,25 @@ CMAPS = {"attractor": "fire", "embedding": "fire", "cloud": "kbc_r", "x0": "kgy"
 
 @dataclass(frozen=True)
 class View:
-    """One image of the page and what its axes say; ``lines`` joins successive points."""
+    """One image of the page and what its axes say; ``lines`` joins successive points. ``whole``
+    is the extent of all the data when the image shows only a window of it (the time series)."""
 
     raster: raster.Raster
     labels: tuple[str, str]
     lines: bool
+    whole: tuple[float, float, float, float] | None = None
+
+
+SERIES_PERIODS = 10  # a time series opens on its last ten periods (200 iterates of a map): readable
+
+
+def series_window(trajectory: integrate.Trajectory) -> tuple[float, float]:
+    """The stretch of time a time series opens on: the last few periods of the run, where the
+    whole run of 10^5 points would be a smear; zooming out (or Reset) shows all of it."""
+    t = trajectory.t
+    system = trajectory.system
+    span = 200.0 if system is None or system.kind == "map" else SERIES_PERIODS * (system.period or 100 * system.dt)
+    return max(float(t[0]), float(t[-1]) - span), float(t[-1])
 
 
 @dataclass(frozen=True)
@@ -110,12 +124,14 @@ def points(trajectory: integrate.Trajectory, cloud, spec: ViewSpec, name: str) -
     dim = x.shape[1]
     lines = trajectory.system.kind != "map"
     coords = tuple(spec.coords[: min(dim, 3)])
+    coordinate = trajectory.system.coordinate_labels if trajectory.system is not None else \
+        tuple(f"x{i}" for i in range(dim))
     if name.startswith("x") and name[1:].isdigit():
         i = int(name[1:])
-        return trajectory.t, x[:, i], ("t", name), True
+        return trajectory.t, x[:, i], ("t", coordinate[i]), True
     if name == "embedding":
-        col, lag = x[:, spec.embed_coord], spec.embed_lag
-        return col[lag:], col[:-lag], (f"x{spec.embed_coord}(t)", f"x{spec.embed_coord}(t - {lag})"), lines
+        col, lag, label = x[:, spec.embed_coord], spec.embed_lag, coordinate[spec.embed_coord]
+        return col[lag:], col[:-lag], (f"{label}(t)", f"{label}(t - {lag})"), lines
     xy = raster.picture(x, coords, spec.azimuth, spec.elevation)
     if dim == 1:  # the return map x_{k+1} against x_k
         labels, lines = ("x[k]", "x[k+1]"), False
@@ -137,8 +153,12 @@ def render(trajectory: integrate.Trajectory, cloud, spec: ViewSpec, extents: dic
     for name in names(trajectory, cloud):
         x, y, labels, lines = points(trajectory, cloud, spec, name)
         width, height = SIZES[name]
-        image = raster.density(x, y, width, height, lines, (extents or {}).get(name))
-        views[name] = View(raster.shade(image, CMAPS[name]), labels, lines)
+        extent, whole = (extents or {}).get(name), None
+        if extent is None and name.startswith("x"):
+            whole = raster.padded_extent(x, y)
+            extent = (*series_window(trajectory), *whole[2:])
+        image = raster.density(x, y, width, height, lines, extent)
+        views[name] = View(raster.shade(image, CMAPS[name]), labels, lines, whole)
     return views
 
 

@@ -402,7 +402,8 @@ class Explorer(param.Parameterized):
         self.error.visible = False
         with one_update(holoviews=False):
             for name, view in views.items():
-                self.views[name].show(view.raster, view.labels, zoom=partial(self._zoom, self._handle, spec, name))
+                self.views[name].show(view.raster, view.labels, zoom=partial(self._zoom, self._handle, spec, name),
+                                      whole=view.whole)
             for box, i in zip(self.series_box, range(3)):
                 box.visible = i < self._shown.dim
             self._refresh_status()

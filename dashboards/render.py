@@ -65,8 +65,10 @@ class RasterView(param.Parameterized):
         self._zoom: Callable | None = None
         self._generation = 0  # bumped by show: a zoom of older data is dropped
 
-    def show(self, raster: Raster, labels: tuple[str, str], zoom: Callable | None = None, title: str | None = None) -> None:
-        """Swap in a new image (call on the session's loop) and reset the view to all of it.
+    def show(self, raster: Raster, labels: tuple[str, str], zoom: Callable | None = None, title: str | None = None,
+             whole: tuple[float, float, float, float] | None = None) -> None:
+        """Swap in a new image (call on the session's loop) and set the view to it; Reset goes
+        back to ``whole`` where the image shows only a window of the data (else to the image).
 
         ``zoom(extent, done)`` must compute the same data's image over ``extent`` and later call
         ``done(raster)`` on the loop."""
@@ -74,9 +76,10 @@ class RasterView(param.Parameterized):
         self._extent, self._zoom = tuple(raster.extent), zoom
         self._draw(raster)
         x0, x1, y0, y1 = raster.extent
+        w0, w1, v0, v1 = whole or raster.extent
         xr, yr = self.figure.x_range, self.figure.y_range
-        xr.update(start=x0, end=x1, reset_start=x0, reset_end=x1)
-        yr.update(start=y0, end=y1, reset_start=y0, reset_end=y1)
+        xr.update(start=x0, end=x1, reset_start=w0, reset_end=w1)
+        yr.update(start=y0, end=y1, reset_start=v0, reset_end=v1)
         if title is not None and self.figure.title.text != title:
             self.figure.title.text = title
         xlabel, ylabel = labels

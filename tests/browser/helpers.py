@@ -101,3 +101,12 @@ def server_errors(log) -> list[str]:
             current = None
     texts = ["\n".join(b) for b in blocks]
     return [t for t in texts if not any(noise in t for noise in DISCONNECT_NOISE)]
+
+
+# the x range shown by the figure whose x axis is ``label``: [start, end]
+X_RANGE = """(label) => {
+  for (const m of Bokeh.documents[0].all_models)
+    if ((m.type === "Figure" || m.type === "Plot") && m.below.length && m.below[0].axis_label === label)
+      return [m.x_range.start, m.x_range.end];
+  return null;
+}"""

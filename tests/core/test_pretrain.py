@@ -70,9 +70,10 @@ def test_each_shipped_checkpoint_reproduces_the_vpt_its_sidecar_records(path):
     if "system" in meta:
         shipped = pretrain.load(meta["family"], meta["system"])
         recorded = {meta["system"]: meta["metrics"]}
-    else:  # the multi-system model: its zero-shot scores on the held-out flows
+    else:  # the multi-system model: its zero-shot scores on two of the held-out flows (of 8: the
+        # transformer's rollouts are the slowest part of the suite)
         shipped = pretrain.load(meta["family"], next(iter(meta["zero_shot"])))
-        recorded = meta["zero_shot"]
+        recorded = dict(list(meta["zero_shot"].items())[:2])
     for name, metrics in recorded.items():
         scores = pretrain._evaluate(shipped.model, evaluate.make_split(pretrain._task(systems.get(name))))
         assert scores["vpt_mean"] == pytest.approx(metrics["vpt_mean"], abs=0.05 + 0.02 * metrics["vpt_mean"]), name

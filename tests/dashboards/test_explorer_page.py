@@ -2,6 +2,7 @@
 go of its trajectory (on the lab's cluster, that is what frees the worker's copy)."""
 
 import holoviews as hv
+import pytest
 
 from dashboards.explorer import Explorer
 from dashboards.selection import TYPED, Selection
@@ -17,6 +18,13 @@ def test_a_request_draws_every_view_and_a_closed_session_lets_go_of_the_trajecto
         image = explorer.views[name].source.data["image"][0]
         assert image.dtype.name == "uint32" and (image != 0).any(), name
     assert explorer._trajectory() is not None and explorer.attractor._zoom is not None
+    # a time series opens on its last ten periods, readable; Reset shows the whole run
+    t0, t1, _, _ = explorer.series[0]._extent
+    period = explorer.sel.current_system().period
+    assert t1 - t0 == pytest.approx(10 * period, rel=1e-6)
+    x_range = explorer.series[0].figure.x_range  # 5000 points of dt = period / 100: 50 periods
+    assert x_range.reset_end - x_range.reset_start > 4 * (t1 - t0) and x_range.reset_end >= t1
+    assert explorer.series[0].figure.yaxis[0].axis_label == "x"  # coordinates by name
     explorer._release()
     assert explorer._trajectory() is None and explorer._shown is None
     assert all(view._zoom is None for view in explorer.views.values())
