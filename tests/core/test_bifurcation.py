@@ -71,3 +71,26 @@ def test_what_is_drawn_and_what_is_refused():
         bifurcation.orbit_diagram(systems.get("Henon"), "a", [np.nan])
     with pytest.raises(ArgumentError, match="exceed"):
         bifurcation.orbit_diagram(systems.get("Henon"), "a", np.ones(10**5), keep=10**4)
+
+
+def test_poincare_crossings_of_a_known_periodic_orbit_are_located_to_the_dense_output():
+    # x = cos t, y = -sin t: y crosses 0 upwards at t = pi (mod 2 pi), where x = -1 exactly
+    circle = systems.custom("dx = y; dy = -x", ic=[1.0, 0.0], dt=0.1)
+    section = bifurcation.poincare_section(circle, coordinate=1, value=0.0, direction=1, crossings=5, transient=0)
+    np.testing.assert_allclose(section.points[:, 0], -1.0, atol=1e-8)
+    np.testing.assert_allclose(np.diff(section.times), 2 * np.pi, atol=1e-8)
+    np.testing.assert_allclose(section.times[0] % (2 * np.pi), np.pi, atol=1e-8)
+    down = bifurcation.poincare_section(circle, 1, 0.0, direction=-1, crossings=3, transient=0)
+    np.testing.assert_allclose(down.points[:, 0], 1.0, atol=1e-8)
+
+
+def test_lorenzs_section_lies_on_the_plane_and_refuses_what_it_cannot_take():
+    lorenz = systems.get("Lorenz")
+    section = bifurcation.poincare_section(lorenz, coordinate=2, value=27.0, crossings=200)
+    assert section.points.shape == (200, 3)
+    np.testing.assert_allclose(section.points[:, 2], 27.0, atol=1e-9)
+    assert np.all(np.diff(section.times) > 0)
+    with pytest.raises(ArgumentError, match="never crosses z = 500"):
+        bifurcation.poincare_section(lorenz, 2, 500.0, crossings=3)
+    with pytest.raises(ArgumentError, match="taken of flows"):
+        bifurcation.poincare_section(systems.get("Henon"), 0, 0.0)
