@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core import bifurcation, raster, systems
+from core import bifurcation, integrate, raster, systems
 
 ORBIT_PIXELS = (640, 400)
 ORBIT_KEEP = {"map": 600, "flow": 60}  # kept iterates, or maxima, per parameter value
@@ -120,3 +120,54 @@ def cobweb(system: systems.System, start: float, steps: int = 20, n: int = 1, lo
     path_x = np.concatenate([x[:1], np.column_stack([x[:-1], x[1:]]).ravel()])
     path_y = np.concatenate([x[:1], np.column_stack([x[1:], x[1:]]).ravel()])
     return Cobweb(n, float(low), float(high), grid, graph, path_x, path_y, iterates)
+
+
+SECTION_PIXELS = (420, 400)
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """A Poincaré section drawn in the plane's other two coordinates ``axes``."""
+
+    raster: raster.Raster
+    axes: tuple[int, int]
+    labels: tuple[str, str]
+    count: int
+
+
+def section_axes(system: systems.System, coordinate: int) -> tuple[int, int]:
+    """The two coordinates that span the plane ``x[coordinate] = value`` of a 3-D flow."""
+    others = [i for i in range(system.dim) if i != coordinate]
+    return others[0], others[1]
+
+
+def default_section_value(system: systems.System, coordinate: int) -> float:
+    """A plane through the attractor: its mean in that coordinate (dysts's metadata), else a short run's."""
+    if system.mean is not None and len(system.mean) == system.dim:
+        return float(f"{system.mean[coordinate]:.4g}")
+    x = integrate.trajectory(system, n=5000, transient=1000).x
+    return float(f"{x[:, coordinate].mean():.4g}")
+
+
+def section_view(system: systems.System, coordinate: int, value: float, direction: int = 1, crossings: int = 3000,
+                 extent=None, *, job=None) -> SectionView:
+    """A job: the section's crossings, as a density image in the plane's own coordinates."""
+    section = bifurcation.poincare_section(system, coordinate, value, direction, crossings)
+    i, j = section_axes(system, coordinate)
+    x, y = section.points[:, i], section.points[:, j]
+    width, height = SECTION_PIXELS
+    image = raster.shade(raster.density(x, y, width, height, False, extent or raster.padded_extent(x, y), spread=1),
+                         "fire")
+    names = system.coordinate_labels
+    return SectionView(image, (i, j), (names[i], names[j]), len(section.times))
+
+
+def launched_crossings(system: systems.System, coordinate: int, value: float, direction: int, start: tuple,
+                       crossings: int = 300, *, job=None) -> np.ndarray:
+    """A job: the crossings ``(n, 2)``, in the plane's coordinates, of the orbit started on the
+    plane at the clicked point ``start`` (as ``interactive_poincaresos`` does)."""
+    i, j = section_axes(system, coordinate)
+    x0 = np.array(system.ic, dtype=float)
+    x0[coordinate], x0[i], x0[j] = value, start[0], start[1]
+    section = bifurcation.poincare_section(system, coordinate, value, direction, crossings, ic=x0, transient=0)
+    return section.points[:, [i, j]]

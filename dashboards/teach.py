@@ -58,10 +58,13 @@ class TeachDashboard(param.Parameterized):
                              (self.low, "orbit_low"), (self.high, "orbit_high")):
             widget.param.watch(self._widget_setter(name), "value")
         self._build_cobweb()
+        self._build_section()
         selection.param.watch(self._on_system, ["system", "equations"])
         selection.param.watch(self._on_change, ["param_overrides", "orbit_parameter", "orbit_coordinate",
                                                 "orbit_low", "orbit_high"])
         selection.param.watch(self._on_cobweb_change, ["param_overrides", "cobweb_n", "cobweb_start"])
+        selection.param.watch(self._on_section_change, ["param_overrides", "section_coordinate", "section_value",
+                                                        "section_direction"])
         self.param.watch(self._on_change, ["active"])
         self._sync_widgets()
         self._on_change()
@@ -108,6 +111,8 @@ class TeachDashboard(param.Parameterized):
         with param.parameterized.batch_call_watchers(self.sel):
             self.sel.orbit_parameter, self.sel.orbit_low, self.sel.orbit_high = "", None, None
             self.sel.orbit_coordinate = 0
+            self.sel.section_coordinate, self.sel.section_value = 2, None
+        self._section = None
         self._sync_widgets()
         self._on_change()
 
@@ -115,6 +120,7 @@ class TeachDashboard(param.Parameterized):
         if self.active:
             self.request()
             self.draw_cobweb()
+            self.draw_section()
 
     # -- the diagram ----------------------------------------------------------------------------
     def request(self) -> None:
@@ -166,8 +172,8 @@ class TeachDashboard(param.Parameterized):
         return zoom
 
     def _show_lyapunov(self, result: teach.OrbitView) -> None:
+        self.lyapunov_pane.visible = result.lyapunov is not None  # flows: their spectra are the Lyapunov tab's
         if result.lyapunov is None:
-            self.lyapunov_pane.object = hv.Curve([]).opts(title="λ1: maps only here (flows: the Lyapunov tab)")
             return
         self.lyapunov_pane.object = (
             hv.Curve((result.values, result.lyapunov), result.parameter, "λ1")
@@ -282,6 +288,99 @@ class TeachDashboard(param.Parameterized):
             self.cobweb_note.object = (f"*{steps} step{'s' * (steps != 1)} of {label} from x₀ = {c.iterates[0]:.6g}: "
                                        f"x = {last:.6g}*")
 
+    # -- the Poincaré section ------------------------------------------------------------------------
+    LAUNCH_COLOURS = {"#4dabf7": "blue", "#69db7c": "green", "#f783ac": "pink", "#ffd43b": "yellow",
+                      "#b197fc": "violet", "#63e6be": "teal"}
+
+    def _build_section(self) -> None:
+        width, height = teach.SECTION_PIXELS
+        self.section_view = RasterView("u", "v", height=height, width=width, title="click to launch an orbit there")
+        self.launched = ColumnDataSource({"x": [], "y": [], "colour": []})
+        self.section_view.figure.scatter("x", "y", source=self.launched, color="colour", size=3)
+        self.section_view.figure.on_event(Tap, self._on_section_tap)
+        self.section_coordinate = pn.widgets.Select(label="Plane: coordinate", width=130)
+        self.section_coordinate.param.watch(self._on_section_coordinate, "value")
+        self._filling = False  # the widget's options are being replaced: its events are not the user's
+        self.section_value = pn.widgets.FloatInput.from_param(self.sel.param.section_value, label="= value", width=110)
+        self.section_direction = pn.widgets.Select.from_param(self.sel.param.section_direction, label="crossing",
+                                                             width=100)
+        self.section_clear = pn.widgets.Button(label="Clear launched orbits", width=170)
+        self.section_clear.on_click(lambda _: setattr(self.launched, "data", {"x": [], "y": [], "colour": []}))
+        self.section_note = pn.pane.Markdown("", css_classes=["section-note"], sizing_mode="stretch_width")
+        self.section_jobs, self.launch_jobs = Runner(), Runner()
+        self._section = None  # (system, coordinate, value, direction) of the section shown
+        self.section_box = pn.Column(
+            "#### Poincaré section", self.section_note,
+            pn.Row(self.section_coordinate, self.section_value, self.section_direction, self.section_clear),
+            self.section_view.panel(css_classes=["poincare-section"]), visible=False)
+
+    def _on_section_coordinate(self, event) -> None:
+        if self._filling or event.new not in self.section_coordinate.options:
+            return
+        with param.parameterized.batch_call_watchers(self.sel):  # another plane: through the attractor
+            self.sel.section_coordinate = self.section_coordinate.options.index(event.new)
+            self.sel.section_value = None
+
+    def _on_section_change(self, *_) -> None:
+        if self.active:
+            self.draw_section()
+
+    def draw_section(self) -> None:
+        """The section of a three-dimensional flow through the chosen plane (hidden otherwise)."""
+        system = self._system()
+        shown = system is not None and system.kind == "flow" and system.dim == 3
+        self.section_box.visible = shown
+        if not shown:
+            return
+        sel = self.sel
+        coordinate = sel.section_coordinate if sel.section_coordinate < 3 else 2
+        names = list(system.coordinate_labels)
+        self._filling = True
+        try:
+            self.section_coordinate.options, self.section_coordinate.value = names, names[coordinate]
+        finally:
+            self._filling = False
+        if sel.section_value is None:
+            sel.section_value = teach.default_section_value(system, coordinate)  # draws through the watcher
+            return
+        spec = (system, coordinate, float(sel.section_value), int(sel.section_direction))
+
+        def shown_section(job) -> None:
+            result = job.result
+            self._section = spec
+            self.launched.data = {"x": [], "y": [], "colour": []}
+            self.section_view.show(result.raster, result.labels, zoom=self._section_zoom(spec),
+                                   title=f"{names[coordinate]} = {spec[2]:g}, {'up' if spec[3] > 0 else 'down'}wards: "
+                                         "click to launch an orbit there")
+            self.section_note.object = f"*{result.count} crossings of one orbit; each click adds another orbit's.*"
+
+        self.section_jobs.run(teach.section_view, *spec, kind=jobs.INTERACTIVE, label="Poincaré section",
+                              on_result=shown_section, on_error=self._show_error)
+
+    def _section_zoom(self, spec):
+        def zoom(extent, done) -> None:
+            self.section_jobs.run(teach.section_view, *spec, 3000, extent, kind=jobs.INTERACTIVE, label="section zoom",
+                                  on_result=lambda job: done(job.result.raster), on_error=self._show_error)
+        return zoom
+
+    def _on_section_tap(self, event) -> None:
+        """A click on the section: an orbit from that point of the plane, its crossings in a new colour."""
+        if self._section is None or event.x is None or event.y is None:
+            return
+        colours = list(self.LAUNCH_COLOURS)
+        colour = colours[len(set(self.launched.data["colour"])) % len(colours)]
+
+        def add(job) -> None:
+            points = job.result
+            data = self.launched.data
+            self.launched.data = {"x": list(data["x"]) + list(points[:, 0]), "y": list(data["y"]) + list(points[:, 1]),
+                                  "colour": list(data["colour"]) + [colour] * len(points)}
+            self.section_note.object = (f"*launched from ({event.x:.4g}, {event.y:.4g}): {len(points)} crossings "
+                                        f"in {self.LAUNCH_COLOURS[colour]}*")
+
+        self.launch_jobs.run(teach.launched_crossings, *self._section, (float(event.x), float(event.y)),
+                             kind=jobs.INTERACTIVE, label="launch orbit", on_result=add, on_error=self._show_error)
+
     def main(self):
         return pn.Column(
             pn.Row(self.parameter, self.low, self.high, self.coordinate, self.progress, self.stop_button),
@@ -290,5 +389,6 @@ class TeachDashboard(param.Parameterized):
             self.view.panel(css_classes=["orbit-diagram"]),
             self.lyapunov_pane,
             self.cobweb_box,
+            self.section_box,
             sizing_mode="stretch_width",
         )

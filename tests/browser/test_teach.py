@@ -8,12 +8,15 @@ def orbit(page):
     return tuple(images(page).get("r", (0, 0)))
 
 
-# the plotting frame of the figure whose x axis is ``label``, in page coordinates
+# the plotting frame of the figure whose x axis is ``label`` (or whose title contains it), in page
+# coordinates
 FRAME = """(label) => {
   function* walk(v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); }
   for (const root of Object.values(Bokeh.index)) for (const v of walk(root)) {
     const m = v.model;
-    if (m.type === "Figure" && m.below.length && m.below[0].axis_label === label) {
+    const title = m.title && m.title.text ? m.title.text : "";
+    if (m.type === "Figure" && ((m.below.length && m.below[0].axis_label === label) || title.includes(label))) {
+      v.el.scrollIntoView({block: "center"});  // a click lands only inside the viewport
       const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
       return {x: r.x + f.x, y: r.y + f.y, width: f.width, height: f.height};
     }
@@ -58,4 +61,25 @@ def test_the_cobweb_steps_runs_and_pauses(server, page):
     page.wait_for_timeout(800)
     assert text(page, ".cobweb-note") == paused  # paused: no more steps
     page.screenshot(path=str(log.parent / "teach_cobweb.png"), full_page=True)
+    assert page.errors == [] and server_errors(log) == []
+
+
+LAUNCHED = """() => {
+  for (const m of Bokeh.documents[0].all_models)
+    if (m.type === "ColumnDataSource" && m.data.colour !== undefined) return m.data.colour.length;
+  return -1;
+}"""
+
+
+def test_click_on_a_poincare_section_and_see_a_new_orbit(server, page):
+    url, log = server
+    open_app(page, url + "?tab=teach&system=Lorenz")
+    wait_for(lambda: images(page).get("x", (0, 0))[0] > 100, timeout=60,
+             why=lambda: (images(page), text(page, ".teach-error")))
+    assert "crossings of one orbit" in text(page, ".section-note")
+    plot = page.evaluate(FRAME, "click to launch an orbit")
+    page.mouse.click(plot["x"] + plot["width"] * 0.3, plot["y"] + plot["height"] * 0.4)
+    wait_for(lambda: page.evaluate(LAUNCHED) == 300, why=lambda: (page.evaluate(LAUNCHED), text(page, ".teach-error")))
+    assert "launched from" in text(page, ".section-note")
+    page.screenshot(path=str(log.parent / "teach_section.png"), full_page=True)
     assert page.errors == [] and server_errors(log) == []

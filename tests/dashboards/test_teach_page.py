@@ -63,3 +63,20 @@ def test_the_cobweb_steps_resets_and_starts_where_clicked():
     assert selection.cobweb_start == 0.7 and tab._cobweb.iterates[0] == 0.7
     selection.system = "Henon"  # two-dimensional: no cobweb, said so by hiding it
     assert not tab.cobweb_box.visible
+
+
+def test_the_poincare_section_of_lorenz_and_an_orbit_launched_from_a_click():
+    selection = Selection(system="Lorenz", tab="teach")
+    tab = TeachDashboard(selection, active=True)
+    assert tab.section_box.visible and selection.section_value == 23.55  # the attractor's mean z
+    image = tab.section_view.source.data["image"][0]
+    assert image.dtype.name == "uint32" and (image != 0).any()
+    assert tab.section_view.figure.xaxis[0].axis_label == "x" and "3000 crossings" in tab.section_note.object
+    tab._on_section_tap(SimpleNamespace(x=1.0, y=2.0))
+    tab._on_section_tap(SimpleNamespace(x=-5.0, y=-5.0))
+    colours = tab.launched.data["colour"]
+    assert len(colours) == 600 and len(set(colours)) == 2  # two orbits, two colours
+    selection.section_direction = -1  # the other way through the plane: a new section
+    assert tab.launched.data["x"] == [] and "downwards" in tab.section_view.figure.title.text
+    selection.system = "Logistic"  # not a 3-D flow: no section
+    assert not tab.section_box.visible
