@@ -18,7 +18,7 @@ from bokeh.events import Tap
 from bokeh.models import ColumnDataSource, Span
 from bokeh.plotting import figure
 
-from core import jobs, teach
+from core import jobs, systems, teach
 from dashboards.jobs import Runner
 from dashboards.render import RasterView, one_update
 from dashboards.selection import TYPED, Selection, plain
@@ -53,6 +53,8 @@ class TeachDashboard(param.Parameterized):
         self.error = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["teach-error"],
                                    sizing_mode="stretch_width")
         self.lyapunov_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
+        self.lyapunov_box = pn.Column(self.lyapunov_pane)  # shown or hidden as a whole: hiding the pane
+        # itself makes Panel push its layout properties onto the figure, which refuses them
         self._drawn = None  # what the diagram shows, bar the varied parameter's own value
         for widget, name in ((self.parameter, "orbit_parameter"), (self.coordinate, "orbit_coordinate"),
                              (self.low, "orbit_low"), (self.high, "orbit_high")):
@@ -85,6 +87,13 @@ class TeachDashboard(param.Parameterized):
         except (KeyError, ValueError) as exc:
             self._show_error(str(exc))
             return None
+
+    def _system_for(self, box, shows) -> systems.System | None:
+        """The selected system if ``box`` is for it (``shows(system)``), else None; ``box`` is
+        hidden for the others."""
+        system = self._system()
+        box.visible = system is not None and shows(system)
+        return system if box.visible else None
 
     def _sync_widgets(self) -> None:
         """Widgets from the shared state, with the system's defaults where it says nothing."""
@@ -172,7 +181,7 @@ class TeachDashboard(param.Parameterized):
         return zoom
 
     def _show_lyapunov(self, result: teach.OrbitView) -> None:
-        self.lyapunov_pane.visible = result.lyapunov is not None  # flows: their spectra are the Lyapunov tab's
+        self.lyapunov_box.visible = result.lyapunov is not None  # flows: their spectra are the Lyapunov tab's
         if result.lyapunov is None:
             return
         self.lyapunov_pane.object = (
@@ -234,10 +243,8 @@ class TeachDashboard(param.Parameterized):
 
     def draw_cobweb(self) -> None:
         """Compute the cobweb of the selected one-dimensional map (hidden for anything else)."""
-        system = self._system()
-        one_dimensional = system is not None and system.kind == "map" and system.dim == 1
-        self.cobweb_box.visible = one_dimensional
-        if not one_dimensional:
+        system = self._system_for(self.cobweb_box, lambda s: s.kind == "map" and s.dim == 1)
+        if system is None:
             return
         start = self.sel.cobweb_start if self.sel.cobweb_start is not None else float(system.ic[0])
         try:
@@ -327,10 +334,8 @@ class TeachDashboard(param.Parameterized):
 
     def draw_section(self) -> None:
         """The section of a three-dimensional flow through the chosen plane (hidden otherwise)."""
-        system = self._system()
-        shown = system is not None and system.kind == "flow" and system.dim == 3
-        self.section_box.visible = shown
-        if not shown:
+        system = self._system_for(self.section_box, lambda s: s.kind == "flow" and s.dim == 3)
+        if system is None:
             return
         sel = self.sel
         coordinate = sel.section_coordinate if sel.section_coordinate < 3 else 2
@@ -387,7 +392,7 @@ class TeachDashboard(param.Parameterized):
             self.error,
             self.note,
             self.view.panel(css_classes=["orbit-diagram"]),
-            self.lyapunov_pane,
+            self.lyapunov_box,
             self.cobweb_box,
             self.section_box,
             sizing_mode="stretch_width",
