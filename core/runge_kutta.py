@@ -75,8 +75,16 @@ DOP853 = _tableau(_dop853.A, _dop853.B, _dop853.C, 8, _dop853.E3, _dop853.E5, _d
 
 
 def call_rhs(f, t, x, p, K, row):
-    """``K[row] = f(t, x)`` with parameters ``p``; compiled code only (see the overloads)."""
-    raise NotImplementedError("call_rhs runs in numba-compiled code")
+    """``K[row] = f(t, x)`` with parameters ``p``. In compiled code the overloads below are what
+    runs; from Python (a test, a notebook) the same call works on both kinds of right-hand side."""
+    from numba.core.ccallback import CFunc
+
+    from core.compiled import evaluate
+
+    if isinstance(f, CFunc):
+        evaluate(f, np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(p, dtype=float), t, K[row])
+    else:
+        f(t, x, p, K[row])
 
 
 @intrinsic

@@ -64,9 +64,9 @@ class TeachDashboard(param.Parameterized):
         selection.param.watch(self._on_system, ["system", "equations"])
         selection.param.watch(self._on_change, ["param_overrides", "orbit_parameter", "orbit_coordinate",
                                                 "orbit_low", "orbit_high"])
-        selection.param.watch(self._on_cobweb_change, ["param_overrides", "cobweb_n", "cobweb_start"])
-        selection.param.watch(self._on_section_change, ["param_overrides", "section_coordinate", "section_value",
-                                                        "section_direction"])
+        selection.param.watch(self._while_shown(self.draw_cobweb), ["param_overrides", "cobweb_n", "cobweb_start"])
+        selection.param.watch(self._while_shown(self.draw_section),
+                              ["param_overrides", "section_coordinate", "section_value", "section_direction"])
         self.param.watch(self._on_change, ["active"])
         self._sync_widgets()
         self._on_change()
@@ -124,6 +124,10 @@ class TeachDashboard(param.Parameterized):
         self._section = None
         self._sync_widgets()
         self._on_change()
+
+    def _while_shown(self, draw):
+        """A watcher that redraws with ``draw`` while the tab is shown (nothing is computed else)."""
+        return lambda *_: draw() if self.active else None
 
     def _on_change(self, *_) -> None:
         if self.active:
@@ -237,10 +241,6 @@ class TeachDashboard(param.Parameterized):
         self._steps = 0
         self._run = None
 
-    def _on_cobweb_change(self, *_) -> None:
-        if self.active:
-            self.draw_cobweb()
-
     def draw_cobweb(self) -> None:
         """Compute the cobweb of the selected one-dimensional map (hidden for anything else)."""
         system = self._system_for(self.cobweb_box, lambda s: s.kind == "map" and s.dim == 1)
@@ -327,10 +327,6 @@ class TeachDashboard(param.Parameterized):
         with param.parameterized.batch_call_watchers(self.sel):  # another plane: through the attractor
             self.sel.section_coordinate = self.section_coordinate.options.index(event.new)
             self.sel.section_value = None
-
-    def _on_section_change(self, *_) -> None:
-        if self.active:
-            self.draw_section()
 
     def draw_section(self) -> None:
         """The section of a three-dimensional flow through the chosen plane (hidden otherwise)."""
