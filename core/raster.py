@@ -24,21 +24,24 @@ def rotation(azimuth: float, elevation: float) -> np.ndarray:
     return np.stack([right, up])
 
 
-def project(x: np.ndarray, coords: tuple[int, ...], azimuth: float = 0.0, elevation: float = 0.0) -> np.ndarray:
-    """Screen coordinates ``(n, 2)`` of ``x[:, coords]``; three coordinates are rotated, two shown as is."""
+def project(x: np.ndarray, coords: tuple[int, ...], azimuth: float = 0.0, elevation: float = 0.0,
+            centre: np.ndarray | None = None) -> np.ndarray:
+    """Screen coordinates ``(n, 2)`` of ``x[:, coords]``; three coordinates are rotated about
+    ``centre`` (default: their mean), two shown as is."""
     sel = x[:, list(coords)]
     if sel.shape[1] == 3:
-        centred = sel - np.nanmean(sel, axis=0)
+        centred = sel - (np.nanmean(sel, axis=0) if centre is None else centre)
         return centred @ rotation(azimuth, elevation).T
     return sel
 
 
-def picture(x: np.ndarray, coords: tuple[int, ...], azimuth: float = 0.0, elevation: float = 0.0) -> np.ndarray:
+def picture(x: np.ndarray, coords: tuple[int, ...], azimuth: float = 0.0, elevation: float = 0.0,
+            centre: np.ndarray | None = None) -> np.ndarray:
     """Screen coordinates ``(n, 2)`` of a state space: ``project`` for two or three coordinates,
     the return map ``x[k+1]`` against ``x[k]`` (``n - 1`` points) for a one-dimensional one."""
     if x.shape[1] == 1:
         return np.stack([x[:-1, 0], x[1:, 0]], axis=1)
-    return project(x, coords, azimuth, elevation)
+    return project(x, coords, azimuth, elevation, centre)
 
 
 def padded_extent(x: np.ndarray, y: np.ndarray, pad: float = 0.02) -> tuple[float, float, float, float]:

@@ -94,10 +94,14 @@ class Selection(param.Parameterized):
     orbit_high = param.Number(default=None, allow_None=True)
     orbit_coordinate = param.Integer(default=0, bounds=(0, None), doc="the coordinate the diagram shows")
     cobweb_n = param.Integer(default=1, bounds=(1, 16), doc="the cobweb shows f^n")
+    cobweb_coordinate = param.Integer(default=0, bounds=(0, None), doc="the map's coordinate the cobweb follows")
     cobweb_start = param.Number(default=None, allow_None=True, doc="the cobweb's first point (empty: the system's)")
     section_coordinate = param.Integer(default=2, bounds=(0, None), doc="the Poincaré plane: x[coordinate] = value")
     section_value = param.Number(default=None, allow_None=True, doc="the plane's value (empty: the attractor's mean)")
     section_direction = param.Selector(default=1, objects=[1, -1], doc="crossings counted upwards (1) or downwards")
+    butterfly_members = param.Integer(default=2, bounds=(2, 10_000), doc="members of the butterfly animation")
+    butterfly_distance = param.Number(default=1e-5, bounds=(1e-12, 1.0), doc="their initial distance from member 0")
+    butterfly_speed = param.Selector(default=2, objects=[1, 2, 5, 10, 20], doc="frames per animation tick")
     tab = param.Selector(default="explorer", objects=["explorer", "lyapunov", "forecast", "teach"], doc="the open tab")
 
     def overrides(self) -> dict[str, float]:

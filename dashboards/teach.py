@@ -1,5 +1,6 @@
-"""The Teach tab: the orbit diagram of the selected system against any of its parameters, and the
-cobweb of a one-dimensional map.
+"""The Teach tab: the orbit diagram of the selected system against any of its parameters, the
+cobweb of a one-dimensional map, the Poincaré section of a 3-D flow and the butterfly effect in
+motion (``dashboards.butterfly``).
 
 Zooming recomputes the orbit diagram's window at full resolution; a dashed line marks the
 parameter's current value; a click on the diagram sets the parameter there, for every tab. Beside
@@ -19,6 +20,7 @@ from bokeh.models import ColumnDataSource, Span
 from bokeh.plotting import figure
 
 from core import jobs, systems, teach
+from dashboards.butterfly import ButterflyView
 from dashboards.jobs import Runner
 from dashboards.render import RasterView, one_update
 from dashboards.selection import TYPED, Selection, plain
@@ -59,14 +61,20 @@ class TeachDashboard(param.Parameterized):
         for widget, name in ((self.parameter, "orbit_parameter"), (self.coordinate, "orbit_coordinate"),
                              (self.low, "orbit_low"), (self.high, "orbit_high")):
             widget.param.watch(self._widget_setter(name), "value")
+        self._filling = False  # a widget's options are being replaced: its events are not the user's
         self._build_cobweb()
         self._build_section()
+        self.butterfly = ButterflyView(selection, self._show_error)
         selection.param.watch(self._on_system, ["system", "equations"])
         selection.param.watch(self._on_change, ["param_overrides", "orbit_parameter", "orbit_coordinate",
                                                 "orbit_low", "orbit_high"])
-        selection.param.watch(self._while_shown(self.draw_cobweb), ["param_overrides", "cobweb_n", "cobweb_start"])
+        selection.param.watch(self._while_shown(self.draw_cobweb), ["param_overrides", "cobweb_n", "cobweb_start",
+                                                                          "cobweb_coordinate"])
         selection.param.watch(self._while_shown(self.draw_section),
                               ["param_overrides", "section_coordinate", "section_value", "section_direction"])
+        selection.param.watch(self._while_shown(self.draw_butterfly),
+                              ["param_overrides", "butterfly_members", "butterfly_distance", "coord_x", "coord_y",
+                               "coord_z", "azimuth", "elevation"])
         self.param.watch(self._on_change, ["active"])
         self._sync_widgets()
         self._on_change()
@@ -121,6 +129,7 @@ class TeachDashboard(param.Parameterized):
             self.sel.orbit_parameter, self.sel.orbit_low, self.sel.orbit_high = "", None, None
             self.sel.orbit_coordinate = 0
             self.sel.section_coordinate, self.sel.section_value = 2, None
+            self.sel.cobweb_coordinate = 0
         self._section = None
         self._sync_widgets()
         self._on_change()
@@ -134,6 +143,12 @@ class TeachDashboard(param.Parameterized):
             self.request()
             self.draw_cobweb()
             self.draw_section()
+            self.draw_butterfly()
+        else:
+            self.butterfly.pause()  # a hidden tab animates nothing
+
+    def draw_butterfly(self) -> None:
+        self.butterfly.draw(self._system())
 
     # -- the diagram ----------------------------------------------------------------------------
     def request(self) -> None:
@@ -211,6 +226,8 @@ class TeachDashboard(param.Parameterized):
     def _build_cobweb(self) -> None:
         self.cobweb_n = pn.widgets.IntInput.from_param(self.sel.param.cobweb_n, label="n (shows fⁿ)", width=110)
         self.cobweb_start = pn.widgets.FloatInput.from_param(self.sel.param.cobweb_start, label="start x₀", width=130)
+        self.cobweb_coordinate = pn.widgets.Select(label="coordinate", width=110, visible=False)
+        self.cobweb_coordinate.param.watch(self._on_cobweb_coordinate, "value")
         self.step_button = pn.widgets.Button(label="Step", width=80)
         self.run_button = pn.widgets.Toggle(label="Run", width=80, color="primary")
         self.reset_button = pn.widgets.Button(label="Reset", width=80)
@@ -235,20 +252,36 @@ class TeachDashboard(param.Parameterized):
         self.cobweb_note = pn.pane.Markdown("", css_classes=["cobweb-note"], sizing_mode="stretch_width")
         self.cobweb_box = pn.Column(
             "#### Cobweb", self.cobweb_note,
-            pn.Row(self.cobweb_n, self.cobweb_start, self.step_button, self.run_button, self.reset_button),
+            pn.Row(self.cobweb_coordinate, self.cobweb_n, self.cobweb_start, self.step_button, self.run_button,
+                   self.reset_button),
             pn.Row(pn.pane.Bokeh(web, css_classes=["cobweb"]), pn.pane.Bokeh(series)), visible=False)
         self._cobweb: teach.Cobweb | None = None
         self._steps = 0
         self._run = None
 
+    def _on_cobweb_coordinate(self, event) -> None:
+        if self._filling or event.new not in self.cobweb_coordinate.options:
+            return
+        with param.parameterized.batch_call_watchers(self.sel):  # another variable: its own starting point
+            self.sel.cobweb_coordinate = self.cobweb_coordinate.options.index(event.new)
+            self.sel.cobweb_start = None
+
     def draw_cobweb(self) -> None:
-        """Compute the cobweb of the selected one-dimensional map (hidden for anything else)."""
-        system = self._system_for(self.cobweb_box, lambda s: s.kind == "map" and s.dim == 1)
+        """Compute the cobweb of the selected map's chosen coordinate (hidden for anything but a map)."""
+        system = self._system_for(self.cobweb_box, lambda s: s.kind == "map")
         if system is None:
             return
-        start = self.sel.cobweb_start if self.sel.cobweb_start is not None else float(system.ic[0])
+        names = list(system.coordinate_labels)
+        coordinate = self.sel.cobweb_coordinate if self.sel.cobweb_coordinate < system.dim else 0
+        self._filling = True
         try:
-            self._cobweb = teach.cobweb(system, start, self.COBWEB_STEPS, self.sel.cobweb_n)
+            self.cobweb_coordinate.options, self.cobweb_coordinate.value = names, names[coordinate]
+            self.cobweb_coordinate.visible = system.dim > 1
+        finally:
+            self._filling = False
+        start = self.sel.cobweb_start if self.sel.cobweb_start is not None else float(system.ic[coordinate])
+        try:
+            self._cobweb = teach.cobweb(system, start, self.COBWEB_STEPS, self.sel.cobweb_n, coordinate=coordinate)
         except ValueError as exc:
             self._show_error(str(exc))
             return
@@ -280,7 +313,9 @@ class TeachDashboard(param.Parameterized):
             return
         if steps >= self.COBWEB_STEPS and self.run_button.value:
             self.run_button.value = False
-        label = "f(x)" if c.n == 1 else f"f^{c.n}(x)"
+        names = self._system().coordinate_labels if self._system() is not None else ("x",)
+        name = names[c.coordinate] if c.coordinate < len(names) else "x"
+        label = f"f({name})" if c.n == 1 else f"f^{c.n}({name})"
         src = self.cobweb_sources
         with one_update(holoviews=False):
             if src["graph"].data["x"] is not c.grid:  # a new cobweb: its graph and window
@@ -288,12 +323,15 @@ class TeachDashboard(param.Parameterized):
                 src["diagonal"].data = {"x": [c.low, c.high], "y": [c.low, c.high]}
                 src["start"].data = {"x": [c.path_x[0]], "y": [c.path_y[0]]}
                 self.cobweb_figure.yaxis.axis_label = label
+                self.cobweb_figure.xaxis.axis_label = name
             src["stair"].data = {"x": c.path_x[: 2 * steps + 1], "y": c.path_y[: 2 * steps + 1]}
             k = np.arange(steps + 1)
             src["series"].data = {"x": k * c.n, "y": c.iterates[: steps + 1]}
             last = c.iterates[steps] if np.isfinite(c.iterates[steps]) else float("nan")
-            self.cobweb_note.object = (f"*{steps} step{'s' * (steps != 1)} of {label} from x₀ = {c.iterates[0]:.6g}: "
-                                       f"x = {last:.6g}*")
+            held = [f"{n} = {v:.4g}" for i, (n, v) in enumerate(zip(names, c.frozen)) if i != c.coordinate]
+            frozen = f" (the graph holds {', '.join(held)}; the staircase follows the whole map)" if held else ""
+            self.cobweb_note.object = (f"*{steps} step{'s' * (steps != 1)} of {label} from {name}₀ = "
+                                       f"{c.iterates[0]:.6g}: {name} = {last:.6g}{frozen}*")
 
     # -- the Poincaré section ------------------------------------------------------------------------
     LAUNCH_COLOURS = {"#4dabf7": "blue", "#69db7c": "green", "#f783ac": "pink", "#ffd43b": "yellow",
@@ -307,7 +345,6 @@ class TeachDashboard(param.Parameterized):
         self.section_view.figure.on_event(Tap, self._on_section_tap)
         self.section_coordinate = pn.widgets.Select(label="Plane: coordinate", width=130)
         self.section_coordinate.param.watch(self._on_section_coordinate, "value")
-        self._filling = False  # the widget's options are being replaced: its events are not the user's
         self.section_value = pn.widgets.FloatInput.from_param(self.sel.param.section_value, label="= value", width=110)
         self.section_direction = pn.widgets.Select.from_param(self.sel.param.section_direction, label="crossing",
                                                              width=100)
@@ -391,5 +428,6 @@ class TeachDashboard(param.Parameterized):
             self.lyapunov_box,
             self.cobweb_box,
             self.section_box,
+            self.butterfly.box,
             sizing_mode="stretch_width",
         )

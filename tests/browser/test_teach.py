@@ -83,3 +83,51 @@ def test_click_on_a_poincare_section_and_see_a_new_orbit(server, page):
     assert "launched from" in text(page, ".section-note")
     page.screenshot(path=str(log.parent / "teach_section.png"), full_page=True)
     assert page.errors == [] and server_errors(log) == []
+
+
+# each change of the members' positions, as the page paints it (one timestamp per new frame)
+WATCH_FRAMES = """() => {
+  for (const m of Bokeh.documents[0].all_models)
+    if (m.type === "ColumnDataSource" && m.data.colour !== undefined && m.data.x !== undefined
+        && m.data.xs === undefined && m.data.x.length === 2) {
+      window.butterflyFrames = [];
+      let last = null;
+      const watch = () => {
+        const x = m.data.x[0];
+        if (x !== last) { window.butterflyFrames.push(performance.now()); last = x; }
+        requestAnimationFrame(watch);
+      };
+      watch();
+      return true;
+    }
+  return false;
+}"""
+
+
+def test_the_butterfly_effect_plays_pauses_and_steps(server, page):
+    url, log = server
+    open_app(page, url + "?tab=teach&system=Lorenz&butterfly_distance=1e-06&butterfly_speed=5")
+    note = lambda: text(page, ".butterfly-note")  # noqa: E731
+    wait_for(lambda: "t = 0.00" in note(), timeout=60, why=note)
+    assert page.evaluate(FRAME, " apart")  # scrolled into view: the animation is painted
+    assert page.evaluate(WATCH_FRAMES)
+    page.get_by_role("button", name="Play", exact=True).click()
+    wait_for(lambda: float(note().split("t = ")[1].split()[0].rstrip(":")) > 3.0, timeout=30, why=note)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    frames = page.evaluate("window.butterflyFrames")
+    gaps = [b - a for a, b in zip(frames, frames[1:])]
+    print(f"butterfly: {len(frames)} frames painted, median gap {sorted(gaps)[len(gaps) // 2]:.0f} ms")
+    assert len(frames) > 20  # it moved, frame after frame (not one jump at the end)
+    page.wait_for_timeout(300)
+    paused = note()
+    page.wait_for_timeout(700)
+    assert note() == paused  # paused: no more frames
+    page.get_by_role("button", name="Step frame", exact=True).click()
+    wait_for(lambda: note() != paused, why=note)
+    assert "Lyapunov times" in note() and "separation" in note()
+    sep = page.evaluate("""() => { for (const m of Bokeh.documents[0].all_models)
+        if (m.type === "ColumnDataSource" && m.data.d !== undefined && m.data.d.length > 2) return Array.from(m.data.d);
+        return []; }""")
+    assert len(sep) > 100 and sep[-1] > 10 * sep[0]  # the separation grew (e^3 in 3 Lyapunov times), on the page
+    page.screenshot(path=str(log.parent / "teach_butterfly.png"), full_page=True)
+    assert page.errors == [] and server_errors(log) == []

@@ -4,6 +4,7 @@ recomputes its window, a click sets the parameter for every tab."""
 from types import SimpleNamespace
 
 import holoviews as hv
+import numpy as np
 
 from dashboards.explorer import Explorer
 from dashboards.selection import TYPED, Selection
@@ -61,7 +62,9 @@ def test_the_cobweb_steps_resets_and_starts_where_clicked():
     assert tab._steps == 0
     tab._on_cobweb_tap(SimpleNamespace(x=0.7, y=0.1))
     assert selection.cobweb_start == 0.7 and tab._cobweb.iterates[0] == 0.7
-    selection.system = "Henon"  # two-dimensional: no cobweb, said so by hiding it
+    selection.system = "Henon"  # two-dimensional: the cobweb of a chosen coordinate
+    assert tab.cobweb_box.visible and tab.cobweb_coordinate.visible
+    selection.system = "Lorenz"  # a flow: no cobweb, said so by hiding it
     assert not tab.cobweb_box.visible
 
 
@@ -80,3 +83,53 @@ def test_the_poincare_section_of_lorenz_and_an_orbit_launched_from_a_click():
     assert tab.launched.data["x"] == [] and "downwards" in tab.section_view.figure.title.text
     selection.system = "Logistic"  # not a 3-D flow: no section
     assert not tab.section_box.visible
+
+
+def test_the_butterfly_animation_steps_plays_across_chunks_and_resets():
+    selection = Selection(system="Lorenz", butterfly_members=2, butterfly_distance=1e-6, butterfly_speed=10)
+    tab = TeachDashboard(selection, active=True)
+    view = tab.butterfly
+    assert view.box.visible and view._start is not None and view._start.lyapunov > 0.8  # Lorenz λ1 ≈ 0.906
+    assert len(view.members.data["x"]) == 2 and view.frames_shown == 1
+    first = (view.members.data["x"].copy(), view.members.data["y"].copy())
+    view.step()
+    assert view.frames_shown == 2 and "t = 0.02" in view.note.object
+    assert not np.array_equal(view.members.data["x"], first[0])
+    for _ in range(60):  # 600 frames at 10 a tick: past the first chunk of 400 (the next is computed inline here)
+        view.tick()
+    assert view.frames_shown == 602 and len(view._queue) <= 2
+    separations = np.asarray(view.separation.data["d"])
+    assert abs(separations[0] - 1e-6) < 1e-12 and separations[-1] > 1e-3  # grown by orders of magnitude
+    # the slope: log-separation grows at about λ1 per time unit while it is small (Benettin; Lorenz 0.906)
+    t = np.asarray(view.separation.data["t"])  # in Lyapunov times
+    small = (separations < 1e-2) & (t > 1)
+    fit = np.polyfit(t[small], np.log(separations[small]), 1)[0]
+    assert 0.5 < fit < 1.6, fit
+    assert len(view.trails.data["xs"]) == 2 and len(view.trails.data["xs"][0]) == 120
+    assert "Lyapunov times" in view.note.object and "slope λ1" in view.note.object
+    view.reset()
+    assert view.frames_shown == 1 and len(view.separation.data["d"]) == 1
+    assert np.array_equal(view.members.data["x"], first[0])  # the same members, back at t = 0
+
+
+def test_the_butterfly_of_a_cloud_of_a_map_and_bad_input():
+    selection = Selection(system="Henon", butterfly_members=1000, butterfly_distance=1e-8, butterfly_speed=1)
+    tab = TeachDashboard(selection, active=True)
+    view = tab.butterfly
+    assert len(view.members.data["x"]) == 1000 and view.trails.data["xs"] == []  # a cloud: no trails
+    for _ in range(30):
+        view.tick()
+    assert "iterate 30" in view.note.object and view.separation.data["d"][-1] > 1e-6
+    selection.system = "MackeyGlass"  # a delay system: no animation, said by hiding it
+    assert not view.box.visible
+
+
+def test_the_cobweb_of_chialvos_fast_variable():
+    selection = Selection(system="Chialvo", cobweb_start=0.5)
+    tab = TeachDashboard(selection, active=True)
+    assert tab.cobweb_box.visible and tab.cobweb_coordinate.visible and tab.cobweb_coordinate.value == "x"
+    tab.step_button.clicks += 1
+    assert "1 step of f(x) from x₀ = 0.5" in tab.cobweb_note.object and "holds y = " in tab.cobweb_note.object
+    tab.cobweb_coordinate.value = "y"  # the slow variable now, from its own starting point
+    assert selection.cobweb_coordinate == 1 and selection.cobweb_start is None
+    assert tab._cobweb.coordinate == 1 and "f(y)" in tab.cobweb_note.object and "holds x = " in tab.cobweb_note.object
