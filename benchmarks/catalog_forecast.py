@@ -33,18 +33,9 @@ MAX_WINDOW_STEPS = 10_000
 
 
 def chaotic_systems() -> list[str]:
-    from core import evaluate, systems
+    from core import sweep
 
-    table = evaluate.shipped_table()
-    chosen = []
-    for name in systems.names():
-        system = systems.get(name)
-        if system.origin != "dysts" or system.kind not in ("flow", "map") or name not in table:
-            continue
-        lam = table[name]
-        if (system.kind == "map" and lam >= 0.01) or (system.kind == "flow" and lam * (system.period or 0) >= 0.01):
-            chosen.append(name)
-    return chosen
+    return sweep.chaotic_systems()  # the one definition of "chaotic", shared with the sweep
 
 
 def run_system(name: str, families: list[str], budget: float) -> list[dict]:

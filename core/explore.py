@@ -30,8 +30,9 @@ class ViewSpec:
 
 # (width, height) of each view's image, in pixels: the page's plot sizes; and its colour map
 SIZES = {"attractor": (560, 430), "embedding": (300, 280), "cloud": (560, 430),
-         "x0": (620, 110), "x1": (620, 110), "x2": (620, 110)}
-CMAPS = {"attractor": "fire", "embedding": "fire", "cloud": "kbc_r", "x0": "kgy", "x1": "kgy", "x2": "kgy"}
+         "x0": (620, 110), "x1": (620, 110), "x2": (620, 110), "overview": (620, 44)}
+CMAPS = {"attractor": "fire", "embedding": "fire", "cloud": "kbc_r", "x0": "kgy", "x1": "kgy", "x2": "kgy",
+         "overview": "kgy"}
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,11 @@ def check(trajectory: integrate.Trajectory, spec: ViewSpec) -> None:
 
 
 def names(trajectory: integrate.Trajectory, cloud) -> list[str]:
-    """The views a trajectory has: the attractor, its embedding, a series per coordinate (≤ 3)."""
+    """The views a trajectory has: the attractor, its embedding, a series per coordinate (≤ 3), and
+    the whole run of the first one (the overview the series' window is chosen on)."""
     dim = trajectory.x.shape[1]
-    return ["attractor", "embedding"] + [f"x{i}" for i in range(min(dim, 3))] + (["cloud"] if cloud is not None else [])
+    return ["attractor", "embedding", "overview"] + [f"x{i}" for i in range(min(dim, 3))] + \
+        (["cloud"] if cloud is not None else [])
 
 
 def points(trajectory: integrate.Trajectory, cloud, spec: ViewSpec, name: str) -> tuple:
@@ -129,6 +132,8 @@ def points(trajectory: integrate.Trajectory, cloud, spec: ViewSpec, name: str) -
     if name.startswith("x") and name[1:].isdigit():
         i = int(name[1:])
         return trajectory.t, x[:, i], ("t", coordinate[i]), True
+    if name == "overview":
+        return trajectory.t, x[:, 0], ("t (the whole run)", coordinate[0]), True
     if name == "embedding":
         col, lag, label = x[:, spec.embed_coord], spec.embed_lag, coordinate[spec.embed_coord]
         return col[lag:], col[:-lag], (f"{label}(t)", f"{label}(t - {lag})"), lines

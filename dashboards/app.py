@@ -6,9 +6,13 @@ from pathlib import Path
 
 import holoviews as hv
 import panel as pn
+import param
+
+from core import systems
 
 from dashboards.explorer import Explorer
 from dashboards.forecast import ForecastDashboard
+from dashboards.leaderboard import LeaderboardDashboard
 from dashboards.lyapunov import LyapunovDashboard
 from dashboards.selection import URL_STATE, Selection
 from dashboards.teach import TeachDashboard
@@ -22,6 +26,18 @@ def when_loaded(callback) -> None:
     locked (Panel runs onload callbacks on a worker thread, where changing a Bokeh model fails)."""
     doc = pn.state.curdoc
     pn.state.onload(lambda: doc.add_next_tick_callback(callback))
+
+
+def open_forecast(selection: Selection, forecast_tab: ForecastDashboard, cell: dict) -> None:
+    """A leaderboard cell clicked: its system, data setting, family and tuned hyper-parameters in
+    the Forecast tab, which opens."""
+    system = systems.get(cell["system"])
+    selection.system = cell["system"]  # first: a new system resets the view and the sampling
+    with param.parameterized.batch_call_watchers(selection):
+        selection.n_train, selection.train_noise = cell["n_train"], cell["noise"]
+        selection.dt = None if cell["sampling"] == 1 else system.dt * cell["sampling"]
+    forecast_tab.show_configuration(cell["family"], cell["hparams"])
+    selection.tab = "forecast"
 
 
 def build_page() -> pn.template.BaseTemplate:
@@ -39,14 +55,18 @@ def build_page() -> pn.template.BaseTemplate:
     # stylesheets linked from cdn.holoviz.org, and the lab must work offline
     names = Selection.param.tab.objects
     teach_tab = TeachDashboard(selection)
+    leaderboard_tab = LeaderboardDashboard(selection, open_forecast=lambda cell: open_forecast(selection, forecast_tab,
+                                                                                              cell))
     tabs = pn.Tabs(("Explorer", explorer.main()), ("Lyapunov", lyapunov_tab.main()),
-                   ("Forecast", forecast_tab.main()), ("Teach", teach_tab.main()), active=names.index(selection.tab),
+                   ("Forecast", forecast_tab.main()), ("Teach", teach_tab.main()),
+                   ("Leaderboard", leaderboard_tab.main()), active=names.index(selection.tab),
                    dynamic=False, sizing_mode="stretch_width")
     # the open tab is part of the shared state (and the URL)
     tabs.param.watch(lambda e: setattr(selection, "tab", names[e.new]), "active")
     selection.param.watch(lambda e: setattr(tabs, "active", names.index(e.new)), "tab")
-    # the Lyapunov diagnostics and the orbit diagram cost seconds: computed while their tab is shown
-    for name, tab in (("lyapunov", lyapunov_tab), ("teach", teach_tab)):
+    # the Lyapunov diagnostics and the orbit diagram cost seconds, and the leaderboard's plots weigh
+    # on every update of the page's document: each is computed (drawn) while its tab is shown
+    for name, tab in (("lyapunov", lyapunov_tab), ("teach", teach_tab), ("leaderboard", leaderboard_tab)):
         selection.param.watch(lambda e, name=name, tab=tab: setattr(tab, "active", e.new == name), "tab")
         if selection.tab == name:  # a link to the tab: its work once the page is there
             when_loaded(lambda tab=tab: setattr(tab, "active", True))

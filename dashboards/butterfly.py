@@ -17,7 +17,7 @@ from bokeh.models import ColumnDataSource, Range1d
 from bokeh.plotting import figure
 
 from core import jobs, systems, teach
-from dashboards.jobs import Runner
+from dashboards.jobs import Runner, on_session_close
 from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection, plain
 
@@ -86,7 +86,17 @@ class ButterflyView(param.Parameterized):
         self._asked = False  # a chunk is being computed
         self._trail = np.zeros((0, 0, 2), np.float32)
         self._tick_callback = None
+        self._closed = False
         self.frames_shown = 0
+        on_session_close(self._on_close)
+
+    def _on_close(self) -> None:
+        """The session closed: no more ticks (one may be running on a server thread), frames freed."""
+        self._closed = True
+        if self._tick_callback is not None:
+            self._tick_callback.stop()
+            self._tick_callback = None
+        self._queue, self._start = [], None
 
     # -- starting ---------------------------------------------------------------------------------
     def draw(self, system: systems.System | None) -> None:
@@ -210,7 +220,7 @@ class ButterflyView(param.Parameterized):
         self._advance(int(self.sel.butterfly_speed))
 
     def _advance(self, frames: int) -> None:
-        if not self._queue:
+        if self._closed or not self._queue:
             return
         target = self._frame + frames
         with one_update(holoviews=False):

@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import Range1d
+from bokeh.models import Range1d, RangeTool
 
 from core import explore, systems
 from dashboards.jobs import Runner, on_session_close
@@ -173,10 +173,20 @@ class Explorer(param.Parameterized):
         self.cloud_view = RasterView("x", "y", *size["cloud"][::-1])
         time_axis = Range1d(0, 1)  # the three time series pan and zoom together
         self.series = [RasterView("t", f"x{i}", *size[f"x{i}"][::-1], x_range=time_axis) for i in range(3)]
+        # the whole run, with the series' window on it: drag or stretch the window (Bokeh's RangeTool);
+        # on release every series plot gets a RangesUpdate and re-aggregates that window
+        self.overview = RasterView("", "", *size["overview"][::-1], axes=False)
+        window = RangeTool(x_range=time_axis)
+        window.overlay.update(fill_color="#4dabf7", fill_alpha=0.3, line_color="#4dabf7", line_width=2)
+        self.overview.figure.toolbar.tools = [window]
+        self.overview.figure.toolbar_location = None
+        self.overview.figure.yaxis.visible, self.overview.figure.xaxis.visible = False, True
+        self.overview.figure.title.text = "the whole run: drag the window"
         self.views = {"attractor": self.attractor, "embedding": self.embedding, "cloud": self.cloud_view,
-                      **{f"x{i}": view for i, view in enumerate(self.series)}}
+                      "overview": self.overview, **{f"x{i}": view for i, view in enumerate(self.series)}}
         self.zooms = {name: Runner() for name in self.views}  # per view: the newest zoom wins
         self.series_box = pn.Column(*[pn.Column(v.panel()) for v in self.series])
+        self.overview_box = self.overview.panel(css_classes=["series-overview"])
 
     # -- layout -------------------------------------------------------------------------------
     def sidebar(self) -> list:
@@ -209,7 +219,7 @@ class Explorer(param.Parameterized):
             # a FlexBox wraps the embedding under the time series where the window is too narrow
             # for both side by side (a 1366-px laptop), instead of running off the right edge
             pn.FlexBox(
-                pn.Column("#### Time series", self.series_box),
+                pn.Column("#### Time series", self.overview_box, self.series_box),
                 pn.Column("#### Delay embedding", self.embedding.panel(), self.embed_widgets),
                 flex_wrap="wrap", gap="0 24px", sizing_mode="stretch_width",
             ),

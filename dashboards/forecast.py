@@ -174,6 +174,15 @@ class ForecastDashboard(param.Parameterized):
         self.sel.budget = DEFAULT_BUDGET[iterative]
         self._show_family()
 
+    def show_configuration(self, family: str, hparams: dict) -> None:
+        """Open on ``family`` with these hyper-parameters as they are (a leaderboard's tuned ones):
+        tuning off, so Train reproduces that configuration."""
+        if self.sel.model != family:
+            self.sel.model = family  # the family's defaults first (_on_family), then these values
+        self.sel.hparams = dict(hparams)
+        self.sel.auto_tune = False
+        self._show_family()
+
     def _show_family(self) -> None:
         """The widgets of the selected family, from the shared state (which a link may have set)."""
         self.loss_box.visible = registry.family(self.sel.model).is_iterative  # no epochs, no loss curve

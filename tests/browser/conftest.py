@@ -35,7 +35,8 @@ def server():
     log = open(log_path, "w")
     store = ARTIFACTS / f"model-store-{port}"  # a fresh store: every training really trains
     shutil.rmtree(store, ignore_errors=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_STORE": str(store)}
+    sweeps = ARTIFACTS / f"sweeps-{port}"  # the page's own sweeps: none, but the shipped table
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_STORE": str(store), "CHAOSLAB_SWEEPS": str(sweeps)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
          "--setup", "dashboards/warm.py"],

@@ -181,3 +181,43 @@ def test_a_system_typed_by_hand_is_drawn_and_analysed_and_hostile_text_refused(s
     page.screenshot(path=str(log.parent / "typed_system.png"), full_page=True)
     assert page.errors == []
     assert server_errors(log) == []
+
+
+# the overview's plotting frame in page coordinates, its x range, and the series' window on it
+OVERVIEW = """() => {
+  function* walk(v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); }
+  for (const root of Object.values(Bokeh.index)) for (const v of walk(root)) {
+    const m = v.model;
+    if (m.type === "Figure" && m.title && m.title.text && m.title.text.includes("the whole run")) {
+      v.el.scrollIntoView({block: "center"});
+      const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
+      const tool = m.toolbar.tools.find(t => t.type === "RangeTool");
+      return {x: r.x + f.x, y: r.y + f.y, width: f.width, height: f.height, x0: m.x_range.start,
+              x1: m.x_range.end, w0: tool.x_range.start, w1: tool.x_range.end};
+    }
+  }
+  return null;
+}"""
+
+
+def test_drag_the_window_on_the_whole_run_and_the_series_recompute_there(server, page):
+    url, log = server
+    open_app(page, url)
+    wait_for(lambda: page.evaluate(OVERVIEW) is not None and images(page).get("t", (0, 0))[0] > 100,
+             why=lambda: images(page))
+    box = page.evaluate(OVERVIEW)
+    assert box["x0"] < box["w0"] - 1000 and abs(box["x1"] - box["w1"]) < 0.05 * (box["x1"] - box["x0"])
+    before = images(page)["t"]
+    px = lambda t: box["x"] + (t - box["x0"]) / (box["x1"] - box["x0"]) * box["width"]  # noqa: E731
+    middle = px((box["w0"] + box["w1"]) / 2)
+    page.mouse.move(middle, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for k in range(1, 11):  # drag the window a third of the way back
+        page.mouse.move(middle - 20 * k, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    start, end = page.evaluate(X_RANGE, "t")
+    assert start < box["w0"] - 100 and abs((end - start) - (box["w1"] - box["w0"])) < 1.0  # moved, same width
+    wait_for(lambda: images(page)["t"] != before, why=lambda: images(page))  # re-aggregated there
+    page.screenshot(path=str(log.parent / "explorer_overview.png"), full_page=True)
+    assert page.errors == [] and server_errors(log) == []

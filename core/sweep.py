@@ -1,0 +1,443 @@
+"""The catalog sweep: systems × families × settings × seeds on Dask → one Parquet results table.
+
+Every cell is the lab's one forecasting experiment (``core.evaluate``: task → split → scores,
+Gilpin 2023 in small), tuned per system where the family has a search space (``core.tuning``),
+scored short-term (VPT, NRMSE, sMAPE) and as an attractor (D_stsp, D_H, the free run's λ1).
+
+Resumable: each finished cell is written at once as its own Parquet part (written aside, then
+renamed: a killed sweep leaves no half-written file), and a re-run skips every cell whose part
+exists, so killing a sweep loses at most the cells that were running. A cell that fails is a
+row too (``status`` "error" or "blow-up", with the message), never dropped.
+
+    python -m core.sweep --out results/ [--systems Lorenz,Henon] [--families nvar,esn]
+        [--n-train 10000,1000] [--noise 0,0.01,0.05] [--sampling 1] [--seeds 0] [--budget 2]
+        [--scheduler tcp://host:8786] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# the table's columns, in order; ``read`` and the tests check every part against it
+COLUMNS = {
+    "key": "string", "system": "string", "kind": "string", "group": "string", "family": "string",
+    "n_train": "int64", "noise": "float64", "sampling": "float64", "seed": "int64", "dt": "float64",
+    "lambda_max": "float64", "correlation_dimension": "float64", "kaplan_yorke_dimension": "float64",
+    "status": "string", "message": "string",
+    "vpt": "float64", "vpt_std": "float64", "nrmse": "float64", "smape": "float64", "blow_ups": "int64",
+    "windows": "int64", "max_vpt": "float64",
+    "d_stsp": "float64", "d_h": "float64", "lambda_free": "float64", "attractor_note": "string",
+    "fit_s": "float64", "tuning_s": "float64", "budget_s": "float64", "trials": "int64",
+    "hparams": "string", "versions": "string", "finished": "float64",
+}
+OK, BLOW_UP, ERROR = "ok", "blow-up", "error"
+CLASSICAL = ("nvar", "esn", "edmd", "dmd", "sindy", "analog", "parroting", "ar", "persistence", "mean")
+MAX_WINDOW_STEPS = 10_000  # a weakly chaotic flow's 10 Lyapunov times are capped here (and so its VPT)
+FREE_RUN = 5_000  # steps of the free run judged as an attractor (D_stsp, D_H, λ1): its scoring is most of a cell
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The data a family is given: ``n_train`` points, observation ``noise`` (× each coordinate's
+    std, training data only) and a sampling step of ``sampling`` × the catalog's ``dt``."""
+
+    n_train: int = 10_000
+    noise: float = 0.0
+    sampling: float = 1.0
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One row of the table to compute."""
+
+    system: str
+    family: str
+    setting: Setting
+    seed: int = 0
+    budget: float = 2.0  # seconds of tuning (0: the time-aware defaults)
+    windows: int = 5
+    horizon: float = 10.0
+
+    @property
+    def key(self) -> str:
+        """What identifies the cell's result: a re-run with the same key is skipped."""
+        text = json.dumps([self.system, self.family, dataclasses.asdict(self.setting), self.seed, self.budget,
+                           self.windows, self.horizon])
+        return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def versions() -> str:
+    """The packages a result depends on, as JSON (a row says what produced it)."""
+    import importlib.metadata as md
+
+    names = ["numpy", "scipy", "numba", "torch", "dysts", "pysindy", "scikit-learn", "optuna"]
+    found = {}
+    for name in names:
+        try:
+            found[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return json.dumps(found, sort_keys=True)
+
+
+def _finite(value) -> float:
+    return float(value) if value is not None and np.isfinite(value) else float("nan")
+
+
+def run_cell(cell: Cell) -> dict:
+    """Compute one cell (on a Dask worker, or here): a row of ``COLUMNS``, also when it fails."""
+    from core import evaluate, systems, tuning
+    from core.forecasters import registry
+
+    system = systems.get(cell.system)
+    row = {column: None for column in COLUMNS} | {
+        "key": cell.key, "system": cell.system, "kind": system.kind, "group": system.group, "family": cell.family,
+        "n_train": cell.setting.n_train, "noise": cell.setting.noise, "sampling": cell.setting.sampling,
+        "seed": cell.seed, "correlation_dimension": _finite(system.correlation_dimension),
+        "kaplan_yorke_dimension": _finite(system.kaplan_yorke_dimension), "budget_s": float(cell.budget),
+        "windows": cell.windows, "versions": versions(), "trials": 0, "blow_ups": 0, "status": OK, "message": "",
+        "attractor_note": "", "hparams": "{}", "tuning_s": 0.0,
+    }
+    try:
+        task = evaluate.ForecastTask(system, dt=system.dt * cell.setting.sampling, n_train=cell.setting.n_train,
+                                     noise=cell.setting.noise, seed=cell.seed, horizon=cell.horizon,
+                                     windows=cell.windows, free_run=FREE_RUN, max_window_steps=MAX_WINDOW_STEPS)
+        split = evaluate.make_split(task)
+        row.update(dt=split.dt, lambda_max=split.lam, max_vpt=split.window_steps * split.dt * split.lam)
+        start = time.perf_counter()
+        if cell.budget > 0 and registry.family(cell.family).search_space(split.timescales):
+            tuned = tuning.tune(cell.family, split.train, split.dt, cell.budget, timescales=split.timescales,
+                                seed=cell.seed)
+            model, hparams = tuned.model, tuned.params  # refitted on all the training data
+            row.update(tuning_s=tuned.seconds, trials=len(tuned.trials))
+            fit_s = time.perf_counter() - start - tuned.seconds
+        else:
+            model = registry.create(cell.family, split.timescales).fit(split.train, split.dt)
+            hparams, fit_s = model.hparams, time.perf_counter() - start
+        row.update(fit_s=fit_s, hparams=json.dumps(_plain(hparams), sort_keys=True))
+        scores = evaluate.score_forecast(model, split)
+        row.update(vpt=scores.vpt, vpt_std=scores.vpt_std, nrmse=_finite(scores.nrmse), smape=_finite(scores.smape),
+                   blow_ups=scores.blow_ups)
+        if scores.blow_ups:
+            row.update(status=BLOW_UP, message=next(w.message for w in scores.windows if w.blew_up_after is not None))
+        attractor = evaluate.score_attractor(model, split)
+        row.update(d_stsp=_finite(attractor.d_stsp), d_h=_finite(attractor.d_h),
+                   lambda_free=_finite(attractor.lambda_free), attractor_note="; ".join(attractor.notes))
+    except Exception as exc:  # a cell the lab cannot compute is a row that says why, never a crash
+        from core import jobs
+
+        row.update(status=ERROR, message=jobs.describe(exc))
+    row["finished"] = time.time()
+    return row
+
+
+def _plain(params: dict) -> dict:
+    """Hyper-parameters as JSON can hold them."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in dict(params).items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning, storing and running
+
+
+def chaotic_systems() -> list[str]:
+    """Every dysts flow and map with a Lyapunov time to measure in: λ1 · period ≥ 0.01 for a flow
+    (quasi-periodic and nearly neutral flows have none), λ1 ≥ 0.01 per iterate for a map."""
+    from core import evaluate, systems
+
+    table = evaluate.shipped_table()
+    chosen = []
+    for name in systems.names():
+        system = systems.get(name)
+        if system.origin != "dysts" or system.kind not in ("flow", "map") or name not in table:
+            continue
+        lam = table[name]
+        if lam >= 0.01 if system.kind == "map" else lam * (system.period or 0) >= 0.01:
+            chosen.append(name)
+    return chosen
+
+
+def plan(systems_: list[str], families: list[str], settings: list[Setting], seeds=(0,), budget: float = 2.0,
+         windows: int = 5) -> list[Cell]:
+    """Every combination, systems outermost (a sweep that is cut short has whole systems)."""
+    from core.forecasters import registry
+
+    for family in families:
+        registry.family(family)  # an unknown name fails here, before any work
+    return [Cell(s, f, setting, seed, budget, windows) for s in systems_ for setting in settings for seed in seeds
+            for f in families]
+
+
+def done_keys(out: Path) -> set[str]:
+    """The cells whose results are stored under ``out``: a re-run skips them."""
+    return {p.stem.removeprefix("part-") for p in Path(out).glob("part-*.parquet")}
+
+
+def _schema():
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64()}
+    return pa.schema([(name, types[kind]) for name, kind in COLUMNS.items()])
+
+
+def store(row: dict, out: Path) -> Path:
+    """One finished cell as its own Parquet part, written aside and renamed into place."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist([{k: row.get(k) for k in COLUMNS}], schema=_schema())
+    path = out / f"part-{row['key']}.parquet"
+    scratch = out / f".part-{row['key']}.{os.getpid()}.tmp"
+    pq.write_table(table, scratch)
+    os.replace(scratch, path)
+    return path
+
+
+def read(out: Path):
+    """The results table under ``out`` (a folder of parts, or one Parquet file) as a DataFrame."""
+    import pyarrow.parquet as pq
+
+    out = Path(out)
+    if out.is_file():
+        return pq.read_table(out, schema=_schema()).to_pandas()
+    parts = sorted(out.glob("part-*.parquet"))
+    if not parts:
+        return _schema().empty_table().to_pandas()
+    return pq.read_table(parts, schema=_schema()).to_pandas() if len(parts) == 1 else \
+        pq.ParquetDataset(parts, schema=_schema()).read().to_pandas()
+
+
+def compact(out: Path, path: Path) -> Path:
+    """The parts under ``out`` as one sorted Parquet file (what ships in ``assets/``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = read(out).sort_values(["system", "family", "n_train", "noise", "sampling", "seed"])
+    path = Path(path)
+    pq.write_table(pa.Table.from_pandas(frame, schema=_schema(), preserve_index=False), path,
+                   compression="zstd")
+    return path
+
+
+def local_cluster(workers: int):
+    """A Dask cluster for a sweep on this machine: ``workers`` processes of one thread each (every
+    library on one thread: a cell is the unit of parallelism, and tuning budgets are per core)."""
+    from distributed import Client, LocalCluster
+
+    from core import THREAD_VARIABLES
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           scheduler_kwargs={"dashboard": False, "dashboard_address": None},
+                           env=dict.fromkeys(THREAD_VARIABLES, "1"), silence_logs=logging.WARNING)
+    return Client(cluster, set_as_default=False)
+
+
+def run(cells: list[Cell], out: Path, client, progress=None) -> dict:
+    """Compute every cell not stored under ``out`` yet, on ``client``'s workers, storing each as it
+    finishes. ``progress(done, total, row)`` after each. Returns counts by status."""
+    from distributed import as_completed
+
+    out = Path(out)
+    for scratch in out.glob(".part-*.tmp"):  # left by a sweep killed while writing: its cell reruns
+        scratch.unlink()
+    finished = done_keys(out)
+    todo = [c for c in cells if c.key not in finished]
+    counts = {"skipped": len(cells) - len(todo), OK: 0, BLOW_UP: 0, ERROR: 0}
+    if progress is not None:
+        progress(counts["skipped"], len(cells), None)
+    # long-running cells first would balance better, but systems in order make a cut sweep useful
+    futures = client.map(run_cell, todo, key=[f"sweep-{c.key}" for c in todo], pure=False)
+    done = counts["skipped"]
+    for future in as_completed(futures, loop=client.loop) if futures else ():
+        try:
+            row = future.result()
+        except Exception as exc:  # the worker died: the cell is a row with the reason, as any failure
+            from core import jobs
+
+            cell = todo[futures.index(future)]
+            row = _failed_row(cell, jobs.describe(exc))
+        store(row, out)
+        counts[row["status"]] += 1
+        done += 1
+        if progress is not None:
+            progress(done, len(cells), row)
+        future.release()
+    return counts
+
+
+def _failed_row(cell: Cell, message: str) -> dict:
+    return {column: None for column in COLUMNS} | {
+        "key": cell.key, "system": cell.system, "family": cell.family, "n_train": cell.setting.n_train,
+        "noise": cell.setting.noise, "sampling": cell.setting.sampling, "seed": cell.seed, "status": ERROR,
+        "message": message, "budget_s": float(cell.budget), "windows": cell.windows, "versions": versions(),
+        "finished": time.time()}
+
+
+def run_here(cells: list[Cell], out: Path, *, job) -> dict:
+    """A job (the page's "sweep this"): ``cells`` one after another on this worker, each stored as
+    it finishes, with progress and Stop between cells. Returns counts by status."""
+    out = Path(out)
+    finished = done_keys(out)
+    counts = {"skipped": 0, OK: 0, BLOW_UP: 0, ERROR: 0}
+    for i, cell in enumerate(cells):
+        if job.stop.is_set():
+            break
+        if cell.key in finished:
+            counts["skipped"] += 1
+        else:
+            row = run_cell(cell)
+            store(row, out)
+            counts[row["status"]] += 1
+        job.progress((i + 1) / len(cells), {"cell": f"{cell.system} {cell.family}"})
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the table: what the Leaderboard tab shows
+
+SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "leaderboard.parquet"
+
+
+def user_folder() -> Path:
+    """Where the page's own sweeps are stored (``$CHAOSLAB_SWEEPS``, else beside the model store)."""
+    return Path(os.environ.get("CHAOSLAB_SWEEPS") or Path.home() / ".cache" / "chaoslab" / "sweeps")
+
+
+def leaderboard(*sources: Path):
+    """The shipped table and the page's own sweeps as one DataFrame (a cell computed again wins)."""
+    import pandas as pd
+
+    sources = sources or (SHIPPED, user_folder())
+    frames = [read(path) for path in sources if Path(path).exists()]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return read(Path("/nonexistent"))
+    table = pd.concat(frames, ignore_index=True).sort_values("finished")
+    return table.drop_duplicates("key", keep="last").reset_index(drop=True)
+
+
+def setting_label(n_train: int, noise: float, sampling: float) -> str:
+    """A setting in words, e.g. "10000 points, noise 1 %"."""
+    words = f"{int(n_train)} points, " + ("no noise" if noise == 0 else f"noise {100 * noise:g} %")
+    return words + ("" if sampling == 1 else f", every {sampling:g} dt")
+
+
+def family_summary(table):
+    """Per family over the systems it ran on: systems, VPT ≥ 1 (fraction), median VPT, blow-ups,
+    failures, median fit and tuning seconds; best median first."""
+    import pandas as pd
+
+    if not len(table):
+        return pd.DataFrame(columns=["family", "systems", "vpt_at_least_1", "median_vpt", "blow_ups", "errors",
+                                     "median_fit_s", "median_tuning_s"])
+    rows = []
+    for family, group in table.groupby("family"):
+        scored = group[group.status != ERROR]
+        rows.append({"family": family, "systems": group.system.nunique(),
+                     "vpt_at_least_1": float((scored.vpt >= 1).mean()) if len(scored) else np.nan,
+                     "median_vpt": float(scored.vpt.median()) if len(scored) else np.nan,
+                     "blow_ups": int((group.status == BLOW_UP).sum()), "errors": int((group.status == ERROR).sum()),
+                     "median_fit_s": float(scored.fit_s.median()), "median_tuning_s": float(scored.tuning_s.median())})
+    return pd.DataFrame(rows).sort_values("median_vpt", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def rank_correlation(table, against: str) -> dict[str, float]:
+    """Spearman's ρ between VPT and ``against`` (``lambda_max``, ``correlation_dimension``) per
+    family: Gilpin (2023) observed that long-horizon accuracy decorrelates from λ1."""
+    from scipy.stats import spearmanr
+
+    out = {}
+    for family, group in table[table.status != ERROR].groupby("family"):
+        pairs = group[["vpt", against]].dropna()
+        if len(pairs) >= 5 and pairs[against].nunique() > 1 and pairs.vpt.nunique() > 1:
+            out[family] = float(spearmanr(pairs.vpt, pairs[against]).statistic)
+    return out
+
+
+def degradation(table, axis: str):
+    """Median VPT per family at each value of ``axis`` (``noise`` or ``n_train``), over the systems
+    that ran at every value (so a curve compares like with like): family × value."""
+    import pandas as pd
+
+    scored = table[table.status != ERROR]
+    values = sorted(scored[axis].unique())
+    if len(values) < 2:
+        return pd.DataFrame()
+    other = {"noise": "n_train", "n_train": "noise"}[axis]
+    base = scored[other].mode().iloc[0] if other == "n_train" else 0.0  # the other axis at its usual value
+    sub = scored[scored[other] == base]
+    complete = sub.groupby(["family", "system"])[axis].nunique()
+    keep = complete[complete == len(values)].reset_index()[["family", "system"]]
+    sub = sub.merge(keep, on=["family", "system"])
+    return sub.groupby(["family", axis]).vpt.median().unstack(axis)
+
+
+def _numbers(text: str, kind=float) -> list:
+    return [kind(v) for v in str(text).split(",") if v.strip()]
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m core.sweep", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="sweep-results", help="folder of the results' Parquet parts")
+    parser.add_argument("--systems", default="", help="comma-separated names (default: every chaotic flow and map)")
+    parser.add_argument("--families", default=",".join(CLASSICAL), help="comma-separated families")
+    parser.add_argument("--n-train", default="10000", help="training lengths, e.g. 10000,1000")
+    parser.add_argument("--noise", default="0", help="observation noise levels (× std), e.g. 0,0.01,0.05")
+    parser.add_argument("--sampling", default="1", help="sampling steps as multiples of the catalog's dt")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--budget", type=float, default=2.0, help="seconds of tuning per cell (0: defaults)")
+    parser.add_argument("--windows", type=int, default=5, help="test windows of 10 Lyapunov times per cell")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N systems")
+    parser.add_argument("--scheduler", default=os.environ.get("CHAOSLAB_SCHEDULER", ""),
+                        help="a Dask scheduler address (default: a local cluster)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local workers")
+    parser.add_argument("--compact", default="", help="also write the whole table to this Parquet file")
+    args = parser.parse_args(argv)
+
+    from tqdm import tqdm
+
+    from core import jobs
+
+    names = [s for s in args.systems.split(",") if s] or chaotic_systems()
+    names = names[: args.limit] if args.limit else names
+    settings = [Setting(int(n), noise, sampling) for n in _numbers(args.n_train, int)
+                for noise in _numbers(args.noise) for sampling in _numbers(args.sampling)]
+    cells = plan(names, [f for f in args.families.split(",") if f], settings, _numbers(args.seeds, int), args.budget,
+                 args.windows)
+    client = jobs.connect(args.scheduler) if args.scheduler else local_cluster(args.workers)
+    start = time.perf_counter()
+    with tqdm(total=len(cells), unit="cell", file=sys.stderr, dynamic_ncols=True) as bar:
+        def progress(done, total, row):
+            bar.n = done
+            if row is not None:
+                bar.set_postfix_str(f"{row['system']} {row['family']}: {row['status']}", refresh=False)
+            bar.refresh()
+        counts = run(cells, Path(args.out), client, progress)
+    seconds = time.perf_counter() - start
+    computed = sum(counts[k] for k in (OK, BLOW_UP, ERROR))
+    print(f"{len(cells)} cells: {counts['skipped']} already done, {counts[OK]} ok, {counts[BLOW_UP]} with a "
+          f"blow-up, {counts[ERROR]} failed; {seconds:.0f} s, {60 * computed / max(seconds, 1e-9):.1f} cells a "
+          f"minute; table: {args.out}")
+    if args.compact:
+        print(f"compacted into {compact(Path(args.out), Path(args.compact))}")
+    cluster = client.cluster if not args.scheduler else None
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+if __name__ == "__main__":
+    main()

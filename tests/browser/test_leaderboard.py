@@ -1,0 +1,42 @@
+"""The Leaderboard tab in a real browser: the shipped table, sorted by a click on a header, and a
+click on a cell that opens the Forecast tab on that system with that family."""
+
+from urllib.parse import parse_qs, urlparse
+
+from tests.browser.helpers import open_app, server_errors, text, wait_for
+
+FIRST_ROW = """(field) => {
+  for (const el of document.querySelectorAll('*')) {
+    const root = el.shadowRoot; if (!root) continue;
+    const cell = root.querySelector('.tabulator-row .tabulator-cell[tabulator-field="' + field + '"]');
+    if (cell) return cell.textContent.trim();
+  }
+  return null;
+}"""
+
+
+def test_sort_the_table_and_click_through_to_the_forecast(server, page):
+    url, log = server
+    open_app(page, url + "?tab=leaderboard")
+    wait_for(lambda: "systems ×" in text(page, ".leaderboard-note"), timeout=60, why=lambda: text(page, ".leaderboard-note"))
+    assert "Best median" in text(page, ".leaderboard-note")
+    table = page.locator(".leaderboard-table")
+    header = table.locator('.tabulator-col[tabulator-field="nvar"] .tabulator-col-title')
+    header.click()  # ascending, then descending: the best NVAR forecast first
+    header.click()
+    column = table.locator('.tabulator-cell[tabulator-field="nvar"]')
+    wait_for(lambda: column.count() > 5)
+    values = [float(v) for v in column.all_inner_texts()[:5] if v.strip()]
+    assert values == sorted(values, reverse=True), values
+    system = table.locator('.tabulator-row').first.locator('.tabulator-cell[tabulator-field="system"]').inner_text()
+    page.screenshot(path=str(log.parent / "leaderboard.png"), full_page=True)
+    table.locator('.tabulator-row').first.locator('.tabulator-cell[tabulator-field="nvar"]').click()
+    query = lambda: parse_qs(urlparse(page.url).query)  # noqa: E731
+    wait_for(lambda: query().get("tab") == ["forecast"] and query().get("system") == [system],
+             why=lambda: page.url)
+    assert query().get("model", ["nvar"]) == ["nvar"] and "hparams" in query()  # the tuned configuration
+    assert query().get("auto_tune") == ["false"]
+    family = page.locator(".forecast-family").first.inner_text()
+    assert family.startswith("nvar")
+    page.screenshot(path=str(log.parent / "leaderboard_forecast.png"), full_page=True)
+    assert page.errors == [] and server_errors(log) == []

@@ -1,0 +1,102 @@
+"""The catalog sweep: a tiny sweep on a LocalCluster, its schema, resuming, failures as rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import sweep
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTING = sweep.Setting(n_train=2000)
+
+
+@pytest.fixture(scope="module")
+def client():
+    client = sweep.local_cluster(2)
+    yield client
+    cluster = client.cluster
+    client.close()
+    cluster.close()
+
+
+def tiny_plan():
+    # 3 systems × 2 families, one tuned (NVAR, 0.5 s) and one without a search space (persistence)
+    return sweep.plan(["Henon", "Logistic", "Lorenz"], ["nvar", "persistence"], [SETTING], budget=0.5, windows=2)
+
+
+def test_a_tiny_sweep_on_a_local_cluster_fills_the_schema_and_resumes_without_recomputing(client, tmp_path):
+    cells = tiny_plan()
+    assert len(cells) == 6 and len({c.key for c in cells}) == 6
+    counts = sweep.run(cells[:3], tmp_path, client)  # cut short after half the cells
+    assert counts["skipped"] == 0 and counts["ok"] + counts["blow-up"] == 3
+    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("part-*.parquet")}
+    assert len(stamps) == 3
+    seen = []
+    counts = sweep.run(cells, tmp_path, client, progress=lambda done, total, row: seen.append((done, total)))
+    assert counts["skipped"] == 3 and counts["ok"] + counts["blow-up"] + counts["error"] == 3
+    assert seen[0] == (3, 6) and seen[-1] == (6, 6)
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("part-*.parquet") if p.name in stamps} == stamps
+    again = sweep.run(cells, tmp_path, client)  # everything done: nothing computed
+    assert again["skipped"] == 6 and again["ok"] + again["blow-up"] + again["error"] == 0
+
+    table = sweep.read(tmp_path)
+    assert list(table.columns) == list(sweep.COLUMNS) and len(table) == 6
+    assert set(table.status) <= {"ok", "blow-up"} and not table.message[table.status == "ok"].any()
+    lorenz = table[(table.system == "Lorenz") & (table.family == "nvar")].iloc[0]
+    assert lorenz.vpt > 1.0 and lorenz.lambda_max == pytest.approx(0.906, rel=0.02)  # Lorenz λ1 (Sprott)
+    assert lorenz.trials >= 1 and lorenz.tuning_s > 0 and json.loads(lorenz.hparams)  # tuned, and how
+    assert np.isfinite(lorenz.d_stsp) and np.isfinite(lorenz.d_h) and lorenz.n_train == 2000
+    assert "numpy" in json.loads(lorenz.versions) and lorenz.correlation_dimension > 1.5
+    persistence = table[table.family == "persistence"]
+    assert (persistence.trials == 0).all() and (persistence.vpt < table[table.family == "nvar"].vpt.max()).all()
+    one = sweep.compact(tmp_path, tmp_path / "leaderboard.parquet")
+    assert sweep.read(one).shape == table.shape
+
+
+def test_a_failing_cell_is_a_row_with_its_message(client, tmp_path):
+    cells = sweep.plan(["MackeyGlass", "Henon"], ["analog"], [sweep.Setting(n_train=1000)], budget=0, windows=1)
+    counts = sweep.run(cells, tmp_path, client)
+    assert counts["error"] == 1
+    table = sweep.read(tmp_path)
+    failed = table[table.status == "error"].iloc[0]
+    assert failed.system == "MackeyGlass" and "delay system" in failed.message and np.isnan(failed.vpt)
+    assert (table[table.system == "Henon"].status != "error").all()
+
+
+def test_unknown_families_are_refused_before_any_work():
+    with pytest.raises(KeyError, match="no forecaster family"):
+        sweep.plan(["Lorenz"], ["nvar", "gpt"], [SETTING])
+
+
+def test_killing_the_command_loses_at_most_the_running_cells(tmp_path):
+    """The CLI killed once a few parts exist, then rerun: the same final table, finished cells untouched."""
+    command = [sys.executable, "-m", "core.sweep", "--out", str(tmp_path), "--systems", "Henon,Logistic,Tinkerbell",
+               "--families", "persistence,mean,analog,parroting", "--n-train", "1000", "--budget", "0",
+               "--windows", "1", "--workers", "2"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    deadline = time.time() + 180
+    while len(list(tmp_path.glob("part-*.parquet"))) < 3 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # the whole sweep, its workers too
+    process.wait()
+    kept = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("part-*.parquet")}
+    assert kept  # (a part being written when it was killed is a hidden scratch file, never a part-*)
+    for part in kept:
+        assert sweep.read(tmp_path / part).shape[0] == 1  # every stored part is whole
+    rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert f"{len(kept)} already done" in rerun.stdout
+    table = sweep.read(tmp_path)
+    assert len(table) == 12 and table.key.is_unique and not list(tmp_path.glob(".part-*"))
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("part-*.parquet") if p.name in kept} == kept

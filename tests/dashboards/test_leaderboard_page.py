@@ -1,0 +1,59 @@
+"""The Leaderboard tab without a browser: filters, the summary, a click that opens a forecast, and
+"sweep this" adding rows (inline here; on the cluster in the page)."""
+
+from types import SimpleNamespace
+
+import holoviews as hv
+import pytest
+
+from core import sweep
+from dashboards.leaderboard import LeaderboardDashboard
+from dashboards.selection import Selection
+
+hv.extension("bokeh")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("leaderboard")
+    cells = sweep.plan(["Henon", "Logistic", "Lorenz"], ["parroting", "persistence"],
+                       [sweep.Setting(n_train=1000), sweep.Setting(n_train=1000, noise=0.05)], budget=0, windows=1)
+    for cell in cells:
+        sweep.store(sweep.run_cell(cell), folder)
+    return folder
+
+
+def test_the_tab_summarises_filters_and_opens_a_clicked_forecast(results, tmp_path):
+    opened = []
+    tab = LeaderboardDashboard(Selection(), open_forecast=opened.append, sources=(results, tmp_path), active=True)
+    assert set(tab.families.value) == {"parroting", "persistence"}
+    assert tab.setting.value == (1000, 0.0, 1.0) and len(tab.setting.options) == 2  # no noise first
+    grid = tab.grid.value
+    assert sorted(grid.system) == ["Henon", "Logistic", "Lorenz"] and {"parroting", "persistence"} <= set(grid)
+    assert list(tab.summary.value.family)[0] == "parroting"  # parroting beats persistence (Zhang & Gilpin 2025)
+    assert "3 systems × 2 families" in tab.note.object
+    noise = tab.noise_curve.object  # the two noise levels of the same systems: a curve per family
+    assert {c.label for c in noise if isinstance(c, hv.Curve)} == {"parroting", "persistence"}
+    tab.kind.value = "maps"
+    assert sorted(tab.grid.value.system) == ["Henon", "Logistic"]
+    tab.families.value = ["parroting"]
+    assert "persistence" not in tab.grid.value.columns
+    row = list(tab.grid.value.system).index("Logistic")
+    tab._on_cell(SimpleNamespace(row=row, column="parroting"))
+    assert opened and opened[0]["system"] == "Logistic" and opened[0]["family"] == "parroting"
+    assert opened[0]["n_train"] == 1000 and opened[0]["noise"] == 0.0 and isinstance(opened[0]["hparams"], dict)
+    tab._on_cell(SimpleNamespace(row=row, column="kind"))  # not a family's cell: nothing opens
+    assert len(opened) == 1
+
+
+def test_sweep_this_adds_its_cells_to_the_table_and_refuses_too_many(results, tmp_path):
+    tab = LeaderboardDashboard(Selection(), sources=(results, tmp_path), active=True)
+    tab.sweep_systems.value, tab.sweep_families.value = ["Tinkerbell"], ["persistence"]
+    tab.sweep_n_train.value, tab.sweep_budget.value = 1000, 0.0
+    tab.run_sweep()
+    assert "1 cells computed" in tab.sweep_note.object
+    assert "Tinkerbell" in set(tab.grid.value.system) and list(tmp_path.glob("part-*.parquet"))
+    tab.sweep_systems.value = ["Lorenz", "Henon", "Logistic", "Tinkerbell", "Rossler"]
+    tab.sweep_families.value = ["nvar", "esn", "edmd", "sindy", "analog"]
+    tab.run_sweep()
+    assert "choose 1 to 24 cells" in tab.sweep_note.object
