@@ -116,9 +116,14 @@ def run_cell(cell: Cell) -> dict:
         split = evaluate.make_split(task)
         row.update(dt=split.dt, lambda_max=split.lam, max_vpt=split.window_steps * split.dt * split.lam)
         start = time.perf_counter()
+        tuned = None
         if cell.budget > 0 and registry.family(cell.family).search_space(split.timescales):
-            tuned = tuning.tune(cell.family, split.train, split.dt, cell.budget, timescales=split.timescales,
-                                seed=cell.seed)
+            try:
+                tuned = tuning.tune(cell.family, split.train, split.dt, cell.budget, timescales=split.timescales,
+                                    seed=cell.seed)
+            except tuning.TuningError as exc:  # too little data to validate on: the defaults, and why
+                row["message"] = f"not tuned: {exc}"
+        if tuned is not None:
             model, hparams = tuned.model, tuned.params  # refitted on all the training data
             row.update(tuning_s=tuned.seconds, trials=len(tuned.trials))
             fit_s = time.perf_counter() - start - tuned.seconds
@@ -130,7 +135,8 @@ def run_cell(cell: Cell) -> dict:
         row.update(vpt=scores.vpt, vpt_std=scores.vpt_std, nrmse=_finite(scores.nrmse), smape=_finite(scores.smape),
                    blow_ups=scores.blow_ups)
         if scores.blow_ups:
-            row.update(status=BLOW_UP, message=next(w.message for w in scores.windows if w.blew_up_after is not None))
+            blown = next(w.message for w in scores.windows if w.blew_up_after is not None)
+            row.update(status=BLOW_UP, message="; ".join(m for m in (row["message"], blown) if m))
         attractor = evaluate.score_attractor(model, split)
         row.update(d_stsp=_finite(attractor.d_stsp), d_h=_finite(attractor.d_h),
                    lambda_free=_finite(attractor.lambda_free), attractor_note="; ".join(attractor.notes))
