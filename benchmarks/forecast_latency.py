@@ -83,7 +83,7 @@ def main() -> None:
         open_app(page, served.url)
         page.locator(".bk-tab", has_text="Forecast").click()
         if args.family != "nvar":
-            page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(args.family)
+            page.locator("select:not([multiple])").filter(has=page.locator("option[value='analog']")).select_option(args.family)
             wait_for(lambda: text(page, ".forecast-family").startswith(args.family))
         length_box = page.get_by_label("Training points", exact=True)
         autotune = page.locator(".forecast-autotune input")

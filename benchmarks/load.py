@@ -105,7 +105,7 @@ async def student(page, stop: asyncio.Event, times: list, think: float, seed: in
 
 async def start_training(page, family: str) -> None:
     await page.locator(".bk-tab", has_text="Forecast").click()
-    await page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(family)
+    await page.locator("select:not([multiple])").filter(has=page.locator("option[value='analog']")).select_option(family)
     await page.wait_for_function(IDLE)
     await asyncio.sleep(0.5)  # the server applies the family on one of its threads
     autotune = page.locator(".forecast-autotune input")

@@ -75,7 +75,7 @@ def set_text(page, label, value):
 
 
 def choose_system(page, name):
-    page.locator("select").filter(has=page.locator(f"option[value='{name}']")).select_option(name)
+    page.locator("select:not([multiple])").filter(has=page.locator(f"option[value='{name}']")).select_option(name)
 
 
 def text(page, css) -> str:

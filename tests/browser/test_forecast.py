@@ -35,7 +35,7 @@ def assert_clean(page, log):
 
 def choose_family(page, family):
     """Pick a model family and wait until the server has rebuilt its hyper-parameter widgets."""
-    page.locator("select").filter(has=page.locator("option[value='analog']")).select_option(family)
+    page.locator("select:not([multiple])").filter(has=page.locator("option[value='analog']")).select_option(family)
     wait_for(lambda: text(page, ".forecast-family").startswith(family), why=lambda: text(page, ".forecast-family"))
 
 

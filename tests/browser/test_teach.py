@@ -30,7 +30,7 @@ def test_zoom_into_the_orbit_diagram_and_click_to_set_the_parameter(server, page
     open_app(page, url + "?tab=teach&system=Logistic&orbit_low=2.8&orbit_high=4")
     wait_for(lambda: orbit(page)[0] > 10_000, timeout=60, why=lambda: (orbit(page), text(page, ".teach-error")))
     first = orbit(page)
-    plot = page.evaluate(FRAME, "r")
+    plot = page.evaluate(FRAME, "iterates after a transient")  # the diagram, not λ1 against r below it
     # zoom in around r = 3.6 with the mouse wheel: the window is recomputed, not re-binned
     page.mouse.move(plot["x"] + plot["width"] * 0.66, plot["y"] + plot["height"] * 0.5)
     for _ in range(4):
