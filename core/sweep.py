@@ -101,12 +101,9 @@ def run_cell(cell: Cell) -> dict:
     from core.forecasters import registry
 
     system = systems.get(cell.system)
-    row = {column: None for column in COLUMNS} | {
-        "key": cell.key, "system": cell.system, "kind": system.kind, "group": system.group, "family": cell.family,
-        "n_train": cell.setting.n_train, "noise": cell.setting.noise, "sampling": cell.setting.sampling,
-        "seed": cell.seed, "correlation_dimension": _finite(system.correlation_dimension),
-        "kaplan_yorke_dimension": _finite(system.kaplan_yorke_dimension), "budget_s": float(cell.budget),
-        "windows": cell.windows, "versions": versions(), "trials": 0, "blow_ups": 0, "status": OK, "message": "",
+    row = _cell_row(cell) | {
+        "kind": system.kind, "group": system.group, "correlation_dimension": _finite(system.correlation_dimension),
+        "kaplan_yorke_dimension": _finite(system.kaplan_yorke_dimension), "trials": 0, "blow_ups": 0,
         "attractor_note": "", "hparams": "{}", "tuning_s": 0.0,
     }
     try:
@@ -274,7 +271,7 @@ def run(cells: list[Cell], out: Path, client, progress=None) -> dict:
             from core import jobs
 
             cell = todo[futures.index(future)]
-            row = _failed_row(cell, jobs.describe(exc))
+            row = _cell_row(cell, ERROR, jobs.describe(exc))
         store(row, out)
         counts[row["status"]] += 1
         done += 1
@@ -284,10 +281,11 @@ def run(cells: list[Cell], out: Path, client, progress=None) -> dict:
     return counts
 
 
-def _failed_row(cell: Cell, message: str) -> dict:
+def _cell_row(cell: Cell, status: str = OK, message: str = "") -> dict:
+    """A row saying what the cell is, every measured column empty."""
     return {column: None for column in COLUMNS} | {
         "key": cell.key, "system": cell.system, "family": cell.family, "n_train": cell.setting.n_train,
-        "noise": cell.setting.noise, "sampling": cell.setting.sampling, "seed": cell.seed, "status": ERROR,
+        "noise": cell.setting.noise, "sampling": cell.setting.sampling, "seed": cell.seed, "status": status,
         "message": message, "budget_s": float(cell.budget), "windows": cell.windows, "versions": versions(),
         "finished": time.time()}
 
