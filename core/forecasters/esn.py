@@ -123,8 +123,13 @@ class ESN(Forecaster):
         rng = np.random.default_rng(self.seed)
         w = sparse.random(self.units, self.units, density=self.connectivity, random_state=rng,
                           data_rvs=lambda n: rng.uniform(-1, 1, n), format="csr")
-        radius = abs(eigs(w, k=1, which="LM", return_eigenvectors=False, maxiter=10_000)[0]) if self.units > 2 \
-            else np.abs(np.linalg.eigvals(w.toarray())).max()
+        if self.units > 2:
+            # ARPACK starts from a random vector of its own unless given one: the radius (and, through
+            # the chaos, every forecast) then differed in its last bits from process to process
+            start = np.random.default_rng([self.seed, 1]).uniform(-1, 1, self.units)
+            radius = abs(eigs(w, k=1, which="LM", v0=start, return_eigenvectors=False, maxiter=10_000)[0])
+        else:
+            radius = np.abs(np.linalg.eigvals(w.toarray())).max()
         w = w * (self.spectral_radius / radius) if radius > 0 else w
         w_in = rng.uniform(-self.input_scaling, self.input_scaling, (self.units, dim + 1))
         return w.tocsr(), w_in
