@@ -13,19 +13,46 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
+from bokeh.models import ColumnDataSource, FactorRange, HoverTool
+from bokeh.palettes import Category10_10
+from bokeh.plotting import figure
 
 from core import jobs, sweep, systems
 from core.forecasters import registry
-from dashboards.jobs import Runner
+from dashboards.jobs import Runner, session_doc
 from dashboards.selection import Selection, plain
 
 PAGE_SWEEP_CELLS = 24  # at most this many cells per "sweep this": a page request, not a benchmark
 KINDS = {"flows and maps": None, "flows": "flow", "maps": "map"}
+TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
+
+
+def _source(*columns: str) -> ColumnDataSource:
+    return ColumnDataSource({c: [] for c in columns})
+
+
+def box_stats(rows: pd.DataFrame, order: list[str]) -> tuple[dict, dict]:
+    """Tukey's box of VPT per family, in ``order``: quartiles, whiskers at the furthest point within
+    1.5 IQR, and the points beyond them."""
+    boxes = {c: [] for c in ("family", "q1", "q2", "q3", "low", "high", "n")}
+    outliers = {"family": [], "vpt": [], "system": []}
+    for family in order:
+        data = rows[rows.family == family][["vpt", "system"]].dropna()
+        if not len(data):
+            continue
+        q1, q2, q3 = np.quantile(data.vpt, [0.25, 0.5, 0.75])
+        inside = data.vpt[(data.vpt >= q1 - 1.5 * (q3 - q1)) & (data.vpt <= q3 + 1.5 * (q3 - q1))]
+        for key, value in zip(boxes, (family, q1, q2, q3, inside.min(), inside.max(), len(data))):
+            boxes[key].append(value)
+        beyond = data[~data.index.isin(inside.index)]
+        outliers["family"] += [family] * len(beyond)
+        outliers["vpt"] += list(beyond.vpt)
+        outliers["system"] += list(beyond.system)
+    return boxes, outliers
 
 
 class LeaderboardDashboard(param.Parameterized):
@@ -45,16 +72,18 @@ class LeaderboardDashboard(param.Parameterized):
         for widget in (self.families, self.kind, self.setting):
             widget.param.watch(lambda *_: self.refresh(), "value")
         self.note = pn.pane.Markdown("", css_classes=["leaderboard-note"], sizing_mode="stretch_width")
-        self.boxes = pn.pane.HoloViews(hv.Curve([]), linked_axes=False, css_classes=["leaderboard-boxes"])
-        self.scatter_lambda = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
-        self.scatter_dimension = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
-        self.noise_curve = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
-        self.length_curve = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
-        self.summary = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True,
-                                            css_classes=["leaderboard-summary"], layout="fit_data_table")
-        self.grid = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, height=420,
+        # plain Bokeh figures, built once: a redraw replaces their sources' data (HoloViews rebuilt
+        # every plot on each redraw, 2.7 s of the server's time for this tab)
+        self._build_figures()
+        self.summary = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, width=560,
+                                            css_classes=["leaderboard-summary"], layout="fit_columns")
+        # pages of 20 rows with fixed column widths: fitting 131 rows' cells in the browser cost
+        # seconds of its time (sorting still orders every row, not one page)
+        self.grid = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True,
                                          sizing_mode="stretch_width", css_classes=["leaderboard-table"],
-                                         layout="fit_data_table", pagination=None)
+                                         layout="fit_columns", pagination="local", page_size=20,
+                                         widths={"system": 170, "kind": 60, "lambda_max": 100,
+                                                 "correlation_dimension": 100}, header_align="center")
         self.grid.on_click(self._on_cell)
         self._build_sweep_form()
         self._fill_filters()
@@ -94,6 +123,17 @@ class LeaderboardDashboard(param.Parameterized):
             self._drawn = False
             return
         self._drawn = True
+        doc = session_doc()
+        if doc is None:
+            self._draw()
+        else:  # the figures' own Bokeh models change: on the session's loop, with the document locked
+            doc.add_next_tick_callback(lambda: self._draw_at_once(doc))
+
+    def _draw_at_once(self, doc) -> None:
+        with pn.io.hold(doc):  # one message to the browser
+            self._draw()
+
+    def _draw(self) -> None:
         rows = self.shown()
         if not len(rows):
             self.note.object = ("*No results yet: rebuild the shipped table with `python -m core.sweep`, or sweep a "
@@ -103,12 +143,13 @@ class LeaderboardDashboard(param.Parameterized):
         order = list(summary.family)
         self.summary.value = summary.round(3)
         scored = rows[rows.status != sweep.ERROR]
-        self.boxes.object = hv.BoxWhisker(scored, "family", "vpt").redim.values(family=order).opts(
-            width=760, height=320, box_fill_color="#ffd8a8", xrotation=30, ylabel="VPT (Lyapunov times)",
-            title="valid prediction time across systems, best median first", tools=["hover"])
-        self.scatter_lambda.object = self._scatter(scored, "lambda_max", "λ1 (the lab's spectrum)", logx=True)
-        self.scatter_dimension.object = self._scatter(scored, "correlation_dimension",
-                                                      "correlation dimension (dysts)")
+        self._draw_boxes(scored, order)
+        for column, source in (("lambda_max", self.lambda_points), ("correlation_dimension", self.dimension_points)):
+            data = scored[["system", "family", "vpt", column]].dropna()
+            if column == "lambda_max":
+                data = data[data[column] > 0]  # a log axis
+            source.data = {"x": data[column].to_numpy(), "vpt": data.vpt.to_numpy(), "family": list(data.family),
+                           "system": list(data.system), "colour": [self._colour(f) for f in data.family]}
         pivot = rows.pivot_table(index="system", columns="family", values="vpt", aggfunc="mean")[order]
         facts = rows.groupby("system")[["kind", "lambda_max", "correlation_dimension"]].first()
         grid = facts.join(pivot.round(2)).reset_index()
@@ -126,15 +167,62 @@ class LeaderboardDashboard(param.Parameterized):
             f"Spearman ρ of VPT with λ1: {plain(rho_text) or 'too few systems'}. Click a cell of the table to "
             "open that forecast.*")
 
-    def _scatter(self, rows: pd.DataFrame, column: str, label: str, logx: bool = False):
-        data = rows[["system", "family", "vpt", column]].dropna()
-        if logx:
-            data = data[data[column] > 0]
-        points = hv.Points(data, [column, "vpt"], ["family", "system"]).opts(
-            color="family", cmap="Category10", size=5, alpha=0.7, logx=logx, width=470, height=320,
-            xlabel=label, ylabel="VPT", tools=["hover"], legend_position="right", show_legend=True,
-            title=f"VPT against {label}")
-        return points
+    def _build_figures(self) -> None:
+        boxes = figure(width=760, height=320, x_range=FactorRange(), tools=TOOLS, toolbar_location="right",
+                       title="valid prediction time across systems, best median first",
+                       y_axis_label="VPT (Lyapunov times)")
+        self.box_source, self.outlier_source = _source("family", "q1", "q2", "q3", "low", "high", "n"), \
+            _source("family", "vpt", "system")
+        boxes.segment("family", "low", "family", "high", source=self.box_source, line_color="black")
+        bars = boxes.vbar("family", 0.7, "q1", "q3", source=self.box_source, fill_color="#ffd8a8",
+                          line_color="black")
+        boxes.rect("family", "q2", 0.7, 0.0001, source=self.box_source, line_color="black", line_width=2)
+        dots = boxes.scatter("family", "vpt", source=self.outlier_source, size=4, color="#868e96", alpha=0.7)
+        boxes.add_tools(HoverTool(renderers=[bars], tooltips=[("family", "@family"), ("median", "@q2{0.00}"),
+                                                              ("quartiles", "@q1{0.00} – @q3{0.00}"),
+                                                              ("systems", "@n")]),
+                        HoverTool(renderers=[dots], tooltips=[("system", "@system"), ("VPT", "@vpt{0.00}")]))
+        boxes.xaxis.major_label_orientation = 0.5
+        self.boxes = pn.pane.Bokeh(boxes, css_classes=["leaderboard-boxes"])
+        self.lambda_points, self.dimension_points = (_source("x", "vpt", "family", "system", "colour")
+                                                     for _ in range(2))
+        self.scatter_lambda = self._scatter(self.lambda_points, "λ1 (the lab's spectrum)", "log")
+        self.scatter_dimension = self._scatter(self.dimension_points, "correlation dimension (dysts)", "linear")
+        self.noise_lines, self.length_lines = (_source("xs", "ys", "family", "colour") for _ in range(2))
+        self.noise_marks, self.length_marks = (_source("x", "y", "family", "colour") for _ in range(2))
+        self.noise_curve = self._curve_figure(self.noise_lines, self.noise_marks, "observation noise (× std)", "linear")
+        self.length_curve = self._curve_figure(self.length_lines, self.length_marks, "training points", "log")
+
+    @staticmethod
+    def _scatter(source: ColumnDataSource, label: str, axis: str) -> pn.pane.Bokeh:
+        plot = figure(width=470, height=320, x_axis_type=axis, tools=TOOLS, title=f"VPT against {label}",
+                      x_axis_label=label, y_axis_label="VPT")
+        dots = plot.scatter("x", "vpt", source=source, color="colour", size=5, alpha=0.7, legend_field="family")
+        plot.add_tools(HoverTool(renderers=[dots], tooltips=[("system", "@system"), ("family", "@family"),
+                                                             ("VPT", "@vpt{0.00}"), (label, "@x{0.000}")]))
+        plot.add_layout(plot.legend[0], "right")
+        return pn.pane.Bokeh(plot)
+
+    @staticmethod
+    def _curve_figure(lines: ColumnDataSource, marks: ColumnDataSource, label: str, axis: str) -> pn.pane.Bokeh:
+        plot = figure(width=470, height=260, x_axis_type=axis, tools=TOOLS, x_axis_label=label,
+                      y_axis_label="median VPT", title=f"no sweep over {label} yet")
+        plot.multi_line("xs", "ys", source=lines, line_color="colour", line_width=2, legend_field="family")
+        dots = plot.scatter("x", "y", source=marks, color="colour", size=6)
+        plot.add_tools(HoverTool(renderers=[dots], tooltips=[("family", "@family"), (label, "@x"),
+                                                             ("median VPT", "@y{0.00}")]))
+        plot.add_layout(plot.legend[0], "right")
+        return pn.pane.Bokeh(plot)
+
+    def _colour(self, family: str) -> str:
+        """One colour per family for the whole table, whatever the filters show."""
+        options = list(self.families.options)
+        return Category10_10[options.index(family) % 10] if family in options else "#868e96"
+
+    def _draw_boxes(self, rows: pd.DataFrame, order: list[str]) -> None:
+        boxes, outliers = box_stats(rows, order)
+        self.boxes.object.x_range.factors = boxes["family"]
+        self.box_source.data, self.outlier_source.data = boxes, outliers
 
     def _curves(self) -> None:
         """How each family degrades: median VPT against noise, and against training length."""
@@ -142,18 +230,19 @@ class LeaderboardDashboard(param.Parameterized):
         kind = KINDS[self.kind.value]
         if kind is not None:
             table = table[table.kind == kind]
-        for pane, axis, label in ((self.noise_curve, "noise", "observation noise (× std)"),
-                                  (self.length_curve, "n_train", "training points")):
+        for pane, lines, marks, axis, label in (
+                (self.noise_curve, self.noise_lines, self.noise_marks, "noise", "observation noise (× std)"),
+                (self.length_curve, self.length_lines, self.length_marks, "n_train", "training points")):
             curves = sweep.degradation(table, axis)
-            if curves.empty:
-                pane.object = hv.Text(0, 0, f"no sweep over {label} yet").opts(width=470, height=260)
-                continue
-            pane.object = hv.Overlay([hv.Curve((curves.columns.values, curves.loc[f].values), label, "median VPT",
-                                               label=f).opts(tools=["hover"]) *
-                                      hv.Scatter((curves.columns.values, curves.loc[f].values), label, "median VPT")
-                                      for f in curves.index]).opts(
-                width=470, height=260, logx=axis == "n_train", legend_position="right",
-                title=f"median VPT against {label} (systems run at every value)")
+            x = list(curves.columns.values)
+            families = list(curves.index)
+            colours = [self._colour(f) for f in families]
+            lines.data = {"xs": [x] * len(families), "ys": [list(curves.loc[f].values) for f in families],
+                          "family": families, "colour": colours}
+            marks.data = {"x": x * len(families), "y": [v for f in families for v in curves.loc[f].values],
+                          "family": [f for f in families for _ in x], "colour": [c for c in colours for _ in x]}
+            pane.object.title.text = (f"median VPT against {label} (systems run at every value)" if families
+                                      else f"no sweep over {label} yet")
 
     def _on_cell(self, event) -> None:
         """A click on a family's cell: the Forecast tab on that system with that family, tuned."""
@@ -168,8 +257,13 @@ class LeaderboardDashboard(param.Parameterized):
         if not len(match):
             return
         row = match.sort_values("finished").iloc[-1]
-        self.open_forecast({"system": system, "family": event.column, "hparams": json.loads(row.hparams or "{}"),
-                            "n_train": int(n_train), "noise": float(noise), "sampling": float(sampling)})
+        cell = {"system": system, "family": event.column, "hparams": json.loads(row.hparams or "{}"),
+                "n_train": int(n_train), "noise": float(noise), "sampling": float(sampling)}
+        doc = session_doc()
+        if doc is None:
+            self.open_forecast(cell)
+        else:  # a click arrives on a server thread: the whole change (and the URL) on the session's loop
+            doc.add_next_tick_callback(lambda: self.open_forecast(cell))
 
     # -- sweep this -----------------------------------------------------------------------------
     def _build_sweep_form(self) -> None:

@@ -42,6 +42,8 @@ def test_sort_the_table_and_click_through_to_the_forecast(server, page):
              why=lambda: page.get_by_label("System", exact=True).first.input_value())
     wait_for(lambda: text(page, ".forecast-family").startswith("nvar"), why=lambda: text(page, ".forecast-family"))
     assert not page.locator(".forecast-autotune input").is_checked()  # the tuned configuration, as it is
-    wait_for(lambda: query().get("system") == [system], why=lambda: page.url)  # a link reopens that system
+    wait_for(lambda: query().get("system") == [system] and query().get("tab") == ["forecast"]
+             and query().get("auto_tune", [""])[0].lower() == "false" and "hparams" in query(),
+             why=lambda: page.url)  # a link reopens that forecast
     page.screenshot(path=str(log.parent / "leaderboard_forecast.png"), full_page=True)
     assert page.errors == [] and server_errors(log) == []

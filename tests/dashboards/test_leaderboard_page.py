@@ -3,14 +3,14 @@
 
 from types import SimpleNamespace
 
-import holoviews as hv
+import numpy as np
+import pandas as pd
 import pytest
 
 from core import sweep
-from dashboards.leaderboard import LeaderboardDashboard
+from dashboards.leaderboard import LeaderboardDashboard, box_stats
 from dashboards.selection import Selection
 
-hv.extension("bokeh")
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,15 @@ def test_the_tab_summarises_filters_and_opens_a_clicked_forecast(results, tmp_pa
     assert sorted(grid.system) == ["Henon", "Logistic", "Lorenz"] and {"parroting", "persistence"} <= set(grid)
     assert list(tab.summary.value.family)[0] == "parroting"  # parroting beats persistence (Zhang & Gilpin 2025)
     assert "3 systems × 2 families" in tab.note.object
-    noise = tab.noise_curve.object  # the two noise levels of the same systems: a curve per family
-    assert {c.label for c in noise if isinstance(c, hv.Curve)} == {"parroting", "persistence"}
+    noise = tab.noise_lines.data  # the two noise levels of the same systems: a curve per family
+    assert set(noise["family"]) == {"parroting", "persistence"} and all(xs == [0.0, 0.05] for xs in noise["xs"])
+    assert "systems run at every value" in tab.noise_curve.object.title.text
+    assert "no sweep over training points" in tab.length_curve.object.title.text  # one length only
+    boxes = tab.box_source.data  # one box per family, best median first, its quartiles in order
+    assert boxes["family"] == ["parroting", "persistence"] == list(tab.boxes.object.x_range.factors)
+    assert all(lo <= q1 <= q2 <= q3 <= hi for lo, q1, q2, q3, hi in
+               zip(boxes["low"], boxes["q1"], boxes["q2"], boxes["q3"], boxes["high"]))
+    assert len(tab.lambda_points.data["x"]) > 0 and min(tab.lambda_points.data["x"]) > 0  # a log axis
     tab.kind.value = "maps"
     assert sorted(tab.grid.value.system) == ["Henon", "Logistic"]
     tab.families.value = ["parroting"]
@@ -44,6 +51,16 @@ def test_the_tab_summarises_filters_and_opens_a_clicked_forecast(results, tmp_pa
     assert opened[0]["n_train"] == 1000 and opened[0]["noise"] == 0.0 and isinstance(opened[0]["hparams"], dict)
     tab._on_cell(SimpleNamespace(row=row, column="kind"))  # not a family's cell: nothing opens
     assert len(opened) == 1
+
+
+def test_box_stats_are_tukeys_box():
+    rows = pd.DataFrame({"family": ["a"] * 9 + ["b"] * 2, "vpt": [1, 2, 3, 4, 5, 6, 7, 8, 100, 2.0, np.nan],
+                         "system": list("abcdefghi") + ["x", "y"]})
+    boxes, outliers = box_stats(rows, ["b", "a"])
+    assert boxes["family"] == ["b", "a"] and boxes["n"] == [1, 9]
+    assert boxes["q2"][1] == 5 and boxes["q1"][1] == 3 and boxes["q3"][1] == 7
+    assert boxes["low"][1] == 1 and boxes["high"][1] == 8  # the whisker stops at the last point within 1.5 IQR
+    assert outliers == {"family": ["a"], "vpt": [100], "system": ["i"]}
 
 
 def test_sweep_this_adds_its_cells_to_the_table_and_refuses_too_many(results, tmp_path):
