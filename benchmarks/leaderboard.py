@@ -2,8 +2,12 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/leaderboard.py [--repeat 3]
 
-First paint: from ``page.goto(…?tab=leaderboard)`` to the table's rows and the summary note in the
-page (target ≤ 2 s); the anchor is the same page opened on the explorer (its attractor drawn).
+First paint of the tab (target ≤ 2 s), two ways:
+- on a page already open on the explorer, from the click on the "Leaderboard" tab to its summary
+  note and table rows shown;
+- from ``page.goto(…?tab=leaderboard)``, which pays the whole page's load first: its anchor is the
+  same page opened on the explorer (its attractor drawn), and ``goto`` returning (the document and
+  its scripts, built by the server) is printed beside it.
 """
 
 from __future__ import annotations
@@ -26,13 +30,37 @@ from core import sweep  # noqa: E402
 from tests.browser.conftest import CHROMIUM_FLAGS  # noqa: E402
 
 
-def first_paint(browser, url: str, ready: str) -> float:
+BOARD_READY = ".leaderboard-note p:has-text('Best median')"
+ROWS_READY = ".leaderboard-table .tabulator-row .tabulator-cell[tabulator-field='system']"
+
+
+def first_paint(browser, url: str, ready: str) -> tuple[float, float]:
+    """Seconds from ``goto`` until it returned, and until ``ready`` is shown."""
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = context.new_page()
     start = time.perf_counter()
     page.goto(url)
+    loaded = time.perf_counter() - start
     page.wait_for_function(IDLE, timeout=120_000)
     page.locator(ready).first.wait_for(timeout=120_000)
+    seconds = time.perf_counter() - start
+    context.close()
+    return loaded, seconds
+
+
+def tab_click(browser, url: str) -> float:
+    """The explorer's page, loaded and idle; seconds from the click on the Leaderboard tab to the
+    summary and the table's rows shown."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function(IDLE, timeout=120_000)
+    page.locator(".chaoslab-status p:has-text('points')").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(500)
+    start = time.perf_counter()
+    page.locator(".bk-tab", has_text="Leaderboard").first.click()
+    page.locator(BOARD_READY).first.wait_for(timeout=120_000)
+    page.locator(ROWS_READY).first.wait_for(timeout=120_000)
     seconds = time.perf_counter() - start
     context.close()
     return seconds
@@ -50,14 +78,19 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS)
             first_paint(browser, server.url, ".chaoslab-status p")  # the first visitor pays Panel's caches
-            board = [first_paint(browser, server.url + "?tab=leaderboard",
-                                 ".leaderboard-note p:has-text('Best median')") for _ in range(args.repeat)]
-            explorer = [first_paint(browser, server.url, ".chaoslab-status p:has-text('points')")
-                        for _ in range(args.repeat)]
+            click = [tab_click(browser, server.url) for _ in range(args.repeat)]
+            board = np.array([first_paint(browser, server.url + "?tab=leaderboard", BOARD_READY)
+                              for _ in range(args.repeat)])
+            explorer = np.array([first_paint(browser, server.url, ".chaoslab-status p:has-text('points')")
+                                 for _ in range(args.repeat)])
             browser.close()
-    rows += [("Leaderboard tab: goto → table and summary shown", f"median {np.median(board):.2f} s (target ≤ 2 s)"),
-             ("anchor: the explorer tab: goto → attractor drawn", f"median {np.median(explorer):.2f} s"),
-             ("ratio", f"{np.median(board) / np.median(explorer):.2f}")]
+    rows += [("click on the Leaderboard tab → summary and rows shown", f"median {np.median(click):.2f} s "
+              f"(runs {', '.join(f'{c:.2f}' for c in click)}; target ≤ 2 s)"),
+             ("goto ?tab=leaderboard → summary shown", f"median {np.median(board[:, 1]):.2f} s"),
+             ("anchor: goto the explorer → attractor drawn", f"median {np.median(explorer[:, 1]):.2f} s"),
+             ("ratio (leaderboard / explorer, from goto)", f"{np.median(board[:, 1]) / np.median(explorer[:, 1]):.2f}"),
+             ("of which goto returned (document and scripts)",
+              f"median {np.median(board[:, 0]):.2f} s / {np.median(explorer[:, 0]):.2f} s")]
     print("\nThe Leaderboard tab (command: PYTHONPATH=. .venv/bin/python benchmarks/leaderboard.py)")
     for case, value in rows:
         print(f"  {case:52s} {value}")
