@@ -39,6 +39,17 @@ def _forget_session_on_close(doc) -> None:
     doc.on_session_destroyed(closed)
 
 
+def _to_session(doc, callback: Callable[[], None]) -> None:
+    """``callback`` on the session's loop, unless the session has closed meanwhile (Bokeh has then
+    destroyed its document, and scheduling on it raises): a result nobody is there to see."""
+    if doc.session_context is None or doc.session_context.id not in _watched_sessions:
+        return
+    try:
+        doc.add_next_tick_callback(callback)
+    except AttributeError:  # destroyed between the check and the call
+        pass
+
+
 def on_session_close(callback: Callable[[], None]) -> None:
     """Call ``callback()`` when the current server session closes (nothing outside one)."""
     doc = session_doc()
@@ -86,8 +97,8 @@ class Runner:
         self._stop_polling()
         if self.progress is not None or on_progress or on_partial:
             self._poll = pn.state.add_periodic_callback(partial(self._tick, on_progress, on_partial), self.period)
-        jobs.service().on_done(job, lambda done: doc.add_next_tick_callback(
-            partial(self._deliver, token, done, on_result, on_error, on_progress, on_partial)))
+        jobs.service().on_done(job, lambda done: _to_session(doc, partial(
+            self._deliver, token, done, on_result, on_error, on_progress, on_partial)))
 
     def run_here(self, fn: Callable, *args, on_result: Callable, on_error: Callable, keep: bool = False,
                  label: str = "", **kwargs) -> None:

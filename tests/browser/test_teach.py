@@ -1,7 +1,7 @@
 """The Teach tab in a real browser: an orbit diagram that recomputes on zoom and sets the
 parameter where it is clicked."""
 
-from tests.browser.helpers import images, open_app, server_errors, text, wait_for
+from tests.browser.helpers import IDLE, images, open_app, server_errors, text, wait_for
 
 
 def orbit(page):
@@ -57,6 +57,9 @@ def test_the_cobweb_steps_runs_and_pauses(server, page):
     page.get_by_role("button", name="Run", exact=True).click()
     wait_for(lambda: int(text(page, ".cobweb-note").split()[0]) >= 6, why=lambda: text(page, ".cobweb-note"))
     page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Run", exact=True).wait_for()  # the pause has reached the server
+    page.wait_for_function(IDLE)
+    page.wait_for_timeout(300)  # a tick already sent before the pause arrived may still land
     paused = text(page, ".cobweb-note")
     page.wait_for_timeout(800)
     assert text(page, ".cobweb-note") == paused  # paused: no more steps
