@@ -358,6 +358,26 @@ def family_summary(table):
     return pd.DataFrame(rows).sort_values("median_vpt", ascending=False, na_position="last").reset_index(drop=True)
 
 
+def box_stats(rows, order: list[str]) -> tuple[dict, dict]:
+    """Tukey's box of VPT per family, in ``order``: quartiles, whiskers at the furthest point within
+    1.5 IQR, and the points beyond them."""
+    boxes = {c: [] for c in ("family", "q1", "q2", "q3", "low", "high", "n")}
+    outliers = {"family": [], "vpt": [], "system": []}
+    for family in order:
+        data = rows[rows.family == family][["vpt", "system"]].dropna()
+        if not len(data):
+            continue
+        q1, q2, q3 = np.quantile(data.vpt, [0.25, 0.5, 0.75])
+        inside = data.vpt[(data.vpt >= q1 - 1.5 * (q3 - q1)) & (data.vpt <= q3 + 1.5 * (q3 - q1))]
+        for key, value in zip(boxes, (family, q1, q2, q3, inside.min(), inside.max(), len(data))):
+            boxes[key].append(value)
+        beyond = data[~data.index.isin(inside.index)]
+        outliers["family"] += [family] * len(beyond)
+        outliers["vpt"] += list(beyond.vpt)
+        outliers["system"] += list(beyond.system)
+    return boxes, outliers
+
+
 def rank_correlation(table, against: str) -> dict[str, float]:
     """Spearman's ρ between VPT and ``against`` (``lambda_max``, ``correlation_dimension``) per
     family: Gilpin (2023) observed that long-horizon accuracy decorrelates from λ1."""

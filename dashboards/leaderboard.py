@@ -35,26 +35,6 @@ def _source(*columns: str) -> ColumnDataSource:
     return ColumnDataSource({c: [] for c in columns})
 
 
-def box_stats(rows: pd.DataFrame, order: list[str]) -> tuple[dict, dict]:
-    """Tukey's box of VPT per family, in ``order``: quartiles, whiskers at the furthest point within
-    1.5 IQR, and the points beyond them."""
-    boxes = {c: [] for c in ("family", "q1", "q2", "q3", "low", "high", "n")}
-    outliers = {"family": [], "vpt": [], "system": []}
-    for family in order:
-        data = rows[rows.family == family][["vpt", "system"]].dropna()
-        if not len(data):
-            continue
-        q1, q2, q3 = np.quantile(data.vpt, [0.25, 0.5, 0.75])
-        inside = data.vpt[(data.vpt >= q1 - 1.5 * (q3 - q1)) & (data.vpt <= q3 + 1.5 * (q3 - q1))]
-        for key, value in zip(boxes, (family, q1, q2, q3, inside.min(), inside.max(), len(data))):
-            boxes[key].append(value)
-        beyond = data[~data.index.isin(inside.index)]
-        outliers["family"] += [family] * len(beyond)
-        outliers["vpt"] += list(beyond.vpt)
-        outliers["system"] += list(beyond.system)
-    return boxes, outliers
-
-
 class LeaderboardDashboard(param.Parameterized):
     """Filters, a box plot, a clickable table and scatter plots over one results table."""
 
@@ -220,7 +200,7 @@ class LeaderboardDashboard(param.Parameterized):
         return Category10_10[options.index(family) % 10] if family in options else "#868e96"
 
     def _draw_boxes(self, rows: pd.DataFrame, order: list[str]) -> None:
-        boxes, outliers = box_stats(rows, order)
+        boxes, outliers = sweep.box_stats(rows, order)
         self.boxes.object.x_range.factors = boxes["family"]
         self.box_source.data, self.outlier_source.data = boxes, outliers
 

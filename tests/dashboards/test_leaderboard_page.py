@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from core import sweep
-from dashboards.leaderboard import LeaderboardDashboard, box_stats
+from dashboards.leaderboard import LeaderboardDashboard
 from dashboards.selection import Selection
 
 
@@ -56,7 +56,7 @@ def test_the_tab_summarises_filters_and_opens_a_clicked_forecast(results, tmp_pa
 def test_box_stats_are_tukeys_box():
     rows = pd.DataFrame({"family": ["a"] * 9 + ["b"] * 2, "vpt": [1, 2, 3, 4, 5, 6, 7, 8, 100, 2.0, np.nan],
                          "system": list("abcdefghi") + ["x", "y"]})
-    boxes, outliers = box_stats(rows, ["b", "a"])
+    boxes, outliers = sweep.box_stats(rows, ["b", "a"])
     assert boxes["family"] == ["b", "a"] and boxes["n"] == [1, 9]
     assert boxes["q2"][1] == 5 and boxes["q1"][1] == 3 and boxes["q3"][1] == 7
     assert boxes["low"][1] == 1 and boxes["high"][1] == 8  # the whisker stops at the last point within 1.5 IQR
