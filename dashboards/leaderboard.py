@@ -55,15 +55,11 @@ class LeaderboardDashboard(param.Parameterized):
         # plain Bokeh figures, built once: a redraw replaces their sources' data (HoloViews rebuilt
         # every plot on each redraw, 2.7 s of the server's time for this tab)
         self._build_figures()
-        self.summary = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, width=560,
-                                            css_classes=["leaderboard-summary"], layout="fit_columns")
-        # pages of 20 rows with fixed column widths: fitting 131 rows' cells in the browser cost
-        # seconds of its time (sorting still orders every row, not one page)
-        self.grid = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True,
+        self.summary = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True,
+                                            css_classes=["leaderboard-summary"], layout="fit_data_table")
+        self.grid = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, height=420,
                                          sizing_mode="stretch_width", css_classes=["leaderboard-table"],
-                                         layout="fit_columns", pagination="local", page_size=20,
-                                         widths={"system": 170, "kind": 60, "lambda_max": 100,
-                                                 "correlation_dimension": 100}, header_align="center")
+                                         layout="fit_data_table", pagination=None)
         self.grid.on_click(self._on_cell)
         self._build_sweep_form()
         self._fill_filters()
