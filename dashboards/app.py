@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import holoviews as hv
 import panel as pn
@@ -12,13 +13,14 @@ from core import systems
 
 from dashboards.explorer import Explorer
 from dashboards.forecast import ForecastDashboard
+from dashboards.jobs import session_doc
 from dashboards.leaderboard import LeaderboardDashboard
 from dashboards.lyapunov import LyapunovDashboard
 from dashboards.selection import URL_STATE, Selection
 from dashboards.teach import TeachDashboard
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-
+TAB_LABELS = ("Explorer", "Lyapunov", "Forecast", "Teach", "Leaderboard")  # in the order of Selection.tab
 
 
 def when_loaded(callback) -> None:
@@ -26,6 +28,42 @@ def when_loaded(callback) -> None:
     locked (Panel runs onload callbacks on a worker thread, where changing a Bokeh model fails)."""
     doc = pn.state.curdoc
     pn.state.onload(lambda: doc.add_next_tick_callback(callback))
+
+
+class LazyTab:
+    """A tab whose dashboard is built the first time it is shown, into a holder that the page's
+    tabs hold from the start; ``show`` tells the dashboard when it is shown (it computes then)."""
+
+    def __init__(self, build: Callable[[], param.Parameterized]):
+        self._build = build
+        self.dashboard = None
+        self.holder = pn.Column(sizing_mode="stretch_width")
+
+    def build(self) -> None:
+        if self.dashboard is None:
+            self.dashboard = self._build()
+            if hasattr(self.dashboard, "prepare"):  # drawn before its models are sent
+                self.dashboard.prepare()
+            self.holder.objects = [self.dashboard.main()]
+
+    def show(self, shown: bool) -> None:
+        if not shown and self.dashboard is None:
+            return
+        doc = session_doc()
+        if doc is None:
+            self._show(shown)
+        else:  # a tab click arrives on a server thread: new Bokeh models on the session's loop
+            doc.add_next_tick_callback(lambda: self._show_at_once(doc, shown))
+
+    def _show_at_once(self, doc, shown: bool) -> None:
+        with pn.io.hold(doc):  # the new tab's models in one message
+            self._show(shown)
+
+    def _show(self, shown: bool) -> None:
+        if shown:
+            self.build()
+        if self.dashboard is not None:
+            self.dashboard.active = shown
 
 
 def open_forecast(selection: Selection, forecast_tab: ForecastDashboard, cell: dict) -> None:
@@ -48,28 +86,32 @@ def build_page() -> pn.template.BaseTemplate:
         # apply the URL first, so the dashboards open on the shared view
         pn.state.location.sync(selection, {name: name for name in URL_STATE})
     explorer = Explorer(selection)
-    lyapunov_tab = LyapunovDashboard(selection)
     linked = frozenset(pn.state.location.query_params) if pn.state.location is not None else frozenset()
     forecast_tab = ForecastDashboard(selection, linked=linked)
-    # every tab is built with the page: Panel renders a tab opened later (dynamic=True) with
-    # stylesheets linked from cdn.holoviz.org, and the lab must work offline
+    # the Lyapunov diagnostics, the orbit diagram and the leaderboard are built when first shown:
+    # their plots, tables and widgets in every page's document weigh on each update of every tab
+    # (BokehJS lays the whole document out again) and on every page's load
+    lazy = {
+        "lyapunov": LazyTab(lambda: LyapunovDashboard(selection)),
+        "teach": LazyTab(lambda: TeachDashboard(selection)),
+        "leaderboard": LazyTab(lambda: LeaderboardDashboard(
+            selection, open_forecast=lambda cell: open_forecast(selection, forecast_tab, cell))),
+    }
     names = Selection.param.tab.objects
-    teach_tab = TeachDashboard(selection)
-    leaderboard_tab = LeaderboardDashboard(selection, open_forecast=lambda cell: open_forecast(selection, forecast_tab,
-                                                                                              cell))
-    tabs = pn.Tabs(("Explorer", explorer.main()), ("Lyapunov", lyapunov_tab.main()),
-                   ("Forecast", forecast_tab.main()), ("Teach", teach_tab.main()),
-                   ("Leaderboard", leaderboard_tab.main()), active=names.index(selection.tab),
-                   dynamic=False, sizing_mode="stretch_width")
+    contents = {"explorer": explorer.main(), "forecast": forecast_tab.main(),
+                **{name: tab.holder for name, tab in lazy.items()}}
+    # Panel's own lazy tabs (dynamic=True) are not used: they render a tab opened later with
+    # stylesheets linked from cdn.holoviz.org, and the lab must work offline
+    tabs = pn.Tabs(*((label, contents[name]) for label, name in zip(TAB_LABELS, names)),
+                   active=names.index(selection.tab), dynamic=False, sizing_mode="stretch_width")
     # the open tab is part of the shared state (and the URL)
     tabs.param.watch(lambda e: setattr(selection, "tab", names[e.new]), "active")
     selection.param.watch(lambda e: setattr(tabs, "active", names.index(e.new)), "tab")
-    # the Lyapunov diagnostics and the orbit diagram cost seconds, and the leaderboard's plots weigh
-    # on every update of the page's document: each is computed (drawn) while its tab is shown
-    for name, tab in (("lyapunov", lyapunov_tab), ("teach", teach_tab), ("leaderboard", leaderboard_tab)):
-        selection.param.watch(lambda e, name=name, tab=tab: setattr(tab, "active", e.new == name), "tab")
-        if selection.tab == name:  # a link to the tab: its work once the page is there
-            when_loaded(lambda tab=tab: setattr(tab, "active", True))
+    for name, tab in lazy.items():
+        selection.param.watch(lambda e, name=name, tab=tab: tab.show(e.new == name), "tab")
+        if selection.tab == name:  # a link to the tab: built with the page, its work once the page is there
+            tab.build()
+            when_loaded(lambda tab=tab: tab.show(True))
     # Bootstrap, not FAST: FAST pulls its font from an external CDN, and the lab must work offline
     template = pn.template.BootstrapTemplate(
         title="Chaos Lab",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, FactorRange, HoverTool
+from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Range1d
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
@@ -29,6 +29,19 @@ from dashboards.selection import Selection, plain
 PAGE_SWEEP_CELLS = 24  # at most this many cells per "sweep this": a page request, not a benchmark
 KINDS = {"flows and maps": None, "flows": "flow", "maps": "map"}
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
+
+
+def _log_range() -> Range1d:
+    """A log axis's range, set from its data on each draw (``_fit``): BokehJS's automatic range on
+    a log axis with no data recomputes ranges and layout without end, and the page hangs."""
+    return Range1d(0.1, 10.0)
+
+
+def _fit(plot, values) -> None:
+    """The plot's log x range around ``values`` (positive), or 0.1–10 when there are none."""
+    values = np.asarray([v for v in values if v > 0], dtype=float)
+    low, high = (values.min() / 1.5, values.max() * 1.5) if len(values) else (0.1, 10.0)
+    plot.x_range.update(start=low, end=high)
 
 
 def _source(*columns: str) -> ColumnDataSource:
@@ -93,6 +106,12 @@ class LeaderboardDashboard(param.Parameterized):
             keep &= table.kind == kind
         return table[keep]
 
+    def prepare(self) -> None:
+        """Draw before the tab's figures first reach a browser: they arrive with their data, in one
+        layout, not empty and then filled."""
+        self._drawn = True
+        self._draw()
+
     def refresh(self) -> None:
         """Draw what the filters leave (while the tab is shown; it redraws when next shown else)."""
         if not self.active:
@@ -126,6 +145,7 @@ class LeaderboardDashboard(param.Parameterized):
                 data = data[data[column] > 0]  # a log axis
             source.data = {"x": data[column].to_numpy(), "vpt": data.vpt.to_numpy(), "family": list(data.family),
                            "system": list(data.system), "colour": [self._colour(f) for f in data.family]}
+        _fit(self.scatter_lambda.object, self.lambda_points.data["x"])
         pivot = rows.pivot_table(index="system", columns="family", values="vpt", aggfunc="mean")[order]
         facts = rows.groupby("system")[["kind", "lambda_max", "correlation_dimension"]].first()
         grid = facts.join(pivot.round(2)).reset_index()
@@ -172,6 +192,7 @@ class LeaderboardDashboard(param.Parameterized):
     @staticmethod
     def _scatter(source: ColumnDataSource, label: str, axis: str) -> pn.pane.Bokeh:
         plot = figure(width=470, height=320, x_axis_type=axis, tools=TOOLS, title=f"VPT against {label}",
+                      **({"x_range": _log_range()} if axis == "log" else {}),
                       x_axis_label=label, y_axis_label="VPT")
         dots = plot.scatter("x", "vpt", source=source, color="colour", size=5, alpha=0.7, legend_field="family")
         plot.add_tools(HoverTool(renderers=[dots], tooltips=[("system", "@system"), ("family", "@family"),
@@ -182,6 +203,7 @@ class LeaderboardDashboard(param.Parameterized):
     @staticmethod
     def _curve_figure(lines: ColumnDataSource, marks: ColumnDataSource, label: str, axis: str) -> pn.pane.Bokeh:
         plot = figure(width=470, height=260, x_axis_type=axis, tools=TOOLS, x_axis_label=label,
+                      **({"x_range": _log_range()} if axis == "log" else {}),
                       y_axis_label="median VPT", title=f"no sweep over {label} yet")
         plot.multi_line("xs", "ys", source=lines, line_color="colour", line_width=2, legend_field="family")
         dots = plot.scatter("x", "y", source=marks, color="colour", size=6)
@@ -217,6 +239,8 @@ class LeaderboardDashboard(param.Parameterized):
                           "family": families, "colour": colours}
             marks.data = {"x": x * len(families), "y": [v for f in families for v in curves.loc[f].values],
                           "family": [f for f in families for _ in x], "colour": [c for c in colours for _ in x]}
+            if axis == "n_train":
+                _fit(pane.object, x)
             pane.object.title.text = (f"median VPT against {label} (systems run at every value)" if families
                                       else f"no sweep over {label} yet")
 
@@ -293,7 +317,7 @@ class LeaderboardDashboard(param.Parameterized):
         return pn.Column(
             pn.Row(self.families, self.kind, self.setting),
             self.note,
-            pn.Row(self.boxes, self.summary),
+            pn.FlexBox(self.boxes, self.summary, gap="0 24px", sizing_mode="stretch_width"),  # wraps on a narrow screen
             "#### Systems × families (VPT; click a header to sort, a cell to open that forecast)",
             self.grid,
             pn.FlexBox(self.scatter_lambda, self.scatter_dimension, self.noise_curve, self.length_curve,

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -18,6 +19,8 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
 ]
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", None}  # None: data: and blob: addresses
 
 
 def _free_port() -> int:
@@ -78,6 +81,9 @@ def page(browser, request):
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.on("requestfailed", lambda r: page.errors.append(f"request failed: {r.url} ({r.failure})"))
+    # the lab works offline: a stylesheet, font or script from anywhere but its own server is a defect
+    page.on("request", lambda r: None if urlparse(r.url).hostname in LOCAL_HOSTS
+            else page.errors.append(f"request off the lab's server: {r.url}"))
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)

@@ -74,3 +74,16 @@ def test_sweep_this_adds_its_cells_to_the_table_and_refuses_too_many(results, tm
     tab.sweep_families.value = ["nvar", "esn", "edmd", "sindy", "analog"]
     tab.run_sweep()
     assert "choose 1 to 24 cells" in tab.sweep_note.object
+
+
+def test_a_log_axis_is_ranged_from_its_data_never_left_to_bokehjs_empty(results, tmp_path):
+    """BokehJS's automatic range on an empty log axis recomputes the layout without end (a hung
+    page): the log axes carry explicit ranges, fitted to the data, 0.1–10 with none."""
+    tab = LeaderboardDashboard(Selection(), sources=(results, tmp_path))
+    tab.prepare()
+    lam = tab.scatter_lambda.object.x_range
+    x = np.asarray(tab.lambda_points.data["x"])
+    assert type(lam).__name__ == "Range1d" and 0 < lam.start < x.min() <= x.max() < lam.end
+    length = tab.length_curve.object.x_range  # one training length only: no curve, the default span
+    assert type(length).__name__ == "Range1d" and not tab.length_lines.data["xs"]
+    assert (length.start, length.end) == (0.1, 10.0)
