@@ -100,8 +100,8 @@ def build_page() -> pn.template.BaseTemplate:
     names = Selection.param.tab.objects
     contents = {"explorer": explorer.main(), "forecast": forecast_tab.main(),
                 **{name: tab.holder for name, tab in lazy.items()}}
-    # Panel's own lazy tabs (dynamic=True) are not used: they render a tab opened later with
-    # stylesheets linked from cdn.holoviz.org, and the lab must work offline
+    # Panel's own lazy tabs (dynamic=True) are not used: an earlier try saw them render a tab opened
+    # later with stylesheets linked from cdn.holoviz.org, and the lab must work offline
     tabs = pn.Tabs(*((label, contents[name]) for label, name in zip(TAB_LABELS, names)),
                    active=names.index(selection.tab), dynamic=False, sizing_mode="stretch_width")
     # the open tab is part of the shared state (and the URL)

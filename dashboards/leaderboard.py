@@ -31,16 +31,20 @@ KINDS = {"flows and maps": None, "flows": "flow", "maps": "map"}
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 
 
+EMPTY_LOG_SPAN = (0.1, 10.0)
+
+
 def _log_range() -> Range1d:
-    """A log axis's range, set from its data on each draw (``_fit``): BokehJS's automatic range on
-    a log axis with no data recomputes ranges and layout without end, and the page hangs."""
-    return Range1d(0.1, 10.0)
+    """A log axis's range, set from its data on each draw (``_fit``), never BokehJS's automatic
+    one: the figures sent empty had it warn "could not set initial ranges" on every pass of a
+    layout that never ended, and the page hung."""
+    return Range1d(*EMPTY_LOG_SPAN)
 
 
 def _fit(plot, values) -> None:
-    """The plot's log x range around ``values`` (positive), or 0.1–10 when there are none."""
+    """The plot's log x range around ``values`` (positive), or the default span when there are none."""
     values = np.asarray([v for v in values if v > 0], dtype=float)
-    low, high = (values.min() / 1.5, values.max() * 1.5) if len(values) else (0.1, 10.0)
+    low, high = (values.min() / 1.5, values.max() * 1.5) if len(values) else EMPTY_LOG_SPAN
     plot.x_range.update(start=low, end=high)
 
 
@@ -239,7 +243,7 @@ class LeaderboardDashboard(param.Parameterized):
                           "family": families, "colour": colours}
             marks.data = {"x": x * len(families), "y": [v for f in families for v in curves.loc[f].values],
                           "family": [f for f in families for _ in x], "colour": [c for c in colours for _ in x]}
-            if axis == "n_train":
+            if axis == "n_train":  # the one on a log axis
                 _fit(pane.object, x)
             pane.object.title.text = (f"median VPT against {label} (systems run at every value)" if families
                                       else f"no sweep over {label} yet")
