@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import holoviews as hv
 import panel as pn
@@ -13,7 +12,7 @@ from core import systems
 
 from dashboards.explorer import Explorer
 from dashboards.forecast import ForecastDashboard
-from dashboards.jobs import session_doc
+from dashboards.lazy import LazyTab
 from dashboards.leaderboard import LeaderboardDashboard
 from dashboards.lyapunov import LyapunovDashboard
 from dashboards.selection import URL_STATE, Selection
@@ -28,42 +27,6 @@ def when_loaded(callback) -> None:
     locked (Panel runs onload callbacks on a worker thread, where changing a Bokeh model fails)."""
     doc = pn.state.curdoc
     pn.state.onload(lambda: doc.add_next_tick_callback(callback))
-
-
-class LazyTab:
-    """A tab whose dashboard is built the first time it is shown, into a holder that the page's
-    tabs hold from the start; ``show`` tells the dashboard when it is shown (it computes then)."""
-
-    def __init__(self, build: Callable[[], param.Parameterized]):
-        self._build = build
-        self.dashboard = None
-        self.holder = pn.Column(sizing_mode="stretch_width")
-
-    def build(self) -> None:
-        if self.dashboard is None:
-            self.dashboard = self._build()
-            if hasattr(self.dashboard, "prepare"):  # drawn before its models are sent
-                self.dashboard.prepare()
-            self.holder.objects = [self.dashboard.main()]
-
-    def show(self, shown: bool) -> None:
-        if not shown and self.dashboard is None:
-            return
-        doc = session_doc()
-        if doc is None:
-            self._show(shown)
-        else:  # a tab click arrives on a server thread: new Bokeh models on the session's loop
-            doc.add_next_tick_callback(lambda: self._show_at_once(doc, shown))
-
-    def _show_at_once(self, doc, shown: bool) -> None:
-        with pn.io.hold(doc):  # the new tab's models in one message
-            self._show(shown)
-
-    def _show(self, shown: bool) -> None:
-        if shown:
-            self.build()
-        if self.dashboard is not None:
-            self.dashboard.active = shown
 
 
 def open_forecast(selection: Selection, forecast_tab: ForecastDashboard, cell: dict) -> None:

@@ -6,6 +6,11 @@ cells open the Forecast tab on that system with that family and its tuned hyper-
 against λ1 and against the correlation dimension, and how each family degrades with noise and
 fewer training points. "Sweep this" runs a few systems × families on the cluster and adds them.
 After Gilpin (2023), Figs. 2–4, made live.
+
+The tab opens on the comparison across systems; the scatters, the degradation curves and the
+sweep form are sub-tabs built when first chosen (``LazyTab``): in the browser each Bokeh figure
+costs about 0.2 s of layout and paint, and the form's catalog-wide pickers 0.4 s, which the tab's
+first paint does not pay.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Range1d
+from bokeh.models import ColumnDataSource, DataRange1d, FactorRange, FixedTicker, HoverTool, Range1d, Title
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
 from core import jobs, sweep, systems
 from core.forecasters import registry
 from dashboards.jobs import Runner, session_doc
+from dashboards.lazy import LazyTab, lazy_tabs
 from dashboards.selection import Selection, plain
 
 PAGE_SWEEP_CELLS = 24  # at most this many cells per "sweep this": a page request, not a benchmark
@@ -32,6 +38,8 @@ TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 
 
 EMPTY_LOG_SPAN = (0.1, 10.0)
+SUMMARY_HEADERS = {"vpt_at_least_1": "VPT ≥ 1 (share)", "median_vpt": "median VPT", "blow_ups": "blow-ups",
+                   "median_fit_s": "median fit (s)", "median_tuning_s": "median tuning (s)"}
 
 
 def _log_range() -> Range1d:
@@ -41,11 +49,22 @@ def _log_range() -> Range1d:
     return Range1d(*EMPTY_LOG_SPAN)
 
 
-def _fit(plot, values) -> None:
-    """The plot's log x range around ``values`` (positive), or the default span when there are none."""
+def _fit(x_range: Range1d, values) -> None:
+    """A log axis's range around ``values`` (positive), or the default span when there are none."""
     values = np.asarray([v for v in values if v > 0], dtype=float)
     low, high = (values.min() / 1.5, values.max() * 1.5) if len(values) else EMPTY_LOG_SPAN
-    plot.x_range.update(start=low, end=high)
+    x_range.update(start=low, end=high)
+
+
+GRID_TITLES = {"lambda_max": "λ1", "correlation_dimension": "corr. dimension"}
+
+
+def _widths(frame: pd.DataFrame, titles: dict[str, str]) -> dict[str, int]:
+    """Each column's width in pixels from its (bold) header with its sort arrow and its longest
+    value, so that Tabulator does not measure every cell to fit them (a sixth of the tab's first
+    paint in the browser)."""
+    return {c: max(10 * len(titles.get(c, str(c))) + 44, max((8 * len(str(v)) + 24 for v in frame[c]), default=0))
+            for c in frame.columns}
 
 
 def _source(*columns: str) -> ColumnDataSource:
@@ -72,9 +91,11 @@ class LeaderboardDashboard(param.Parameterized):
         # plain Bokeh figures, built once: a redraw replaces their sources' data (HoloViews rebuilt
         # every plot on each redraw, 2.7 s of the server's time for this tab)
         self._build_figures()
-        self.summary = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True,
-                                            css_classes=["leaderboard-summary"], layout="fit_data_table")
+        # a plain HTML table: it is read, not sorted (best median first), and a second Tabulator
+        # cost the tab's first paint ~0.3 s of the browser's time
+        self.summary = pn.pane.DataFrame(pd.DataFrame(), index=False, css_classes=["leaderboard-summary"])
         self.grid = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, height=420,
+                                         titles=GRID_TITLES,
                                          sizing_mode="stretch_width", css_classes=["leaderboard-table"],
                                          layout="fit_data_table", pagination=None)
         self.grid.on_click(self._on_cell)
@@ -140,7 +161,7 @@ class LeaderboardDashboard(param.Parameterized):
             return
         summary = sweep.family_summary(rows)
         order = list(summary.family)
-        self.summary.value = summary.round(3)
+        self.summary.object = summary.round(3).rename(columns=SUMMARY_HEADERS)
         scored = rows[rows.status != sweep.ERROR]
         self._draw_boxes(scored, order)
         for column, source in (("lambda_max", self.lambda_points), ("correlation_dimension", self.dimension_points)):
@@ -149,12 +170,13 @@ class LeaderboardDashboard(param.Parameterized):
                 data = data[data[column] > 0]  # a log axis
             source.data = {"x": data[column].to_numpy(), "vpt": data.vpt.to_numpy(), "family": list(data.family),
                            "system": list(data.system), "colour": [self._colour(f) for f in data.family]}
-        _fit(self.scatter_lambda.object, self.lambda_points.data["x"])
+        _fit(self.lambda_range, self.lambda_points.data["x"])
         pivot = rows.pivot_table(index="system", columns="family", values="vpt", aggfunc="mean")[order]
         facts = rows.groupby("system")[["kind", "lambda_max", "correlation_dimension"]].first()
         grid = facts.join(pivot.round(2)).reset_index()
         grid["lambda_max"] = grid.lambda_max.round(4)
         grid["correlation_dimension"] = grid.correlation_dimension.round(2)
+        self.grid.widths = _widths(grid, GRID_TITLES)
         self.grid.value = grid
         self._curves()
         rho = sweep.rank_correlation(scored, "lambda_max")
@@ -168,7 +190,11 @@ class LeaderboardDashboard(param.Parameterized):
             "open that forecast.*")
 
     def _build_figures(self) -> None:
-        boxes = figure(width=760, height=320, x_range=FactorRange(), tools=TOOLS, toolbar_location="right",
+        """The box plot, and the sources, ranges and titles of the sub-tabs' figures: those figures
+        are built when their sub-tab is first shown, with the data drawn into these."""
+        # VPT from 0: one system alone (a page's sweep) would otherwise be ranged to its one value
+        boxes = figure(width=760, height=320, x_range=FactorRange(), y_range=DataRange1d(start=0), tools=TOOLS,
+                       toolbar_location="right",
                        title="valid prediction time across systems, best median first",
                        y_axis_label="VPT (Lyapunov times)")
         self.box_source, self.outlier_source = _source("family", "q1", "q2", "q3", "low", "high", "n"), \
@@ -176,7 +202,8 @@ class LeaderboardDashboard(param.Parameterized):
         boxes.segment("family", "low", "family", "high", source=self.box_source, line_color="black")
         bars = boxes.vbar("family", 0.7, "q1", "q3", source=self.box_source, fill_color="#ffd8a8",
                           line_color="black")
-        boxes.rect("family", "q2", 0.7, 0.0001, source=self.box_source, line_color="black", line_width=2)
+        boxes.rect("family", "q2", 0.7, 0.0001, source=self.box_source, line_color="black", line_width=2,
+                   fill_alpha=0)
         dots = boxes.scatter("family", "vpt", source=self.outlier_source, size=4, color="#868e96", alpha=0.7)
         boxes.add_tools(HoverTool(renderers=[bars], tooltips=[("family", "@family"), ("median", "@q2{0.00}"),
                                                               ("quartiles", "@q1{0.00} – @q3{0.00}"),
@@ -186,17 +213,34 @@ class LeaderboardDashboard(param.Parameterized):
         self.boxes = pn.pane.Bokeh(boxes, css_classes=["leaderboard-boxes"])
         self.lambda_points, self.dimension_points = (_source("x", "vpt", "family", "system", "colour")
                                                      for _ in range(2))
-        self.scatter_lambda = self._scatter(self.lambda_points, "λ1 (the lab's spectrum)", "log")
-        self.scatter_dimension = self._scatter(self.dimension_points, "correlation dimension (dysts)", "linear")
         self.noise_lines, self.length_lines = (_source("xs", "ys", "family", "colour") for _ in range(2))
         self.noise_marks, self.length_marks = (_source("x", "y", "family", "colour") for _ in range(2))
-        self.noise_curve = self._curve_figure(self.noise_lines, self.noise_marks, "observation noise (× std)", "linear")
-        self.length_curve = self._curve_figure(self.length_lines, self.length_marks, "training points", "log")
+        self.lambda_range, self.length_range = _log_range(), _log_range()
+        self.length_ticks = FixedTicker(ticks=[])
+        self.noise_title, self.length_title = (Title(text=f"no sweep over {label} yet")
+                                               for label in ("noise level", "training length"))
+
+    def scatters(self) -> pn.FlexBox:
+        """The "VPT against λ1 and dimension" sub-tab: Gilpin's check that long-horizon accuracy
+        barely follows λ1."""
+        return pn.FlexBox(self._scatter(self.lambda_points, "λ1 (the lab's spectrum)", self.lambda_range),
+                          self._scatter(self.dimension_points, "correlation dimension (dysts)"),
+                          flex_wrap="wrap", gap="0 24px", sizing_mode="stretch_width")
+
+    def degradation(self) -> pn.FlexBox:
+        """The "noise and data length" sub-tab: median VPT per family against each."""
+        length = self._curve_figure(self.length_lines, self.length_marks, "training points", self.length_title,
+                                    self.length_range)
+        length.object.xaxis.ticker = self.length_ticks
+        return pn.FlexBox(
+            self._curve_figure(self.noise_lines, self.noise_marks, "observation noise (× std)", self.noise_title),
+            length, flex_wrap="wrap", gap="0 24px", sizing_mode="stretch_width")
 
     @staticmethod
-    def _scatter(source: ColumnDataSource, label: str, axis: str) -> pn.pane.Bokeh:
-        plot = figure(width=470, height=320, x_axis_type=axis, tools=TOOLS, title=f"VPT against {label}",
-                      **({"x_range": _log_range()} if axis == "log" else {}),
+    def _scatter(source: ColumnDataSource, label: str, log_range: Range1d | None = None) -> pn.pane.Bokeh:
+        """VPT against ``label``, on a log axis when ``log_range`` is given."""
+        axis = {"x_axis_type": "log", "x_range": log_range} if log_range is not None else {}
+        plot = figure(width=500, height=380, tools=TOOLS, title=f"VPT against {label}", **axis,
                       x_axis_label=label, y_axis_label="VPT")
         dots = plot.scatter("x", "vpt", source=source, color="colour", size=5, alpha=0.7, legend_field="family")
         plot.add_tools(HoverTool(renderers=[dots], tooltips=[("system", "@system"), ("family", "@family"),
@@ -205,10 +249,12 @@ class LeaderboardDashboard(param.Parameterized):
         return pn.pane.Bokeh(plot)
 
     @staticmethod
-    def _curve_figure(lines: ColumnDataSource, marks: ColumnDataSource, label: str, axis: str) -> pn.pane.Bokeh:
-        plot = figure(width=470, height=260, x_axis_type=axis, tools=TOOLS, x_axis_label=label,
-                      **({"x_range": _log_range()} if axis == "log" else {}),
-                      y_axis_label="median VPT", title=f"no sweep over {label} yet")
+    def _curve_figure(lines: ColumnDataSource, marks: ColumnDataSource, label: str, title: Title,
+                      log_range: Range1d | None = None) -> pn.pane.Bokeh:
+        """Median VPT per family against ``label``, on a log axis when ``log_range`` is given."""
+        axis = {"x_axis_type": "log", "x_range": log_range} if log_range is not None else {}
+        plot = figure(width=500, height=320, tools=TOOLS, x_axis_label=label, **axis,
+                      y_axis_label="median VPT", title=title)
         plot.multi_line("xs", "ys", source=lines, line_color="colour", line_width=2, legend_field="family")
         dots = plot.scatter("x", "y", source=marks, color="colour", size=6)
         plot.add_tools(HoverTool(renderers=[dots], tooltips=[("family", "@family"), (label, "@x"),
@@ -232,9 +278,9 @@ class LeaderboardDashboard(param.Parameterized):
         kind = KINDS[self.kind.value]
         if kind is not None:
             table = table[table.kind == kind]
-        for pane, lines, marks, axis, label in (
-                (self.noise_curve, self.noise_lines, self.noise_marks, "noise", "observation noise (× std)"),
-                (self.length_curve, self.length_lines, self.length_marks, "n_train", "training points")):
+        for title, lines, marks, axis, label in (
+                (self.noise_title, self.noise_lines, self.noise_marks, "noise", "noise level"),
+                (self.length_title, self.length_lines, self.length_marks, "n_train", "training length")):
             curves = sweep.degradation(table, axis)
             x = list(curves.columns.values)
             families = list(curves.index)
@@ -243,9 +289,10 @@ class LeaderboardDashboard(param.Parameterized):
                           "family": families, "colour": colours}
             marks.data = {"x": x * len(families), "y": [v for f in families for v in curves.loc[f].values],
                           "family": [f for f in families for _ in x], "colour": [c for c in colours for _ in x]}
-            if axis == "n_train":  # the one on a log axis
-                _fit(pane.object, x)
-            pane.object.title.text = (f"median VPT against {label} (systems run at every value)" if families
+            if axis == "n_train":  # the one on a log axis, ticked at the lengths swept
+                _fit(self.length_range, x)
+                self.length_ticks.ticks = [float(v) for v in x]
+            title.text = (f"median VPT by {label} (the same systems at each)" if families
                                       else f"no sweep over {label} yet")
 
     def _on_cell(self, event) -> None:
@@ -317,19 +364,23 @@ class LeaderboardDashboard(param.Parameterized):
                         on_result=done, on_error=lambda m: setattr(self.sweep_note, "object",
                                                                    f"**Sweep stopped:** {plain(m)}"))
 
+    def sweep_form(self) -> pn.Column:
+        """The "Sweep this" sub-tab."""
+        return pn.Column(self.sweep_note,
+                         pn.Row(self.sweep_systems, self.sweep_families),
+                         pn.Row(self.sweep_n_train, self.sweep_noise, self.sweep_budget, self.sweep_button,
+                                self.sweep_progress, self.sweep_stop),
+                         sizing_mode="stretch_width")
+
     def main(self):
-        return pn.Column(
-            pn.Row(self.families, self.kind, self.setting),
-            self.note,
+        overview = pn.Column(
             pn.FlexBox(self.boxes, self.summary, gap="0 24px", sizing_mode="stretch_width"),  # wraps on a narrow screen
             "#### Systems × families (VPT; click a header to sort, a cell to open that forecast)",
-            self.grid,
-            pn.FlexBox(self.scatter_lambda, self.scatter_dimension, self.noise_curve, self.length_curve,
-                       flex_wrap="wrap", gap="0 24px", sizing_mode="stretch_width"),
-            pn.Card(self.sweep_note,
-                    pn.Row(self.sweep_systems, self.sweep_families),
-                    pn.Row(self.sweep_n_train, self.sweep_noise, self.sweep_budget, self.sweep_button,
-                           self.sweep_progress, self.sweep_stop),
-                    title="Sweep this", collapsed=False, sizing_mode="stretch_width"),
-            sizing_mode="stretch_width",
-        )
+            self.grid, sizing_mode="stretch_width")
+        self.sections = lazy_tabs(("Across systems", overview),
+                                  ("VPT against λ1 and dimension", LazyTab(self.scatters)),
+                                  ("Noise and data length", LazyTab(self.degradation)),
+                                  ("Sweep this", LazyTab(self.sweep_form)),
+                                  css_classes=["leaderboard-sections"], sizing_mode="stretch_width")
+        return pn.Column(pn.Row(self.families, self.kind, self.setting), self.note, self.sections,
+                         sizing_mode="stretch_width")

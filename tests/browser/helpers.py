@@ -25,6 +25,12 @@ IMAGES = """() => {
   return out;
 }"""
 
+# True once every plot titled (at the start) by one of ``titles`` is painted: its BokehJS view has
+# finished rendering
+PAINTED = """(titles) => titles.every((title) => window.Bokeh && Bokeh.index.query_one((view) =>
+  view.model.title != null && typeof view.model.title.text === "string"
+  && view.model.title.text.startsWith(title) && view.has_finished()) != null)"""
+
 
 def open_app(page, url, timeout=30_000):
     page.goto(url)

@@ -1,18 +1,10 @@
 """The Leaderboard tab in a real browser: the shipped table, sorted by a click on a header, and a
-click on a cell that opens the Forecast tab on that system with that family."""
+click on a cell that opens the Forecast tab on that system with that family; the sub-tabs built
+when first chosen; a sweep run from the page joining the table."""
 
 from urllib.parse import parse_qs, urlparse
 
-from tests.browser.helpers import IDLE, open_app, server_errors, text, wait_for
-
-FIRST_ROW = """(field) => {
-  for (const el of document.querySelectorAll('*')) {
-    const root = el.shadowRoot; if (!root) continue;
-    const cell = root.querySelector('.tabulator-row .tabulator-cell[tabulator-field="' + field + '"]');
-    if (cell) return cell.textContent.trim();
-  }
-  return null;
-}"""
+from tests.browser.helpers import IDLE, PAINTED, open_app, server_errors, set_text, text, wait_for
 
 
 def test_sort_the_table_and_click_through_to_the_forecast(server, page):
@@ -20,6 +12,15 @@ def test_sort_the_table_and_click_through_to_the_forecast(server, page):
     open_app(page, url + "?tab=leaderboard")
     wait_for(lambda: "systems ×" in text(page, ".leaderboard-note"), timeout=60, why=lambda: text(page, ".leaderboard-note"))
     assert "Best median" in text(page, ".leaderboard-note")
+    page.wait_for_function(PAINTED, arg=["valid prediction time across systems"], timeout=30_000)
+    sections = page.locator(".leaderboard-sections .bk-tab")
+    sections.filter(has_text="VPT against λ1").first.click()  # built now, with the table's data
+    page.wait_for_function(PAINTED, arg=["VPT against λ1", "VPT against correlation dimension"], timeout=30_000)
+    sections.filter(has_text="Noise and data length").first.click()
+    page.wait_for_function(PAINTED, arg=["median VPT by noise level (the same systems",
+                                         "median VPT by training length (the same systems"], timeout=30_000)
+    page.screenshot(path=str(log.parent / "leaderboard_degradation.png"))
+    sections.filter(has_text="Across systems").first.click()
     page.wait_for_function(IDLE)
     page.wait_for_timeout(3000)  # the table's columns arrive after the note; clicks bind to them
     table = page.locator(".leaderboard-table")
@@ -46,4 +47,28 @@ def test_sort_the_table_and_click_through_to_the_forecast(server, page):
              and query().get("auto_tune", [""])[0].lower() == "false" and "hparams" in query(),
              why=lambda: page.url)  # a link reopens that forecast
     page.screenshot(path=str(log.parent / "leaderboard_forecast.png"), full_page=True)
+    assert page.errors == [] and server_errors(log) == []
+
+
+def test_a_sweep_run_from_the_page_joins_the_table(server, page):
+    url, log = server
+    open_app(page, url + "?tab=leaderboard")
+    wait_for(lambda: "Best median" in text(page, ".leaderboard-note"), timeout=60,
+             why=lambda: text(page, ".leaderboard-note"))
+    page.locator(".leaderboard-sections .bk-tab", has_text="Sweep this").first.click()
+    page.get_by_label("training points", exact=True).wait_for(timeout=30_000)
+    set_text(page, "training points", 500)  # a setting the shipped table lacks: Lorenz × nvar (the defaults)
+    set_text(page, "tuning (s)", 0)
+    page.wait_for_function(IDLE)
+    page.locator("button", has_text="Sweep").last.click()
+    wait_for(lambda: "1 cells computed" in text(page, ".sweep-note"), timeout=120,
+             why=lambda: text(page, ".sweep-note"))
+    assert "500 points" in text(page, ".sweep-note")
+    wait_for(lambda: "1 systems × 1 families" in text(page, ".leaderboard-note"),
+             why=lambda: text(page, ".leaderboard-note"))  # the page shows the new setting
+    page.locator(".leaderboard-sections .bk-tab", has_text="Across systems").first.click()
+    rows = page.locator(".leaderboard-table .tabulator-row")
+    wait_for(lambda: rows.count() == 1 and rows.first.locator('.tabulator-cell[tabulator-field="system"]').inner_text()
+             == "Lorenz", why=lambda: rows.all_inner_texts())
+    page.screenshot(path=str(log.parent / "leaderboard_swept.png"))
     assert page.errors == [] and server_errors(log) == []

@@ -30,12 +30,12 @@ def test_the_tab_summarises_filters_and_opens_a_clicked_forecast(results, tmp_pa
     assert tab.setting.value == (1000, 0.0, 1.0) and len(tab.setting.options) == 2  # no noise first
     grid = tab.grid.value
     assert sorted(grid.system) == ["Henon", "Logistic", "Lorenz"] and {"parroting", "persistence"} <= set(grid)
-    assert list(tab.summary.value.family)[0] == "parroting"  # parroting beats persistence (Zhang & Gilpin 2025)
+    assert list(tab.summary.object.family)[0] == "parroting"  # parroting beats persistence (Zhang & Gilpin 2025)
     assert "3 systems × 2 families" in tab.note.object
     noise = tab.noise_lines.data  # the two noise levels of the same systems: a curve per family
     assert set(noise["family"]) == {"parroting", "persistence"} and all(xs == [0.0, 0.05] for xs in noise["xs"])
-    assert "systems run at every value" in tab.noise_curve.object.title.text
-    assert "no sweep over training points" in tab.length_curve.object.title.text  # one length only
+    assert "the same systems at each" in tab.noise_title.text
+    assert "no sweep over training length" in tab.length_title.text  # one length only
     boxes = tab.box_source.data  # one box per family, best median first, its quartiles in order
     assert boxes["family"] == ["parroting", "persistence"] == list(tab.boxes.object.x_range.factors)
     assert all(lo <= q1 <= q2 <= q3 <= hi for lo, q1, q2, q3, hi in
@@ -81,9 +81,30 @@ def test_a_log_axis_is_ranged_from_its_data_never_left_to_bokehjs_empty(results,
     page): the log axes carry explicit ranges, fitted to the data, 0.1–10 with none."""
     tab = LeaderboardDashboard(Selection(), sources=(results, tmp_path))
     tab.prepare()
-    lam = tab.scatter_lambda.object.x_range
+    lam = tab.lambda_range
     x = np.asarray(tab.lambda_points.data["x"])
     assert type(lam).__name__ == "Range1d" and 0 < lam.start < x.min() <= x.max() < lam.end
-    length = tab.length_curve.object.x_range  # one training length only: no curve, the default span
+    length = tab.length_range  # one training length only: no curve, the default span
     assert type(length).__name__ == "Range1d" and not tab.length_lines.data["xs"]
     assert (length.start, length.end) == (0.1, 10.0)
+
+
+def test_the_scatters_curves_and_sweep_form_are_built_when_their_sub_tab_is_first_chosen(results, tmp_path):
+    tab = LeaderboardDashboard(Selection(), sources=(results, tmp_path))
+    tab.prepare()
+    sections = tab.main()[-1]
+    assert [len(holder) for holder in sections.objects[1:]] == [0, 0, 0]  # only the comparison is built
+    sections.active = 1
+    (scatters,) = sections.objects[1].objects
+    lam, dim = (pane.object for pane in scatters)
+    assert lam.x_range is tab.lambda_range and lam.x_scale.__class__.__name__ == "LogScale"
+    assert {r.data_source for r in lam.renderers} == {tab.lambda_points}  # the data already drawn
+    assert {r.data_source for r in dim.renderers} == {tab.dimension_points} and len(tab.dimension_points.data["x"])
+    assert [len(holder) for holder in sections.objects[2:]] == [0, 0]
+    sections.active = 2
+    noise, length = (pane.object for pane in sections.objects[2][0])
+    assert noise.title is tab.noise_title and length.x_range is tab.length_range
+    sections.active = 3
+    assert tab.sweep_button in list(sections.objects[3][0].select(type(tab.sweep_button)))
+    sections.active = 1  # chosen again: the same figures
+    assert sections.objects[1][0] is scatters

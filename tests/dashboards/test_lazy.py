@@ -3,7 +3,7 @@
 import panel as pn
 import param
 
-from dashboards.app import LazyTab
+from dashboards.lazy import LazyTab
 
 
 class Counted(param.Parameterized):

@@ -1,0 +1,67 @@
+"""Tabs built the first time they are shown: a heavy tab's plots, tables and widgets are not in
+every page's document, where they would weigh on the page's load and on each update of every tab
+(BokehJS lays the whole document out again)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import panel as pn
+
+from dashboards.jobs import session_doc
+
+
+class LazyTab:
+    """A tab whose content is built the first time it is shown, into a holder that the tabs hold
+    from the start.
+
+    ``build`` returns a dashboard (``main()``, and optionally ``prepare()``, called before its
+    models are sent, and an ``active`` parameter, told when it is shown or hidden) or any Panel
+    object, shown as it is.
+    """
+
+    def __init__(self, build: Callable[[], object]):
+        self._build = build
+        self.dashboard = None
+        self.holder = pn.Column(sizing_mode="stretch_width")
+
+    def build(self) -> None:
+        if self.dashboard is None:
+            self.dashboard = self._build()
+            if isinstance(self.dashboard, pn.viewable.Viewable):
+                self.holder.objects = [self.dashboard]
+                return
+            if hasattr(self.dashboard, "prepare"):  # drawn before its models are sent
+                self.dashboard.prepare()
+            self.holder.objects = [self.dashboard.main()]
+
+    def show(self, shown: bool) -> None:
+        if not shown and self.dashboard is None:
+            return
+        doc = session_doc()
+        if doc is None:
+            self._show(shown)
+        else:  # a tab click arrives on a server thread: new Bokeh models on the session's loop
+            doc.add_next_tick_callback(lambda: self._show_at_once(doc, shown))
+
+    def _show_at_once(self, doc, shown: bool) -> None:
+        with pn.io.hold(doc):  # the new tab's models in one message
+            self._show(shown)
+
+    def _show(self, shown: bool) -> None:
+        if shown:
+            self.build()
+        if self.dashboard is not None and not isinstance(self.dashboard, pn.viewable.Viewable):
+            self.dashboard.active = shown
+
+
+def lazy_tabs(*tabs: tuple[str, object], **params) -> pn.Tabs:
+    """``pn.Tabs`` of (label, content) where a content may be a ``LazyTab``: it is built when its
+    tab is first chosen (and at once if it is the active one)."""
+    tabs_ = pn.Tabs(*((label, content.holder if isinstance(content, LazyTab) else content)
+                      for label, content in tabs), dynamic=False, **params)
+    lazy = {i: content for i, (_, content) in enumerate(tabs) if isinstance(content, LazyTab)}
+    tabs_.param.watch(lambda e: [tab.show(i == e.new) for i, tab in lazy.items()], "active")
+    if tabs_.active in lazy:  # not sent yet: built here, with the tabs
+        lazy[tabs_.active]._show(True)
+    return tabs_
