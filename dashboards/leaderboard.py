@@ -56,6 +56,11 @@ def _fit(x_range: Range1d, values) -> None:
     x_range.update(start=low, end=high)
 
 
+def _x_axis(log_range: Range1d | None) -> dict:
+    """A figure's x axis: log on ``log_range`` when given, else linear and ranged by BokehJS."""
+    return {"x_axis_type": "log", "x_range": log_range} if log_range is not None else {}
+
+
 GRID_TITLES = {"lambda_max": "λ1", "correlation_dimension": "corr. dimension"}
 
 
@@ -239,8 +244,7 @@ class LeaderboardDashboard(param.Parameterized):
     @staticmethod
     def _scatter(source: ColumnDataSource, label: str, log_range: Range1d | None = None) -> pn.pane.Bokeh:
         """VPT against ``label``, on a log axis when ``log_range`` is given."""
-        axis = {"x_axis_type": "log", "x_range": log_range} if log_range is not None else {}
-        plot = figure(width=500, height=380, tools=TOOLS, title=f"VPT against {label}", **axis,
+        plot = figure(width=500, height=380, tools=TOOLS, title=f"VPT against {label}", **_x_axis(log_range),
                       x_axis_label=label, y_axis_label="VPT")
         dots = plot.scatter("x", "vpt", source=source, color="colour", size=5, alpha=0.7, legend_field="family")
         plot.add_tools(HoverTool(renderers=[dots], tooltips=[("system", "@system"), ("family", "@family"),
@@ -252,8 +256,7 @@ class LeaderboardDashboard(param.Parameterized):
     def _curve_figure(lines: ColumnDataSource, marks: ColumnDataSource, label: str, title: Title,
                       log_range: Range1d | None = None) -> pn.pane.Bokeh:
         """Median VPT per family against ``label``, on a log axis when ``log_range`` is given."""
-        axis = {"x_axis_type": "log", "x_range": log_range} if log_range is not None else {}
-        plot = figure(width=500, height=320, tools=TOOLS, x_axis_label=label, **axis,
+        plot = figure(width=500, height=320, tools=TOOLS, x_axis_label=label, **_x_axis(log_range),
                       y_axis_label="median VPT", title=title)
         plot.multi_line("xs", "ys", source=lines, line_color="colour", line_width=2, legend_field="family")
         dots = plot.scatter("x", "y", source=marks, color="colour", size=6)
@@ -293,7 +296,7 @@ class LeaderboardDashboard(param.Parameterized):
                 _fit(self.length_range, x)
                 self.length_ticks.ticks = [float(v) for v in x]
             title.text = (f"median VPT by {label} (the same systems at each)" if families
-                                      else f"no sweep over {label} yet")
+                          else f"no sweep over {label} yet")
 
     def _on_cell(self, event) -> None:
         """A click on a family's cell: the Forecast tab on that system with that family, tuned."""
