@@ -17,7 +17,7 @@ from bokeh.models import ColumnDataSource, Range1d
 from bokeh.plotting import figure
 
 from core import jobs, systems, teach
-from dashboards.jobs import Runner, on_session_close
+from dashboards.jobs import Runner, Ticker, on_session_close
 from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection, plain
 
@@ -85,7 +85,7 @@ class ButterflyView(param.Parameterized):
         self._frame = 0  # index of the shown frame in the first chunk
         self._asked = False  # a chunk is being computed
         self._trail = np.zeros((0, 0, 2), np.float32)
-        self._tick_callback = None
+        self._ticker = Ticker(self.tick, TICK_MS)
         self._closed = False
         self.frames_shown = 0
         on_session_close(self._on_close)
@@ -93,9 +93,7 @@ class ButterflyView(param.Parameterized):
     def _on_close(self) -> None:
         """The session closed: no more ticks (one may be running on a server thread), frames freed."""
         self._closed = True
-        if self._tick_callback is not None:
-            self._tick_callback.stop()
-            self._tick_callback = None
+        self._ticker.stop()
         self._queue, self._start = [], None
 
     # -- starting ---------------------------------------------------------------------------------
@@ -197,13 +195,13 @@ class ButterflyView(param.Parameterized):
 
     # -- playing ----------------------------------------------------------------------------------
     def _on_play(self, event) -> None:
-        if event.new and self._tick_callback is None:
-            self._tick_callback = pn.state.add_periodic_callback(self.tick, period=TICK_MS)
+        """Play or Pause: the ticker first, then the label, so the label's change reaches the page
+        after the last frame painted (a test waits on it, not on the clock)."""
+        if event.new:
+            self._ticker.start()
             self.play_button.label = "Pause"
-        elif not event.new:
-            if self._tick_callback is not None:
-                self._tick_callback.stop()
-                self._tick_callback = None
+        else:
+            self._ticker.stop()
             self.play_button.label = "Play"
 
     def pause(self) -> None:

@@ -9,6 +9,7 @@ benchmarks) the same job function runs inline, so one code path serves both.
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import partial
 from typing import Callable
@@ -57,6 +58,63 @@ def on_session_close(callback: Callable[[], None]) -> None:
         doc.on_session_destroyed(lambda context: callback())
 
 
+class Ticker:
+    """``callback()`` every ``period`` ms on the session's event loop, with its document locked.
+
+    Not ``pn.state.add_periodic_callback``: under ``--num-threads`` Panel hands each tick to its
+    thread pool without waiting for the last, so on a busy machine ticks overlap and queue ahead
+    of the page's own events (a Pause arrived a second after it was pressed, frames kept coming).
+    Here a tick runs on the loop, a late one is skipped (Tornado's periodic callback), and one
+    that runs after ``stop`` does nothing: nothing is painted after Pause. Outside a server
+    session it does nothing; tests call the callback themselves.
+    """
+
+    def __init__(self, callback: Callable[[], None], period: int):
+        self.callback, self.period = callback, period
+        self._lock = threading.Lock()
+        self._running = False
+        self._handle = None  # Bokeh's periodic callback, once added on the loop
+        self._doc = None
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def start(self) -> None:
+        doc = session_doc()
+        if doc is None:
+            return
+        with self._lock:
+            if self._running:
+                return
+            self._running, self._doc = True, doc
+
+        def begin() -> None:  # on the loop: Bokeh's session callbacks are added there
+            with self._lock:
+                if self._running and self._handle is None:
+                    self._handle = doc.add_periodic_callback(self._tick, self.period)
+
+        doc.add_next_tick_callback(begin)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._running = False
+            handle, self._handle, doc = self._handle, None, self._doc
+        if handle is not None:
+            doc.add_next_tick_callback(partial(_remove_periodic, doc, handle))
+
+    def _tick(self) -> None:
+        if self._running:  # a tick already due when Pause arrived is dropped
+            self.callback()
+
+
+def _remove_periodic(doc, handle) -> None:
+    try:
+        doc.remove_periodic_callback(handle)
+    except ValueError:  # already gone with its session
+        pass
+
+
 class Runner:
     """Runs one kind of request of a tab; ``progress`` and ``stop_button`` are shown while it runs."""
 
@@ -65,7 +123,7 @@ class Runner:
         self.show_after, self.period = show_after, period
         self.job: jobs.Job | None = None
         self._token = 0
-        self._poll = None
+        self._poll: Ticker | None = None
         self._partials_seen = 0
         if stop_button is not None:
             stop_button.on_click(lambda _: self.stop())
@@ -96,7 +154,8 @@ class Runner:
         self.job, self._partials_seen = job, 0
         self._stop_polling()
         if self.progress is not None or on_progress or on_partial:
-            self._poll = pn.state.add_periodic_callback(partial(self._tick, on_progress, on_partial), self.period)
+            self._poll = Ticker(partial(self._tick, on_progress, on_partial), self.period)
+            self._poll.start()
         jobs.service().on_done(job, lambda done: _to_session(doc, partial(
             self._deliver, token, done, on_result, on_error, on_progress, on_partial)))
 

@@ -21,7 +21,7 @@ from bokeh.plotting import figure
 
 from core import jobs, systems, teach
 from dashboards.butterfly import ButterflyView
-from dashboards.jobs import Runner
+from dashboards.jobs import Runner, Ticker
 from dashboards.render import RasterView, one_update
 from dashboards.selection import TYPED, Selection, plain
 
@@ -257,7 +257,7 @@ class TeachDashboard(param.Parameterized):
             pn.Row(pn.pane.Bokeh(web, css_classes=["cobweb"]), pn.pane.Bokeh(series)), visible=False)
         self._cobweb: teach.Cobweb | None = None
         self._steps = 0
-        self._run = None
+        self._run = Ticker(lambda: self._advance(1), 250)
 
     def _on_cobweb_coordinate(self, event) -> None:
         if self._filling or event.new not in self.cobweb_coordinate.options:
@@ -298,7 +298,7 @@ class TeachDashboard(param.Parameterized):
         else:
             if self._run is not None:
                 self._run.stop()
-                self._run = None
+                self._run = Ticker(lambda: self._advance(1), 250)
             self.run_button.label = "Run"
 
     def _on_cobweb_tap(self, event) -> None:

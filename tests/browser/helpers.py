@@ -32,6 +32,61 @@ PAINTED = """(titles) => titles.every((title) => window.Bokeh && Bokeh.index.que
   && view.model.title.text.startsWith(title) && view.has_finished()) != null)"""
 
 
+# the titles of the figures showing a drawn image
+TITLED_IMAGES = """() => {
+  const out = [];
+  for (const m of Bokeh.documents[0].all_models) {
+    if (m.type !== "Figure" && m.type !== "Plot") continue;
+    const title = m.title && m.title.text;
+    const drawn = m.renderers.some(r => r.data_source && r.data_source.data && r.data_source.data.image
+                                        && r.data_source.data.image[0].some(Number.isFinite));
+    if (title && drawn) out.push(title);
+  }
+  return out;
+}"""
+
+
+def titled_images(page) -> list[str]:
+    """The titles of the figures whose image has drawn pixels."""
+    return page.evaluate(TITLED_IMAGES)
+
+
+# the plotting frame of the figure whose x axis is ``label`` (or whose title contains it), in page
+# coordinates
+FRAME = """(label) => {
+  function* walk(v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); }
+  for (const root of Object.values(Bokeh.index)) for (const v of walk(root)) {
+    const m = v.model;
+    const title = m.title && m.title.text ? m.title.text : "";
+    if (m.type === "Figure" && ((m.below.length && m.below[0].axis_label === label) || title.includes(label))) {
+      v.el.scrollIntoView({block: "center"});  // a click lands only inside the viewport
+      const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
+      return {x: r.x + f.x, y: r.y + f.y, width: f.width, height: f.height};
+    }
+  }
+  return null;
+}"""
+
+
+# the butterfly's members as the page paints them: window.butterflyFrames gets a timestamp per new frame
+WATCH_FRAMES = """() => {
+  for (const m of Bokeh.documents[0].all_models)
+    if (m.type === "ColumnDataSource" && m.data.colour !== undefined && m.data.x !== undefined
+        && m.data.xs === undefined && m.data.x.length === 2) {
+      window.butterflyFrames = [];
+      let last = null;
+      const watch = () => {
+        const x = m.data.x[0];
+        if (x !== last) { window.butterflyFrames.push(performance.now()); last = x; }
+        requestAnimationFrame(watch);
+      };
+      watch();
+      return true;
+    }
+  return false;
+}"""
+
+
 def open_app(page, url, timeout=30_000):
     page.goto(url)
     page.wait_for_function(IDLE, timeout=timeout)

@@ -1,28 +1,11 @@
 """The Teach tab in a real browser: an orbit diagram that recomputes on zoom and sets the
 parameter where it is clicked."""
 
-from tests.browser.helpers import IDLE, images, open_app, server_errors, text, wait_for
+from tests.browser.helpers import FRAME, IDLE, WATCH_FRAMES, images, open_app, server_errors, text, wait_for
 
 
 def orbit(page):
     return tuple(images(page).get("r", (0, 0)))
-
-
-# the plotting frame of the figure whose x axis is ``label`` (or whose title contains it), in page
-# coordinates
-FRAME = """(label) => {
-  function* walk(v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); }
-  for (const root of Object.values(Bokeh.index)) for (const v of walk(root)) {
-    const m = v.model;
-    const title = m.title && m.title.text ? m.title.text : "";
-    if (m.type === "Figure" && ((m.below.length && m.below[0].axis_label === label) || title.includes(label))) {
-      v.el.scrollIntoView({block: "center"});  // a click lands only inside the viewport
-      const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
-      return {x: r.x + f.x, y: r.y + f.y, width: f.width, height: f.height};
-    }
-  }
-  return null;
-}"""
 
 
 def test_zoom_into_the_orbit_diagram_and_click_to_set_the_parameter(server, page):
@@ -57,9 +40,9 @@ def test_the_cobweb_steps_runs_and_pauses(server, page):
     page.get_by_role("button", name="Run", exact=True).click()
     wait_for(lambda: int(text(page, ".cobweb-note").split()[0]) >= 6, why=lambda: text(page, ".cobweb-note"))
     page.get_by_role("button", name="Pause", exact=True).click()
-    page.get_by_role("button", name="Run", exact=True).wait_for()  # the pause has reached the server
+    # the label changes on the server after the ticker stopped: every step sent came before it
+    page.get_by_role("button", name="Run", exact=True).wait_for()
     page.wait_for_function(IDLE)
-    page.wait_for_timeout(300)  # a tick already sent before the pause arrived may still land
     paused = text(page, ".cobweb-note")
     page.wait_for_timeout(800)
     assert text(page, ".cobweb-note") == paused  # paused: no more steps
@@ -88,25 +71,6 @@ def test_click_on_a_poincare_section_and_see_a_new_orbit(server, page):
     assert page.errors == [] and server_errors(log) == []
 
 
-# each change of the members' positions, as the page paints it (one timestamp per new frame)
-WATCH_FRAMES = """() => {
-  for (const m of Bokeh.documents[0].all_models)
-    if (m.type === "ColumnDataSource" && m.data.colour !== undefined && m.data.x !== undefined
-        && m.data.xs === undefined && m.data.x.length === 2) {
-      window.butterflyFrames = [];
-      let last = null;
-      const watch = () => {
-        const x = m.data.x[0];
-        if (x !== last) { window.butterflyFrames.push(performance.now()); last = x; }
-        requestAnimationFrame(watch);
-      };
-      watch();
-      return true;
-    }
-  return false;
-}"""
-
-
 def test_the_butterfly_effect_plays_pauses_and_steps(server, page):
     url, log = server
     open_app(page, url + "?tab=teach&system=Lorenz&butterfly_distance=1e-06&butterfly_speed=5")
@@ -117,14 +81,16 @@ def test_the_butterfly_effect_plays_pauses_and_steps(server, page):
     page.get_by_role("button", name="Play", exact=True).click()
     wait_for(lambda: float(note().split("t = ")[1].split()[0].rstrip(":")) > 3.0, timeout=30, why=note)
     page.get_by_role("button", name="Pause", exact=True).click()
+    # the label changes on the server after the ticker stopped: every frame sent came before it
+    page.get_by_role("button", name="Play", exact=True).wait_for()
+    page.wait_for_function(IDLE)
     frames = page.evaluate("window.butterflyFrames")
     gaps = [b - a for a, b in zip(frames, frames[1:])]
     print(f"butterfly: {len(frames)} frames painted, median gap {sorted(gaps)[len(gaps) // 2]:.0f} ms")
     assert len(frames) > 20  # it moved, frame after frame (not one jump at the end)
-    page.wait_for_timeout(300)
-    paused = note()
+    paused, painted = note(), len(frames)
     page.wait_for_timeout(700)
-    assert note() == paused  # paused: no more frames
+    assert note() == paused and len(page.evaluate("window.butterflyFrames")) == painted  # paused: not one frame more
     page.get_by_role("button", name="Step frame", exact=True).click()
     wait_for(lambda: note() != paused, why=note)
     assert "Lyapunov times" in note() and "separation" in note()
