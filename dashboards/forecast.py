@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from functools import partial
 
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -22,63 +21,13 @@ from core.experiment import ForecastRequest, Outcome, system_label
 from core.experiment import run as run_experiment
 from core.forecasters import registry
 from core.store import ModelStore
+from dashboards.forecast_plots import GrowthPlot, LossPlot, SeriesPlots, TrialsPlot
 from dashboards.jobs import Runner
 from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection, plain
 
 MAX_COMPARED = 6  # models kept per session for the comparison
 DEFAULT_BUDGET = {False: 3.0, True: 60.0}  # seconds of tuning: classical families, iterative (torch) ones
-
-
-def _loss_figure(data) -> hv.Overlay:
-    """Training and validation loss per epoch, on a log scale."""
-    data = np.asarray(data).reshape(-1, 3)
-    floor = 1e-12
-    return (hv.Curve((data[:, 0], np.maximum(data[:, 1], floor)), "epoch", "loss", label="training")
-            * hv.Curve((data[:, 0], np.maximum(data[:, 2], floor)), "epoch", "loss", label="validation")
-            ).opts(hv.opts.Curve(logy=True, width=480, height=220, tools=["hover"], framewise=True),
-                   hv.opts.Overlay(legend_position="top_right", framewise=True))
-
-
-def _trials_figure(data) -> hv.Overlay:
-    """Validation score of each tuning trial, and the best so far."""
-    data = np.asarray(data, dtype=float).reshape(-1, 2)
-    best = np.fmax.accumulate(data[:, 1]) if len(data) else data[:, 1]
-    return (hv.Scatter((data[:, 0], data[:, 1]), "trial", "validation score (Λt)", label="trial").opts(size=5)
-            * hv.Curve((data[:, 0], best), "trial", "validation score (Λt)", label="best so far")
-            ).opts(hv.opts.Scatter(tools=["hover"], framewise=True, color="#4c6ef5"),
-                   hv.opts.Curve(color="#d9480f", framewise=True),
-                   hv.opts.Overlay(width=480, height=220, legend_position="bottom_right", framewise=True))
-
-
-def _series_panel(i: int, data=None) -> hv.Overlay:
-    """Coordinate ``i`` of the truth and the forecast on a Lyapunov-time axis, with the VPT marked.
-
-    Drawn by a DynamicMap fed by a Pipe: a new result patches the plot's data in the browser
-    instead of building new figures (a new Bokeh figure costs the page hundreds of milliseconds).
-    """
-    empty = np.zeros(0)
-    t, truth, tf, forecast, vpt = empty, empty, empty, empty, 0.0
-    if data is not None and i < data["truth"].shape[1]:
-        t, truth, vpt = data["t"], data["truth"][:, i], data["vpt"]
-        tf, forecast = t[: len(data["forecast"])], data["forecast"][:, i]
-    return (hv.Curve((t, truth), "Lyapunov times", f"x{i}", label="truth")
-            * hv.Curve((tf, forecast), "Lyapunov times", f"x{i}", label="forecast").opts(line_dash="dashed")
-            * hv.VLine(vpt).opts(color="#d9480f")).opts(
-        hv.opts.Curve(framewise=True), hv.opts.Overlay(width=480, height=150, show_legend=i == 0, framewise=True))
-
-
-def _growth_panel(data=None) -> hv.Overlay:
-    """Normalised error of the forecast against e^{λ1 t} and the threshold ε, on a log scale."""
-    t, err, reference, eps = np.arange(1.0, 3.0), np.ones(2), np.ones(2), 0.5
-    if data is not None and len(data["err"]):
-        t, err, reference, eps = data["t"], data["err"], data["reference"], data["eps"]
-    return (hv.Curve((t, err), "Lyapunov times", "normalised error", label="model")
-            * hv.Curve((t, reference), "Lyapunov times", "normalised error", label="e^{λ1 t}").opts(
-                color="grey", line_dash="dotted")
-            * hv.HLine(eps).opts(color="#d9480f")).opts(
-        hv.opts.Curve(framewise=True),
-        hv.opts.Overlay(logy=True, width=480, height=460, legend_position="bottom_right", framewise=True))
 
 
 def _sentence(note: str) -> str:
@@ -116,13 +65,12 @@ class ForecastDashboard(param.Parameterized):
         self.pretrained_button.on_click(lambda _: self.request(load_only=True, pretrained=True))
         self.preview_button = pn.widgets.Button(label="Show best so far", width=140, visible=False)
         self.preview_button.on_click(lambda _: self.runner.preview())
-        # the live loss curve: a Pipe streams (epoch, training loss, validation loss) into one plot
-        self.loss_pipe = hv.streams.Pipe(data=np.zeros((0, 3)))
-        self.loss_pane = pn.pane.HoloViews(hv.DynamicMap(_loss_figure, streams=[self.loss_pipe]),
-                                           linked_axes=False, css_classes=["forecast-loss"])
-        self.loss_box = pn.Column("#### Training loss (per epoch)", self.loss_pane)
+        # the live loss curve: (epoch, training loss, validation loss) replaced as epochs arrive
+        self.loss = LossPlot()
+        self.loss_box = pn.Column("#### Training loss (per epoch)", pn.pane.Bokeh(self.loss.figure,
+                                                                                   css_classes=["forecast-loss"]))
         # tuning: each trial's validation score as it finishes
-        self.trials_pipe = hv.streams.Pipe(data=np.zeros((0, 2)))
+        self.trials = TrialsPlot()
         self.tuning_note = pn.pane.Markdown("", css_classes=["forecast-tuning"], sizing_mode="stretch_width")
         self.trials_box = pn.Column("#### Tuning: validation score per trial", self.tuning_note, visible=False)
         self.training_note = pn.pane.Markdown("", css_classes=["forecast-training"], sizing_mode="stretch_width")
@@ -137,9 +85,10 @@ class ForecastDashboard(param.Parameterized):
         self.summary = pn.pane.Markdown("", css_classes=["forecast-summary"], sizing_mode="stretch_width")
         self.long_note = pn.pane.Markdown("", css_classes=["forecast-long"], sizing_mode="stretch_width")
         self.equations = pn.pane.Markdown("", css_classes=["forecast-equations"])
-        # the result views are fed by Pipes and built on the first Train (see _build_views)
-        self.series_pipe, self.growth_pipe = hv.streams.Pipe(data=None), hv.streams.Pipe(data=None)
-        self.series_panes, self.attractor_views, self.attractor_panes = [], {}, {}
+        # the result views are built on the first Train (see _build_views); later results replace their data
+        self.series: SeriesPlots | None = None
+        self.growth: GrowthPlot | None = None
+        self.attractor_views: dict[str, RasterView] = {}
         self.zooms: dict[str, Runner] = {}  # per image: the newest zoom wins
         self.series_box, self.growth_box = pn.Column(), pn.Column()
         self.attractors = pn.Row(css_classes=["forecast-attractors"])
@@ -279,23 +228,19 @@ class ForecastDashboard(param.Parameterized):
         )
 
     def _build_views(self) -> None:
-        """The plots of a result, made once, on the first request: every later result patches
-        their data through the Pipes. Not at page load — seven figures would add a second to the
-        first paint of every visitor, most of whom never open this tab."""
-        if self.series_panes:
+        """The plots of a result, made once, on the first request: every later result replaces
+        their data. Not at page load — seven figures would add a second to the first paint of
+        every visitor, most of whom never open this tab."""
+        if self.series is not None:
             return
-        self.series_panes = [pn.pane.HoloViews(hv.DynamicMap(partial(_series_panel, i), streams=[self.series_pipe]),
-                                               linked_axes=False) for i in range(3)]
-        self.series_box.objects = self.series_panes
-        self.growth_box.objects = [pn.pane.HoloViews(hv.DynamicMap(_growth_panel, streams=[self.growth_pipe]),
-                                                     linked_axes=False)]
+        self.series, self.growth = SeriesPlots(), GrowthPlot()
+        self.series_box.objects = [pn.pane.Bokeh(self.series.layout, css_classes=["forecast-series"])]
+        self.growth_box.objects = [pn.pane.Bokeh(self.growth.figure, css_classes=["forecast-growth"])]
         width, height = experiment.ATTRACTOR_PIXELS
         self.attractor_views = {which: RasterView("projected x", "projected y", height, width, title=which)
                                 for which in ("truth", "free")}
-        self.attractor_panes = {which: view.panel() for which, view in self.attractor_views.items()}
-        self.attractors.objects = list(self.attractor_panes.values())
-        self.trials_box.append(pn.pane.HoloViews(hv.DynamicMap(_trials_figure, streams=[self.trials_pipe]),
-                                                 linked_axes=False, css_classes=["forecast-trials"]))
+        self.attractors.objects = [view.panel() for view in self.attractor_views.values()]
+        self.trials_box.append(pn.pane.Bokeh(self.trials.figure, css_classes=["forecast-trials"]))
 
     # -- jobs ---------------------------------------------------------------------------------
     def _hparams(self) -> dict:
@@ -325,9 +270,10 @@ class ForecastDashboard(param.Parameterized):
         self.preview_button.visible = registry.family(family).is_iterative and not (load_only or pretrained)
         self.train_button.disabled = True
         self._epochs_shown, self._trials_shown, self._short_drawn = 0, 0, False
-        self.loss_pipe.send(np.zeros((0, 3)))
+        with one_update(holoviews=False):
+            self.loss.show(np.zeros((0, 3)))
         if tune_budget:
-            self.trials_pipe.send(np.zeros((0, 2)))
+            self.trials.show(np.zeros((0, 2)))
             self.trials_box.visible, self.tuning_note.object = True, ""
         verb = "loading" if load_only else ("tuning and training" if tune_budget else "training")
         self.training_note.object = f"*{verb} {family} on {system_label(system)}…*"
@@ -362,13 +308,13 @@ class ForecastDashboard(param.Parameterized):
         trials = [info for _, info in history if "trial" in info and info.get("score") is not None]
         if len(trials) != self._trials_shown:
             self._trials_shown = len(trials)
-            self.trials_pipe.send(np.array([[i["trial"], i["score"]] for i in trials]))
+            self.trials.show(np.array([[i["trial"], i["score"]] for i in trials]))
             best = max(i["score"] for i in trials)
             self.tuning_note.object = f"*{len(trials)} trials, best validation score {best:.2f} Λt*"
         epochs = [info for _, info in history if "epoch" in info and "loss" in info]
         if len(epochs) != self._epochs_shown:
             self._epochs_shown = len(epochs)
-            self.loss_pipe.send(np.array([[i["epoch"], i["loss"], i["val_loss"]] for i in epochs]))
+            self.loss.show(np.array([[i["epoch"], i["loss"], i["val_loss"]] for i in epochs]))
         if final:
             done = "stopped" if job.stopping else {jobs.DONE: "finished", jobs.CANCELLED: "stopped",
                                                    jobs.FAILED: "failed"}.get(job.state, job.state)
@@ -389,7 +335,7 @@ class ForecastDashboard(param.Parameterized):
     def _publish(self, result: Outcome) -> None:
         """Show an outcome: a preview, the short-term part (published by the job first), or the
         whole result, which joins the comparison."""
-        with one_update():
+        with one_update(holoviews=False):
             self._show_outcome(result)
 
     def _show_outcome(self, result: Outcome) -> None:
@@ -413,7 +359,7 @@ class ForecastDashboard(param.Parameterized):
         self._show_attractors(result)
         history = result.history
         if history is not None and len(history) and not self._epochs_shown:  # a loaded model: its own curve
-            self.loss_pipe.send(np.column_stack([np.arange(1, len(history) + 1), history]))
+            self.loss.show(np.column_stack([np.arange(1, len(history) + 1), history]))
         self.results = (self.results + [result])[-MAX_COMPARED:]
         table = pd.DataFrame([r.row() for r in self.results])
         self.table.value = table.round(3).sort_values("VPT (Λt)", ascending=False)
@@ -429,7 +375,7 @@ class ForecastDashboard(param.Parameterized):
         """The chosen values into the widgets, and the score of every trial that chose them."""
         self._fill_hyper(tuned["params"])
         scores = [(k + 1, v) for k, v in enumerate(tuned.get("scores", [])) if v is not None]
-        self.trials_pipe.send(np.array(scores, dtype=float).reshape(-1, 2))
+        self.trials.show(np.array(scores, dtype=float).reshape(-1, 2))
         stopped = "; stopped early, best trial kept" if tuned.get("stopped") else ""
         self.tuning_note.object = (f"*{tuned['trials']} trials in {tuned['seconds']:g} s; best validation score "
                                    f"{tuned['score']:.2f} Λt{stopped}. Chosen values are in the hyper-parameters.*")
@@ -458,14 +404,12 @@ class ForecastDashboard(param.Parameterized):
         """Truth and forecast of the test window, and the error growth: data patches, no new figures."""
         window = result.short.windows[0]
         t = self._lyapunov_axis(result, len(window.truth))
-        self.series_pipe.send({"t": t, "truth": window.truth, "forecast": window.forecast, "vpt": window.vpt})
-        for i, pane in enumerate(self.series_panes):
-            pane.visible = i < window.truth.shape[1]
+        self.series.show(t, window.truth, window.forecast, window.vpt)
         n = len(window.forecast)
         err = np.maximum(metrics.error_growth(window.truth[:n], window.forecast, result.split.scale), 1e-12) \
             if n else np.zeros(0)
         reference = max(err[0], 1e-12) * np.exp(t[:n] - t[0]) if n else err
-        self.growth_pipe.send({"t": t[:n], "err": err, "reference": reference, "eps": result.split.task.eps})
+        self.growth.show(t[:n], err, reference, result.split.task.eps)
 
     def _zoom(self, key: str, xy: np.ndarray, lines: bool, pixels: tuple[int, int]):
         """A zoom of one image: the orbit re-aggregated over the new window, as a job."""
@@ -479,7 +423,8 @@ class ForecastDashboard(param.Parameterized):
     def _show_attractors(self, result: Outcome) -> None:
         images, points = result.images, result.images["points"]
         for which, view in self.attractor_views.items():
-            self.attractor_panes[which].visible = images[which] is not None
+            if view.figure.visible != (images[which] is not None):  # a Bokeh property: no layout pushed
+                view.figure.visible = images[which] is not None
             if images[which] is not None:
                 view.show(images[which], ("projected x", "projected y"), title=images["titles"][which],
                           zoom=self._zoom(which, points[which], images["lines"], experiment.ATTRACTOR_PIXELS))

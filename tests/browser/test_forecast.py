@@ -2,24 +2,8 @@
 
 import re
 
-from tests.browser.helpers import (attractor, choose_system, open_app, server_errors, set_text, text, wait_for,
-                                   wait_for_change)
-
-TITLED_IMAGES = """() => {
-  const out = [];
-  for (const m of Bokeh.documents[0].all_models) {
-    if (m.type !== "Figure" && m.type !== "Plot") continue;
-    const title = m.title && m.title.text;
-    const drawn = m.renderers.some(r => r.data_source && r.data_source.data && r.data_source.data.image
-                                        && r.data_source.data.image[0].some(Number.isFinite));
-    if (title && drawn) out.push(title);
-  }
-  return out;
-}"""
-
-
-def titled_images(page):
-    return page.evaluate(TITLED_IMAGES)
+from tests.browser.helpers import (attractor, choose_system, open_app, server_errors, set_text, text, titled_images,
+                                   wait_for, wait_for_change)
 
 
 def open_forecast(page, url):
