@@ -18,6 +18,7 @@ needs:
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging
 import os
@@ -251,6 +252,7 @@ class JobService:
         self._by_token: dict[str, Job] = {}
         self._queue: list[Job] = []
         self._ids = itertools.count(1)
+        self._closed = False  # the server is stopping: no new Dask work, late callbacks ignored
         client.subscribe_topic(TOPIC, self._on_event)
 
     # -- submitting and controlling -------------------------------------------------------------
@@ -264,6 +266,8 @@ class JobService:
         ``light()`` copy (a trajectory's images without its millions of points)."""
         self.forget_finished()
         with self._lock:
+            if self._closed:
+                raise JobError("the server is shutting down; reload the page when it is back")
             job = Job(id=next(self._ids), label=label, owner=owner, kind=kind, keep=keep)
             if kind == TRAIN:
                 waiting = len(self._queue)
@@ -357,8 +361,18 @@ class JobService:
         callback(job)
 
     def shutdown(self) -> None:
-        for job in self.jobs():
-            self.cancel(job)
+        """Stop taking work and forget every job: the server is going away, and the cluster's
+        callbacks that still arrive (a cancelled future's) find nothing to do."""
+        with self._lock:
+            self._closed = True
+            futures = [j.future for j in self._jobs.values() if j.future is not None]
+            self._jobs.clear()
+            self._by_token.clear()
+            self._queue.clear()
+        try:
+            self.client.cancel(futures)
+        except Exception:  # the cluster is already gone
+            pass
 
     # -- running ------------------------------------------------------------------------------
     def _fair_order(self) -> list[Job]:
@@ -379,6 +393,8 @@ class JobService:
 
     def _dispatch(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             busy = sum(1 for j in self._jobs.values() if j.kind == TRAIN and j.state == RUNNING)
             for job in self._fair_order()[: max(0, self.train_slots - busy)]:
                 self._queue.remove(job)
@@ -401,6 +417,8 @@ class JobService:
     def _collect(self, job: Job, future) -> None:
         """On a Dask callback thread: the job's result (a kept one's light copy) or error, then
         the next queued job."""
+        if self._closed:
+            return
         try:
             job.result = future.result()
             job.handle = job.future if job.keep else None
@@ -552,6 +570,10 @@ def connect(address: str | None = None, timeout: float = 10.0):
         from distributed import Client, Scheduler, SpecCluster
 
         address = address or os.environ.get(ENV_ADDRESS) or None
+        atexit.register(shutdown)  # after Dask's own handlers were registered: run before them
+        # the scheduler's and client's INFO chatter (every client, variable and worker coming and
+        # going, and a closing comm's traceback at exit) drowns the server log a class reads
+        logging.getLogger("distributed").setLevel(logging.WARNING)
         if address:
             try:
                 _client = Client(address, timeout=timeout, set_as_default=False)
@@ -584,12 +606,18 @@ def service() -> JobService:
 
 
 def shutdown() -> None:
+    """Close the service, the client and a cluster started here (at exit, before Dask's own
+    clean-up: a done-callback of a future cancelled by the closing client must find the service
+    closed, not schedule new work on an executor already shut down)."""
     global _client, _cluster, _service
     with _lock:
         if _service is not None:
             _service.shutdown()
-        if _client is not None:
-            _client.close()
-        if _cluster is not None:
-            _cluster.close()
+        try:
+            if _client is not None:
+                _client.close()
+            if _cluster is not None:
+                _cluster.close()
+        except Exception:  # pragma: no cover - already closed by Dask's own exit handler
+            log.debug("closing the Dask cluster at exit", exc_info=True)
         _client = _cluster = _service = None

@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.browser.helpers import server_errors
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -56,9 +58,11 @@ def server():
         proc.kill()
         raise RuntimeError(f"panel serve did not start:\n{log_path.read_text()}")
     yield f"http://127.0.0.1:{port}/app", log_path
-    proc.terminate()
-    proc.wait(timeout=20)
+    proc.terminate()  # as a lab stops its server: the shutdown must be as clean as the session
+    proc.wait(timeout=30)
     log.close()
+    errors = server_errors(log_path)
+    assert not errors, "the server's log holds tracebacks (at shutdown or after the last test):\n" + "\n\n".join(errors)
 
 
 @pytest.fixture(scope="session")
