@@ -371,7 +371,7 @@ def _failure(system: System, status: int, t: float, method: str, h: float | None
         _NONFINITE: "produced a non-finite value",
         _BOUND: f"left every plausible range (|x| > {_bounds(system).min():.0e})",
         _STEP_UNDERFLOW: "needed a vanishing step (the solution is singular or stiff there)",
-        _MAX_STEPS: "needed too many steps (the problem is stiff or the tolerance too tight)",
+        _MAX_STEPS: "needed too many steps (the problem is stiff, the tolerance too tight or dt too large)",
     }[status]
     fixes = []
     changed = system.changed_params()
@@ -388,6 +388,11 @@ def _failure(system: System, status: int, t: float, method: str, h: float | None
         fixes.append("check the initial condition")
     return IntegrationError(f"{system.name} {what} at t={t:.4g}; {' or '.join(fixes)}")
 
+
+# adaptive steps one call may take: per point asked for (a well-posed sampling needs a handful;
+# Lorenz at dt = 10^12 would otherwise take 18 s to give up), and in all
+STEPS_PER_POINT = 10_000
+MAX_STEPS = 50_000_000
 
 # the largest output one call may allocate: beyond it numpy would fail (or swap) mid-way
 MAX_OUTPUT_BYTES = 4 * 2**30
@@ -449,7 +454,7 @@ def trajectory(
     seed: int | None = None,
     h: float | None = None,
     postprocess: bool = True,
-    max_steps: int = 50_000_000,
+    max_steps: int | None = None,
     kernel: str = "auto",
     progress=None,
     stop=None,
@@ -463,7 +468,9 @@ def trajectory(
     ``progress(fraction)`` is called between chunks; setting the ``stop`` event ends the
     integration early and returns the points computed so far. ``kernel`` picks the compiled
     integrator: ``"shared"`` (one for every system), ``"specialised"`` (compiled for this system,
-    faster, a compile per process) or ``"auto"`` (specialised for long runs).
+    faster, a compile per process) or ``"auto"`` (specialised for long runs). ``max_steps``
+    bounds the adaptive steps (default ``STEPS_PER_POINT`` per point asked for, within
+    ``MAX_STEPS``): an absurd ``dt`` is refused in milliseconds, not after seconds of a worker.
 
     Raises ``IntegrationError`` when the solution diverges, naming the time and a likely fix, and
     ``ValueError`` for arguments it cannot honour (naming the argument, the limit and the fix).
@@ -471,10 +478,11 @@ def trajectory(
     n, transient = _count("n", n, 1), _count("transient", transient, 0)
     dt = _positive("dt", system.dt if dt is None else dt)
     rtol, atol = _tolerances(rtol, atol)
-    max_steps = _count("max_steps", max_steps, 1)
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
     total = n + transient
+    max_steps = _count("max_steps", max_steps, 1) if max_steps is not None else \
+        min(MAX_STEPS, max(100_000, STEPS_PER_POINT * total))
     _refuse_large(system, total, f"{n} points after a transient of {transient}")
     x = _initial_condition(system, ic)
     rng = np.random.SeedSequence(seed)
