@@ -11,7 +11,6 @@ picks the starting point. After DynamicalSystems.jl's ``interactive_orbitdiagram
 
 from __future__ import annotations
 
-import holoviews as hv
 import numpy as np
 import panel as pn
 import param
@@ -54,9 +53,15 @@ class TeachDashboard(param.Parameterized):
         self.note = pn.pane.Markdown("", css_classes=["teach-note"], sizing_mode="stretch_width")
         self.error = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["teach-error"],
                                    sizing_mode="stretch_width")
-        self.lyapunov_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
-        self.lyapunov_box = pn.Column(self.lyapunov_pane)  # shown or hidden as a whole: hiding the pane
-        # itself makes Panel push its layout properties onto the figure, which refuses them
+        # λ1 along the same parameter values: a plain figure whose columns are replaced, shown and
+        # hidden as a Bokeh property (a HoloViews pane replaced its figure with every result)
+        self.lyapunov_source = ColumnDataSource({"value": [], "lyapunov": []})
+        self.lyapunov_figure = figure(width=640, height=200, title="largest Lyapunov exponent: above 0, chaos",
+                                      x_axis_label="parameter", y_axis_label="λ1",
+                                      tools="pan,wheel_zoom,box_zoom,reset,save,hover", visible=False)
+        self.lyapunov_figure.line("value", "lyapunov", source=self.lyapunov_source, line_width=2)
+        self.lyapunov_figure.add_layout(Span(location=0.0, dimension="width", line_color="grey", line_dash="dotted"))
+        self.lyapunov_box = pn.pane.Bokeh(self.lyapunov_figure)
         self._drawn = None  # what the diagram shows, bar the varied parameter's own value
         for widget, name in ((self.parameter, "orbit_parameter"), (self.coordinate, "orbit_coordinate"),
                              (self.low, "orbit_low"), (self.high, "orbit_high")):
@@ -200,13 +205,14 @@ class TeachDashboard(param.Parameterized):
         return zoom
 
     def _show_lyapunov(self, result: teach.OrbitView) -> None:
-        self.lyapunov_box.visible = result.lyapunov is not None  # flows: their spectra are the Lyapunov tab's
-        if result.lyapunov is None:
+        shown = result.lyapunov is not None  # flows: their spectra are the Lyapunov tab's
+        if self.lyapunov_figure.visible != shown:
+            self.lyapunov_figure.visible = shown
+        if not shown:
             return
-        self.lyapunov_pane.object = (
-            hv.Curve((result.values, result.lyapunov), result.parameter, "λ1")
-            * hv.HLine(0).opts(color="grey", line_dash="dotted")
-        ).opts(width=640, height=200, title="largest Lyapunov exponent: above 0, chaos")
+        self.lyapunov_source.data = {"value": np.asarray(result.values), "lyapunov": np.asarray(result.lyapunov)}
+        if self.lyapunov_figure.xaxis[0].axis_label != result.parameter:
+            self.lyapunov_figure.xaxis.axis_label = result.parameter
 
     def _on_tap(self, event) -> None:
         """A click on the diagram: the parameter takes the value under the pointer, everywhere."""

@@ -22,8 +22,9 @@ def test_the_orbit_diagram_of_the_logistic_map_zooms_and_sets_the_parameter_on_c
     assert image.dtype.name == "uint32" and (image != 0).mean() > 0.05
     assert selection.orbit_parameter == "r" and tab.view._extent[:2] == (2.8, 4.0)
     assert tab.marker.location == 3.9  # the published r
-    lam = tab.lyapunov_pane.object  # λ1 against r beside the diagram
-    assert lam is not None and "λ1" in str(lam)
+    lam = tab.lyapunov_source.data  # λ1 against r beside the diagram, on the same values of r
+    assert tab.lyapunov_figure.visible and tab.lyapunov_figure.xaxis[0].axis_label == "r"
+    assert len(lam["value"]) > 100 and np.min(lam["value"]) >= 2.8 and np.max(lam["lyapunov"]) > 0.3
 
     zoomed = []
     tab.view._zoom((3.5, 3.6, 0.3, 0.9), zoomed.append)  # recomputed there, not re-binned
@@ -39,6 +40,7 @@ def test_it_follows_the_system_and_works_for_a_flow_and_a_typed_map():
     selection = Selection(system="Rossler", orbit_parameter="c", orbit_low=2.0, orbit_high=6.0)
     tab = TeachDashboard(selection, active=True)
     assert (tab.view.source.data["image"][0] != 0).any() and "maxima" in tab.view.figure.title.text
+    assert not tab.lyapunov_figure.visible  # a flow's spectrum is the Lyapunov tab's
     selection.equations = "x' = a*sin(pi*x); a = 0.9"
     selection.system = TYPED
     assert selection.orbit_parameter == "a" and selection.orbit_low == 0.45  # the new system's defaults
