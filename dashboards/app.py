@@ -29,15 +29,16 @@ def when_loaded(callback) -> None:
     pn.state.onload(lambda: doc.add_next_tick_callback(callback))
 
 
-def open_forecast(selection: Selection, forecast_tab: ForecastDashboard, cell: dict) -> None:
+def open_forecast(selection: Selection, forecast_tab: LazyTab, cell: dict) -> None:
     """A leaderboard cell clicked: its system, data setting, family and tuned hyper-parameters in
-    the Forecast tab, which opens."""
+    the Forecast tab (built now if it was never shown), which opens."""
     system = systems.get(cell["system"])
     selection.system = cell["system"]  # first: a new system resets the view and the sampling
     with param.parameterized.batch_call_watchers(selection):
         selection.n_train, selection.train_noise = cell["n_train"], cell["noise"]
         selection.dt = None if cell["sampling"] == 1 else system.dt * cell["sampling"]
-    forecast_tab.show_configuration(cell["family"], cell["hparams"])
+    forecast_tab.build()
+    forecast_tab.dashboard.show_configuration(cell["family"], cell["hparams"])
     selection.tab = "forecast"
 
 
@@ -50,19 +51,19 @@ def build_page() -> pn.template.BaseTemplate:
         pn.state.location.sync(selection, {name: name for name in URL_STATE})
     explorer = Explorer(selection)
     linked = frozenset(pn.state.location.query_params) if pn.state.location is not None else frozenset()
-    forecast_tab = ForecastDashboard(selection, linked=linked)
-    # the Lyapunov diagnostics, the orbit diagram and the leaderboard are built when first shown:
-    # their plots, tables and widgets in every page's document weigh on each update of every tab
-    # (BokehJS lays the whole document out again) and on every page's load
+    # every tab but the explorer is built when first shown: its plots, tables and widgets in every
+    # page's document weigh on the page's load and on each update of every tab (BokehJS lays the
+    # whole document out again), and most visitors of a lesson never open most tabs
+    forecast_tab = LazyTab(lambda: ForecastDashboard(selection, linked=linked))
     lazy = {
         "lyapunov": LazyTab(lambda: LyapunovDashboard(selection)),
+        "forecast": forecast_tab,
         "teach": LazyTab(lambda: TeachDashboard(selection)),
         "leaderboard": LazyTab(lambda: LeaderboardDashboard(
             selection, open_forecast=lambda cell: open_forecast(selection, forecast_tab, cell))),
     }
     names = Selection.param.tab.objects
-    contents = {"explorer": explorer.main(), "forecast": forecast_tab.main(),
-                **{name: tab.holder for name, tab in lazy.items()}}
+    contents = {"explorer": explorer.main(), **{name: tab.holder for name, tab in lazy.items()}}
     # Panel's own lazy tabs (dynamic=True) are not used: an earlier try saw them render a tab opened
     # later with stylesheets linked from cdn.holoviz.org, and the lab must work offline
     tabs = pn.Tabs(*((label, contents[name]) for label, name in zip(TAB_LABELS, names)),

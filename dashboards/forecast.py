@@ -39,6 +39,8 @@ class ForecastDashboard(param.Parameterized):
     """Train / Stop / Load, the forecast views, and the comparison of this session's models; its
     settings (model, training, horizon, ε, tuning) live in the shared ``Selection``."""
 
+    active = param.Boolean(default=False, doc="the tab is shown (it is built when first shown)")
+
     def __init__(self, selection: Selection, store: ModelStore | None = None, linked: frozenset = frozenset(),
                  **params):
         """``linked``: the fields a shared link set; the family's tuning defaults fill the others."""
