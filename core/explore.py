@@ -7,7 +7,10 @@ view's points again for a zoom.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -180,6 +183,55 @@ def run(system: systems.System, integration: dict, spec: ViewSpec, ensemble: tup
     seconds = time.perf_counter() - start
     return Exploration(render(trajectory, cloud, spec), seconds, system.name, len(trajectory), trajectory.x.shape[1],
                        trajectory, cloud)
+
+
+SHARED_POINTS = 200_000  # requests up to this size are shared between sessions (see share_name)
+
+
+def share_name(system: systems.System, integration: dict, spec: ViewSpec,
+               ensemble: tuple[int, float] | None = None) -> str | None:
+    """The name of a request that every session asking the same gets from one computation (a
+    class following its teacher), or None for one too big to share: a long integration belongs
+    to whoever asked for it, who may Stop it."""
+    members = ensemble[0] if ensemble is not None else 0
+    if integration.get("n", 0) + members > SHARED_POINTS:
+        return None
+    return repr(("explore.run", system.name, system.kind, _fingerprint(dict(system.params)),
+                 _fingerprint(integration), spec, ensemble))
+
+
+def _fingerprint(values: dict) -> tuple:
+    """``values`` as text that differs whenever they do (arrays by their bytes: repr elides)."""
+    def text(value):
+        if value is None or np.ndim(value) == 0:
+            return repr(value if value is None or isinstance(value, str) else float(value))
+        array = np.ascontiguousarray(value, dtype=float)
+        return f"{array.shape}:{hashlib.sha1(array.tobytes()).hexdigest()}"
+    return tuple(sorted((key, text(value)) for key, value in values.items()))
+
+
+_recent: OrderedDict[str, Exploration] = OrderedDict()  # share_name -> result, newest last
+_recent_lock = threading.Lock()
+RECENT = 4  # small explorations remembered in this process (200 000 points x 3 coordinates: 5 MB each)
+
+
+def run_remembered(system: systems.System, integration: dict, spec: ViewSpec,
+                   ensemble: tuple[int, float] | None = None, *, job) -> Exploration:
+    """``run``, remembered in this process for a small request: the page's first picture is
+    computed where the page is built (no round trip before the first paint), and the same
+    request again — every newcomer's default page — costs that process nothing."""
+    name = share_name(system, integration, spec, ensemble)
+    with _recent_lock:
+        if name is not None and name in _recent:
+            _recent.move_to_end(name)
+            return _recent[name]
+    result = run(system, integration, spec, ensemble, job=job)
+    if name is not None:
+        with _recent_lock:
+            _recent[name] = result
+            while len(_recent) > RECENT:
+                _recent.popitem(last=False)
+    return result
 
 
 def rerender(exploration: Exploration, spec: ViewSpec, *, job) -> dict[str, View]:

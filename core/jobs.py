@@ -19,6 +19,7 @@ needs:
 from __future__ import annotations
 
 import atexit
+import hashlib
 import itertools
 import logging
 import os
@@ -162,6 +163,10 @@ def _light(result):
     return result.light()
 
 
+def _digest(name: str) -> str:
+    return hashlib.sha1(name.encode()).hexdigest()
+
+
 def _plain(info: dict) -> dict:
     """Progress info as msgpack can carry it: numbers and strings (numpy scalars converted)."""
     out = {}
@@ -199,6 +204,7 @@ class Job:
     finished: float | None = None
     future: Any = field(default=None, repr=False)
     keep: bool = False  # leave the result on the worker: ``handle`` is its Dask future, ``result`` its light()
+    share: str | None = None  # the request's own name: every job with it is one computation (``submit``)
     handle: Any = field(default=None, repr=False)
     call: tuple | None = field(default=None, repr=False)  # (fn, args, kwargs) until it starts
     raised: set = field(default_factory=set, repr=False)  # flags set on the scheduler, deleted at the end
@@ -257,18 +263,23 @@ class JobService:
 
     # -- submitting and controlling -------------------------------------------------------------
     def submit(self, fn: Callable, *args, owner: str = "", label: str = "", kind: str = TRAIN, keep: bool = False,
-               **kwargs) -> Job:
+               share: str | None = None, **kwargs) -> Job:
         """Run ``fn(*args, **kwargs, job=JobContext)`` on the cluster; its return value becomes
         ``job.result``. Training jobs queue fairly; interactive ones start at once.
 
         Arguments may be ``handle``s of earlier jobs: the work then runs where that data is. With
         ``keep`` the result stays on the worker as ``job.handle`` and ``job.result`` is its
-        ``light()`` copy (a trajectory's images without its millions of points)."""
+        ``light()`` copy (a trajectory's images without its millions of points).
+
+        ``share`` names the request deterministically (the same text for the same work): jobs with
+        the same name while one is held are one Dask task, computed once and held once on the
+        workers for every session that asked — a class asking for the teacher's system and
+        parameters. A shared job cannot be stopped for the others: ``cancel`` lets go of it."""
         self.forget_finished()
         with self._lock:
             if self._closed:
                 raise JobError("the server is shutting down; reload the page when it is back")
-            job = Job(id=next(self._ids), label=label, owner=owner, kind=kind, keep=keep)
+            job = Job(id=next(self._ids), label=label, owner=owner, kind=kind, keep=keep, share=share)
             if kind == TRAIN:
                 waiting = len(self._queue)
                 if waiting >= self.max_queued:
@@ -297,6 +308,11 @@ class JobService:
             if job.state == QUEUED:
                 self._queue.remove(job)
                 self._finish(job, CANCELLED)
+                return
+            if job.share is not None:  # others may wait on the same task: only this job lets go of it
+                job.future = None
+                self._finish(job, CANCELLED)
+                self._forget(job)
                 return
             job.raised.add("stop")
         Event(f"chaoslab-stop-{job.token}", client=self.client).set()
@@ -407,17 +423,20 @@ class JobService:
         options = {"priority": 10 if job.kind == INTERACTIVE else 0}
         if job.kind in self._resources:
             options["resources"] = self._resources[job.kind]
-        job.future = self.client.submit(_execute, job.token, fn, args, kwargs, key=f"chaoslab-{job.kind}-{job.token}",
-                                        pure=False, **options)
+        # a shared request's key is its name: a task with that key still held is reused, here or
+        # by another server process on the same scheduler, never computed again
+        key = f"chaoslab-shared-{_digest(job.share)}" if job.share is not None else f"chaoslab-{job.kind}-{job.token}"
+        job.future = self.client.submit(_execute, job.token, fn, args, kwargs, key=key, pure=False, **options)
         # a kept result's light copy is computed next to it, chained now: collecting it later
         # must not wait on the cluster (every job's collection shares one callback thread)
-        done = self.client.submit(_light, job.future, pure=False, **options) if job.keep else job.future
+        done = self.client.submit(_light, job.future, key=f"{key}-light", pure=False, **options) if job.keep \
+            else job.future
         done.add_done_callback(lambda future, job=job: self._collect(job, future))
 
     def _collect(self, job: Job, future) -> None:
         """On a Dask callback thread: the job's result (a kept one's light copy) or error, then
         the next queued job."""
-        if self._closed:
+        if self._closed or job.done:  # the server stopped, or a shared job was let go
             return
         try:
             job.result = future.result()

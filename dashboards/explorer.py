@@ -390,7 +390,9 @@ class Explorer(param.Parameterized):
         """Validate the selection and integrate it on the cluster (the newest request wins).
 
         ``wait=True`` integrates here before returning: the page's first picture is then part of
-        the document the browser receives, saving a round trip on first load.
+        the document the browser receives, saving a round trip on first load; remembered, so the
+        same first picture for the next visitor costs nothing. Small requests are shared: every
+        session asking the same (a class following its teacher) gets one computation.
         """
         try:
             system, kwargs = self._validated()
@@ -399,9 +401,15 @@ class Explorer(param.Parameterized):
             return
         spec = self._spec()
         ensemble = (self.sel.ensemble_size, float(self.sel.ensemble_time)) if self.sel.mode == "ensemble" else None
-        run = self.integrations.run_here if wait else self.integrations.run
-        run(explore.run, system, kwargs, spec, ensemble, keep=True, label=f"integrate {system.name}",
-            on_result=lambda job: self._on_explored(job, spec), on_error=self._show_error)
+        on_result = lambda job: self._on_explored(job, spec)  # noqa: E731
+        if wait:
+            self.integrations.run_here(explore.run_remembered, system, kwargs, spec, ensemble, keep=True,
+                                       label=f"integrate {system.name}", on_result=on_result,
+                                       on_error=self._show_error)
+            return
+        self.integrations.run(explore.run, system, kwargs, spec, ensemble, keep=True, label=f"integrate {system.name}",
+                              share=explore.share_name(system, kwargs, spec, ensemble), on_result=on_result,
+                              on_error=self._show_error)
 
     def _on_explored(self, job, spec) -> None:
         self._handle, self._shown = job.handle, job.result

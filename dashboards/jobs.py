@@ -133,10 +133,11 @@ class Runner:
         return self.job is not None and not self.job.done
 
     def run(self, fn: Callable, *args, on_result: Callable, on_error: Callable, kind: str = jobs.INTERACTIVE,
-            label: str = "", keep: bool = False, on_progress: Callable | None = None,
+            label: str = "", keep: bool = False, share: str | None = None, on_progress: Callable | None = None,
             on_partial: Callable | None = None, **kwargs) -> None:
         """Submit ``fn(*args, **kwargs, job=…)``; later, on the session's loop, ``on_result(job)``
-        (``job.result``, and ``job.handle`` with ``keep``) or ``on_error(message)``."""
+        (``job.result``, and ``job.handle`` with ``keep``) or ``on_error(message)``. ``share``:
+        the request's name, for work every session asking the same gets from one computation."""
         self._token += 1
         token = self._token
         self.stop()
@@ -146,7 +147,7 @@ class Runner:
             return
         try:
             job = jobs.service().submit(fn, *args, owner=doc.session_context.id, label=label, kind=kind, keep=keep,
-                                        **kwargs)
+                                        share=share, **kwargs)
         except jobs.JobError as exc:
             on_error(str(exc))
             return

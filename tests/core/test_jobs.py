@@ -6,6 +6,7 @@ import signal
 import time
 
 import dask
+import numpy as np
 import pytest
 from distributed import Client, Event, LocalCluster
 
@@ -209,3 +210,46 @@ def test_the_local_plan_comes_from_the_machine_and_routes_jobs_by_resources():
     assert specs["interactive"]["options"]["resources"] == {INTERACTIVE: 2}
     train = specs["train-0"]["options"]
     assert train["nthreads"] == 1 and train["resources"] == {"train": 1} and train["env"]["CHAOSLAB_NICE"] == "10"
+
+
+class Kept:
+    """A result whose light copy is its length."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def light(self):
+        return len(self.values)
+
+
+def counted(path: str, n: int, seconds: float, *, job):
+    """A worker's computation that leaves a line in ``path`` each time it really runs."""
+    with open(path, "a") as log:
+        log.write("ran\n")
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        time.sleep(0.02)
+    return Kept(np.arange(n, dtype=float))
+
+
+def test_a_shared_request_is_computed_once_for_every_session_that_asks(client, service, tmp_path):
+    runs = tmp_path / "runs"
+    first = service.submit(counted, str(runs), 10_000, 0.5, owner="teacher", kind=INTERACTIVE, keep=True,
+                           share="Lorenz rho=35")
+    second = service.submit(counted, str(runs), 10_000, 0.5, owner="student", kind=INTERACTIVE, keep=True,
+                            share="Lorenz rho=35")
+    wait(lambda: first.done and second.done)
+    assert first.state == second.state == DONE
+    assert runs.read_text().count("ran") == 1  # one computation ...
+    assert first.handle.key == second.handle.key  # ... held once on the workers, for both
+    assert np.array_equal(first.handle.result().values, second.handle.result().values)
+    # another request is its own computation
+    other = service.submit(counted, str(runs), 10, 0.0, owner="student", kind=INTERACTIVE, keep=True, share="Rossler")
+    wait(lambda: other.done)
+    assert runs.read_text().count("ran") == 2 and other.handle.key != first.handle.key
+    # a session that moves on lets go of a shared job; the other still gets it
+    leaving = service.submit(counted, str(runs), 10, 1.0, owner="teacher", kind=INTERACTIVE, share="Thomas")
+    staying = service.submit(counted, str(runs), 10, 1.0, owner="student", kind=INTERACTIVE, share="Thomas")
+    service.cancel(leaving)
+    wait(lambda: staying.done)
+    assert leaving.state == CANCELLED and staying.state == DONE and len(staying.result.values) == 10
