@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -31,9 +32,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
-    """``panel serve app.py`` as the README runs it; yields (url, path of its log)."""
+@contextlib.contextmanager
+def served_lab(args=(), env=None):
+    """``panel serve app.py`` as the README runs it (with ``args`` after ``--args``); yields (url,
+    path of its log). On exit the server is stopped as a lab stops it, and its log must hold no
+    traceback: not during the tests, not at shutdown."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"panel-serve-{port}.log"
@@ -41,10 +44,11 @@ def server():
     store = ARTIFACTS / f"model-store-{port}"  # a fresh store: every training really trains
     shutil.rmtree(store, ignore_errors=True)
     sweeps = ARTIFACTS / f"sweeps-{port}"  # the page's own sweeps: none, but the shipped table
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_STORE": str(store), "CHAOSLAB_SWEEPS": str(sweeps)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_STORE": str(store), "CHAOSLAB_SWEEPS": str(sweeps),
+           **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
-         "--setup", "dashboards/warm.py"],
+         "--setup", "dashboards/warm.py", *(["--args", *args] if args else [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.time() + 240
@@ -57,12 +61,21 @@ def server():
     else:
         proc.kill()
         raise RuntimeError(f"panel serve did not start:\n{log_path.read_text()}")
-    yield f"http://127.0.0.1:{port}/app", log_path
-    proc.terminate()  # as a lab stops its server: the shutdown must be as clean as the session
-    proc.wait(timeout=30)
-    log.close()
+    try:
+        yield f"http://127.0.0.1:{port}/app", log_path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
     errors = server_errors(log_path)
     assert not errors, "the server's log holds tracebacks (at shutdown or after the last test):\n" + "\n\n".join(errors)
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The lab on its own local cluster, shared by the browser tests; yields (url, path of its log)."""
+    with served_lab() as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
