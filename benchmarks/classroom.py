@@ -1,0 +1,407 @@
+"""A class on one server, loaded the way a class loads it: students are protocol-level clients,
+one real Chromium session measures what a person feels.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/classroom.py [--students 30] [--trainings 3]
+                                                         [--duration 120] [--churn 200]
+
+In a lesson every browser runs on its student's own machine, so the students here are Bokeh
+websocket clients (``bokeh.client``), not Chromium renderers on the server's two cores: each pulls
+the real page, says ``document_ready`` as BokehJS does (Panel holds a session's batched patches
+until it hears it: without it the images never arrive, which is why an earlier try saw a value
+reach the server and no picture come back), changes the real ρ box and waits for the new
+attractor image. Half follow the teacher (the same value, all within two seconds, every 20 s),
+half explore on their own (their own value, changed about 3 s after each picture arrives). Three more clients
+open the Forecast tab and train an LSTM (auto-tune off), and a newcomer opens the page in
+Chromium every 10 s. One Chromium session measures the felt redraw: from the key press in the ρ
+box to the new image in its Bokeh document plus two painted frames.
+
+Then ``--churn`` sessions of 10^6 points are opened and closed one after another by a protocol
+client, and the resident memory of the server and of its Dask workers is printed before and after.
+
+Targets (issue 20, this 2-core machine): 30 students, 3 trainings, a newcomer every 10 s for 120 s:
+felt redraw p95 ≤ 1.5 s, newcomer's page ≤ 3 s, every training finishes, 0 tracebacks; memory
+after 200 sessions: server +≤ 20 MB, workers flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import multiprocessing as mp
+import pkgutil
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from load import memory_mb, open_page, redraw, summary  # noqa: E402
+from served import lab_server  # noqa: E402
+from tests.browser.conftest import CHROMIUM_FLAGS  # noqa: E402
+from tests.browser.helpers import server_errors  # noqa: E402
+
+TEACHER_PERIOD = 20.0  # seconds between the teacher's changes
+TEACHER_VALUES = [35.0, 40.0, 31.0, 45.0, 26.0, 38.0, 33.0]
+EXPLORER_THINK = 3.0  # mean seconds between an explorer's changes
+TARGETS = {"felt redraw p95": 1.5, "newcomer's page": 3.0}
+
+
+# --------------------------------------------------------------------------------------------
+# A protocol-level visitor
+
+
+def _prepare_client() -> None:
+    """Every Panel model class, so a pulled document deserialises (Location, DataTabulator …);
+    and Bokeh's client reading its messages in a loop instead of by recursion: its own
+    ``_handle_messages`` awaits the next message from inside the last one, so a session that
+    receives a thousand patches (a training's loss curve) dies of a RecursionError."""
+    import panel.models
+    from bokeh.client.connection import ClientConnection
+
+    for module in pkgutil.iter_modules(panel.models.__path__):
+        try:
+            importlib.import_module(f"panel.models.{module.name}")
+        except ImportError:  # an optional model whose library is not installed
+            pass
+
+    async def handle_messages(self) -> None:
+        from bokeh.client.states import DISCONNECTED, ErrorReason
+
+        message = await self._pop_message()
+        if message is None:
+            await self._transition_to_disconnected(DISCONNECTED(ErrorReason.HTTP_ERROR, 500, "Internal server error."))
+            return
+        if message.msgtype == "PATCH-DOC":
+            self._session._handle_patch(message)
+        self._loop.add_callback(self._next)  # the next message on the next turn of the loop
+
+    ClientConnection._handle_messages = handle_messages
+
+
+class Visitor:
+    """One session of the real page over Bokeh's websocket protocol, on its own IOLoop (a thread)."""
+
+    def __init__(self, url: str, **query):
+        from bokeh.client import pull_session
+
+        start = time.monotonic()
+        self.session = pull_session(url=url, arguments={k: str(v) for k, v in query.items()})
+        self.pulled = time.monotonic() - start
+        self.doc = self.session.document
+        self.loop = self.session._connection._loop
+
+    def ready(self) -> None:
+        """What BokehJS says once the page is shown: Panel's onload callbacks and patches follow."""
+        from bokeh.events import DocumentReady
+
+        self.doc.callbacks.send_event(DocumentReady())
+
+    def find(self, kind: str, **attributes):
+        """The first model whose class name ends with ``kind`` (Panel's own ``CustomSelect`` is a
+        Select) and whose attributes have these values."""
+        for model in self.doc.models:
+            if type(model).__name__.endswith(kind) and all(getattr(model, k, None) == v for k, v in attributes.items()):
+                return model
+        return None
+
+    def attractor_source(self):
+        for model in self.doc.models:
+            below = getattr(model, "below", None)
+            if below and getattr(below[0], "axis_label", "") == "screen x":
+                for renderer in model.renderers:
+                    if "image" in getattr(renderer.data_source, "data", {}):
+                        return renderer.data_source
+        return None
+
+    def text(self, css_class: str) -> str:
+        for model in self.doc.models:
+            if css_class in (getattr(model, "css_classes", None) or []) and hasattr(model, "text"):
+                return str(model.text)
+        return ""
+
+    def run(self) -> None:
+        self.session._connection.loop_until_closed()
+
+    def close(self) -> None:
+        self.loop.add_callback(self.session.close)
+
+
+def student(url: str, follower: bool, seed: int, t0: float, duration: float, out) -> None:
+    """Change ρ as a follower or an explorer until ``t0 + duration``; put each redraw's seconds
+    (key press to new image on this client) on ``out``."""
+    rng = np.random.default_rng(seed)
+    try:
+        visitor = Visitor(url)
+    except Exception as exc:  # the server refused or timed out: counted, not hidden
+        out.put(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    out.put(("page", visitor.pulled))
+    rho, source = visitor.find("TextInput", title="rho"), visitor.attractor_source()
+    pending: dict[str, float] = {}
+
+    def arrived(attr, old, new) -> None:
+        if "since" in pending:
+            out.put(("redraw", time.monotonic() - pending.pop("since")))
+            if not follower:  # an explorer looks at the picture, then changes again
+                visitor.loop.call_later(rng.exponential(EXPLORER_THINK), change)
+
+    source.on_change("data", arrived)
+
+    def change() -> None:
+        now = time.monotonic()
+        if now > t0 + duration:
+            if "since" in pending:
+                out.put(("unanswered", now - pending.pop("since")))
+            visitor.session.close()
+            return
+        if follower:
+            period = int((now - t0) // TEACHER_PERIOD)
+            value = TEACHER_VALUES[period % len(TEACHER_VALUES)]
+            wait = t0 + (period + 1) * TEACHER_PERIOD + 2.0 * rng.random() - now
+        else:
+            value = 24.0 + 20.0 * rng.random()
+            wait = 30.0  # an explorer changes again once the picture came (``arrived``), or after 30 s
+        if rho.value != f"{value:g}":
+            if "since" in pending:  # the previous change never came back before this one
+                out.put(("superseded", now - pending["since"]))
+            pending["since"] = now
+            rho.value = f"{value:g}"
+        if follower or "since" not in pending:
+            visitor.loop.call_later(max(wait, 0.05), change)
+        else:
+            visitor.loop.call_later(wait, lambda since=pending["since"]: change() if pending.get("since") == since
+                                    else None)
+
+    def begin() -> None:
+        visitor.ready()
+        first = t0 + 2.0 * rng.random() - time.monotonic() if follower else rng.exponential(EXPLORER_THINK)
+        visitor.loop.call_later(max(first, 0.5), change)
+
+    visitor.loop.add_callback(begin)
+    visitor.run()
+
+
+def trainer(url: str, family: str, out, timeout: float) -> None:
+    """Open the Forecast tab, pick ``family`` (auto-tune off for the neural families), press Train,
+    and report when the page says the training finished."""
+    from bokeh.events import ButtonClick
+
+    visitor = Visitor(url)
+    started = [None]
+
+    def poll(step: int = 0) -> None:
+        note = visitor.text("forecast-training")
+        if started[0] is None:
+            select = visitor.find("Select", title="Model")
+            train = visitor.find("Button", label="Train")
+            if select is None or train is None:
+                visitor.loop.call_later(0.5, poll, step)
+                return
+            if step == 0:
+                select.value = family
+                visitor.loop.call_later(1.5, poll, 1)
+                return
+            visitor.doc.callbacks.send_event(ButtonClick(train))
+            started[0] = time.monotonic()
+        elif any(word in note for word in ("finished", "failed")):
+            out.put(("training", (family, "failed" not in note, time.monotonic() - started[0])))
+            visitor.session.close()
+            return
+        elif time.monotonic() - started[0] > timeout:
+            out.put(("training", (family, False, timeout)))
+            visitor.session.close()
+            return
+        visitor.loop.call_later(1.0, poll, step)
+
+    def begin() -> None:
+        visitor.ready()
+        tabs = next(m for m in visitor.doc.models if type(m).__name__ == "Tabs" and len(m.tabs) == 5)
+        tabs.active = 2  # the Forecast tab: built on the server when first shown
+        visitor.loop.call_later(1.0, poll)
+
+    visitor.loop.add_callback(begin)
+    visitor.run()
+
+
+def churner(url: str, sessions: int, out) -> None:
+    """Open a session of 10^6 points, wait for its picture, close it; ``sessions`` times."""
+    for _ in range(sessions):
+        visitor = Visitor(url, n_points=1_000_000)
+        source = visitor.attractor_source()
+        first = source.data["image"][0]
+
+        def check() -> None:
+            if source.data["image"][0] is not first or time.monotonic() - opened > 60:
+                visitor.session.close()
+            else:
+                visitor.loop.call_later(0.1, check)
+
+        opened = time.monotonic()
+        visitor.loop.add_callback(lambda: (visitor.ready(), visitor.loop.call_later(0.1, check)))
+        visitor.run()
+    out.put(("churned", sessions))
+
+
+def _threads(target, argument_lists) -> list[threading.Thread]:
+    threads = [threading.Thread(target=target, args=args, daemon=True) for args in argument_lists]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def class_process(url: str, roles: list[tuple[bool, int]], t0: float, duration: float, out) -> None:
+    """Several students in one process, a thread each (the class is spread over processes so
+    that one interpreter's GIL does not delay the students' own clocks)."""
+    _prepare_client()
+    for thread in _threads(student, [(url, follower, seed, t0, duration, out) for follower, seed in roles]):
+        thread.join()
+
+
+def trainer_process(url: str, families: list[str], out, timeout: float) -> None:
+    _prepare_client()
+    for thread in _threads(trainer, [(url, family, out, timeout) for family in families]):
+        thread.join()
+
+
+def churn_process(url: str, sessions: int, out) -> None:
+    _prepare_client()
+    churner(url, sessions, out)
+
+
+# --------------------------------------------------------------------------------------------
+# The lesson
+
+
+async def chromium_user(url: str, t0: float, duration: float, arrivals: float) -> tuple[list, list]:
+    """One person at the lab in Chromium: a redraw every few seconds; and a newcomer's page
+    opened every ``arrivals`` seconds (closed once painted)."""
+    from playwright.async_api import async_playwright
+
+    felt, pages = [], []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS)
+        page, _ = await open_page(browser, url)
+        rng = np.random.default_rng(99)
+
+        async def newcomers() -> None:
+            while time.monotonic() < t0 + duration - arrivals:
+                await asyncio.sleep(arrivals)
+                newcomer, seconds = await open_page(browser, url)
+                pages.append(seconds)
+                await newcomer.context.close()
+
+        arriving = asyncio.create_task(newcomers())
+        while time.monotonic() < t0 + duration:
+            felt.append(await redraw(page, 24.0 + 20.0 * rng.random(), timeout=30.0))
+            await asyncio.sleep(1.0 + 2.0 * rng.random())
+        await arriving
+        await page.context.close()
+        await browser.close()
+    return felt, pages
+
+
+def drain(queue) -> list:
+    items = []
+    while not queue.empty():
+        items.append(queue.get())
+    return items
+
+
+def run(args) -> None:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    rows = []
+    store = tempfile.mkdtemp(prefix="chaoslab-class-")
+    with lab_server({"CHAOSLAB_STORE": store}) as server:
+        roles = [(k % 2 == 0, k) for k in range(args.students)]  # half follow, half explore
+        groups = [roles[i::args.processes] for i in range(args.processes)]
+        t0 = time.monotonic() + 15.0  # the lesson starts once everyone has the page
+        processes = [ctx.Process(target=class_process, args=(server.url, group, t0, args.duration, out))
+                     for group in groups if group]
+        families = ["lstm", "gru", "neural_ode", "shplrnn"][: args.trainings]
+        processes.append(ctx.Process(target=trainer_process, args=(server.url, families, out, args.train_timeout)))
+        for process in processes:
+            process.start()
+        while time.monotonic() < t0:
+            time.sleep(0.2)
+        felt, newcomer_pages = asyncio.run(chromium_user(server.url, t0, args.duration, args.arrivals))
+        for process in processes[:-1]:
+            process.join(timeout=60)
+        processes[-1].join(timeout=args.train_timeout)
+        events = drain(out)
+        if args.churn:
+            time.sleep(5.0)
+            before = memory_mb(server.pid)
+            churn = ctx.Process(target=churn_process, args=(server.url, args.churn, out))
+            churn.start()
+            churn.join()
+            time.sleep(30.0)  # Bokeh destroys closed sessions on its next sweep (every 17 s)
+            after = memory_mb(server.pid)
+            drain(out)
+        errors = server_errors(server.log)
+    shutil.rmtree(store, ignore_errors=True)
+
+    def of(kind):
+        return [value for k, value in events if k == kind]
+
+    trainings = of("training")
+    print(f"\nA class on one server ({args.students} protocol-level students, half following the teacher every "
+          f"{TEACHER_PERIOD:g} s, half exploring every {EXPLORER_THINK:g} s on average; {args.trainings} trainings; "
+          f"a Chromium newcomer every {args.arrivals:g} s; {args.duration:g} s)")
+    print("command: PYTHONPATH=. .venv/bin/python benchmarks/classroom.py "
+          f"--students {args.students} --trainings {args.trainings} --duration {args.duration:g} --churn {args.churn}")
+    felt_times = [t for t in felt if t is not None]
+    redraw_target, page_target = TARGETS["felt redraw p95"], TARGETS["newcomer's page"]
+    rows += [
+        ("felt redraw (Chromium, key press → painted)", summary(felt), f"p95 ≤ {redraw_target:g} s",
+         f"{np.percentile(felt_times, 95) / redraw_target:.2f}" if felt_times else "-"),
+        ("newcomer's page (Chromium, goto → painted)",
+         f"median {np.median(newcomer_pages):5.2f} s  max {max(newcomer_pages):5.2f} s ({len(newcomer_pages)})"
+         if newcomer_pages else "none", f"≤ {page_target:g} s",
+         f"{max(newcomer_pages) / page_target:.2f}" if newcomer_pages else "-"),
+        ("students' redraw (protocol, change → image)", summary(of("redraw")), "", ""),
+        ("students' changes superseded / unanswered", f"{len(of('superseded'))} / {len(of('unanswered'))}", "", ""),
+        ("students' page (protocol pull)", f"median {np.median(of('page')):5.2f} s  max {max(of('page')):5.2f} s"
+         if of("page") else "none", "", ""),
+        ("students who could not connect", str(len(of("failed"))), "0", ""),
+        ("trainings finished", f"{sum(ok for _, ok, _ in trainings)} of {args.trainings} "
+                               f"({', '.join(f'{f} {s:.0f} s' for f, _, s in trainings)})", "all", ""),
+    ]
+    if args.churn:
+        rows += [(f"memory before {args.churn} sessions of 10^6 points",
+                  f"server {before['server']:.0f} MB, workers {before['workers']:.0f} MB", "", ""),
+                 ("memory after they closed", f"server {after['server']:.0f} MB (+{after['server'] - before['server']:.0f}),"
+                  f" workers {after['workers']:.0f} MB ({after['workers'] - before['workers']:+.0f})", "server +≤ 20 MB", "")]
+    rows.append(("tracebacks in the server log", str(len(errors)), "0", ""))
+    print(f"  {'case':46s} {'measured':>44s} {'target':>16s} ratio")
+    for case, value, target, ratio in rows:
+        print(f"  {case:46s} {value:>44s} {target:>16s} {ratio}")
+    for error in errors[:3]:
+        print("    " + error.replace("\n", "\n    "))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--trainings", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=120.0)
+    parser.add_argument("--arrivals", type=float, default=10.0, help="seconds between newcomers (Chromium)")
+    parser.add_argument("--processes", type=int, default=3, help="processes the students are spread over")
+    parser.add_argument("--churn", type=int, default=200, help="sessions of 10^6 points opened and closed")
+    parser.add_argument("--train-timeout", type=float, default=600.0)
+    args = parser.parse_args()
+    if shutil.which("chromium") is None:
+        sys.exit("needs Debian's chromium (make chromium)")
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
