@@ -272,10 +272,11 @@ class ForecastDashboard(param.Parameterized):
         self.preview_button.visible = registry.family(family).is_iterative and not (load_only or pretrained)
         self.train_button.disabled = True
         self._epochs_shown, self._trials_shown, self._short_drawn = 0, 0, False
-        with one_update(holoviews=False):
+        with one_update(holoviews=False):  # a click runs on Panel's thread pool: Bokeh changes held
             self.loss.show(np.zeros((0, 3)))
+            if tune_budget:
+                self.trials.show(np.zeros((0, 2)))
         if tune_budget:
-            self.trials.show(np.zeros((0, 2)))
             self.trials_box.visible, self.tuning_note.object = True, ""
         verb = "loading" if load_only else ("tuning and training" if tune_budget else "training")
         self.training_note.object = f"*{verb} {family} on {system_label(system)}…*"

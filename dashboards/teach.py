@@ -167,7 +167,10 @@ class TeachDashboard(param.Parameterized):
         if system.kind == "delay":
             self._show_error(f"{system.name} is a delay system: its orbit diagram is not supported yet")
             return
-        self.marker.location = float(system.params[sel.orbit_parameter])
+        # a Bokeh model changed from a widget's event, which Panel runs on its thread pool: held and
+        # sent by Panel, never written to the session without its lock (a RuntimeError in the log)
+        with one_update(holoviews=False):
+            self.marker.location = float(system.params[sel.orbit_parameter])
         others = tuple(sorted((k, float(v)) for k, v in system.params.items()
                               if np.ndim(v) == 0 and k != sel.orbit_parameter))
         key = (system.name, others, sel.orbit_parameter, sel.orbit_low, sel.orbit_high, sel.orbit_coordinate)
