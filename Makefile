@@ -27,7 +27,7 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium >/dev/null; }
 
 app: $(STAMP)
-	PYTHONPATH=. $(BIN)/panel serve app.py --port $(PORT) --num-threads 4 \
+	PYTHONPATH=. $(BIN)/panel serve app.py --port $(PORT) \
 		--setup dashboards/warm.py $(ARGS) $(if $(SCHEDULER),--args --scheduler $(SCHEDULER))
 
 # core tests on both cores; browser tests in one process: they share one server and one browser

@@ -34,7 +34,7 @@ def lab_server(env: dict | None = None, timeout: float = 300.0):
     log = Path(tempfile.mkstemp(prefix="chaoslab-serve-", suffix=".log")[1])
     with open(log, "w") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
+            [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port),
              "--setup", "dashboards/warm.py"],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, stdout=out,
             stderr=subprocess.STDOUT)

@@ -47,7 +47,7 @@ def served_lab(args=(), env=None):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_STORE": str(store), "CHAOSLAB_SWEEPS": str(sweeps),
            **(env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port), "--num-threads", "4",
+        [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port),
          "--setup", "dashboards/warm.py", *(["--args", *args] if args else [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
