@@ -290,14 +290,19 @@ def _cell_row(cell: Cell, status: str = OK, message: str = "") -> dict:
         "finished": time.time()}
 
 
-def run_here(cells: list[Cell], out: Path, *, job) -> dict:
+def run_here(cells: list[Cell], out: Path, *, job, max_seconds: float | None = None) -> dict:
     """A job (the page's "sweep this"): ``cells`` one after another on this worker, each stored as
-    it finishes, with progress and Stop between cells. Returns counts by status."""
+    it finishes, with progress and Stop between cells. Returns counts by status, and under
+    ``"unfinished"`` the cells not started: Stop, or ``max_seconds`` spent (a cell under way
+    finishes first, so a sweep overruns its bound by at most one cell, itself bounded by its
+    tuning budget and ``MAX_WINDOW_STEPS``)."""
     out = Path(out)
     finished = done_keys(out)
-    counts = {"skipped": 0, OK: 0, BLOW_UP: 0, ERROR: 0}
+    counts = {"skipped": 0, OK: 0, BLOW_UP: 0, ERROR: 0, "unfinished": 0}
+    deadline = time.monotonic() + max_seconds if max_seconds is not None else None
     for i, cell in enumerate(cells):
-        if job.stop.is_set():
+        if job.stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
+            counts["unfinished"] = len(cells) - i
             break
         if cell.key in finished:
             counts["skipped"] += 1

@@ -33,6 +33,7 @@ from dashboards.lazy import LazyTab, lazy_tabs
 from dashboards.selection import Selection, plain
 
 PAGE_SWEEP_CELLS = 24  # at most this many cells per "sweep this": a page request, not a benchmark
+PAGE_SWEEP_SECONDS = 300.0  # and about this long on a training worker: the cells left are said, not run
 KINDS = {"flows and maps": None, "flows": "flow", "maps": "map"}
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 
@@ -359,11 +360,14 @@ class LeaderboardDashboard(param.Parameterized):
             label = sweep.setting_label(setting.n_train, setting.noise, setting.sampling)
             self.setting.value = (setting.n_train, setting.noise, setting.sampling)
             self.refresh()
+            left = (f" {counts['unfinished']} not run: a page's sweep stops after {PAGE_SWEEP_SECONDS / 60:g} "
+                    f"minutes (larger sweeps: `python -m core.sweep`)." if counts.get("unfinished") else "")
             self.sweep_note.object = (f"*{counts['ok'] + counts['blow-up'] + counts['error']} cells computed "
                                       f"({counts['error']} failed, {counts['skipped']} already known), shown under "
-                                      f"“{label}”.*")
+                                      f"“{label}”.{left}*")
 
-        self.sweeps.run(sweep.run_here, cells, folder, kind=jobs.TRAIN, label=f"sweep of {len(cells)} cells",
+        self.sweeps.run(sweep.run_here, cells, folder, max_seconds=PAGE_SWEEP_SECONDS, kind=jobs.TRAIN,
+                        label=f"sweep of {len(cells)} cells",
                         on_result=done, on_error=lambda m: setattr(self.sweep_note, "object",
                                                                    f"**Sweep stopped:** {plain(m)}"))
 

@@ -106,3 +106,15 @@ def test_killing_the_command_loses_at_most_the_running_cells(tmp_path):
     table = sweep.read(tmp_path)
     assert len(table) == 12 and table.key.is_unique and not list(tmp_path.glob(".part-*"))
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("part-*.parquet") if p.name in kept} == kept
+
+
+def test_a_page_sweep_stops_at_its_time_bound_and_says_how_many_cells_were_left(tmp_path):
+    from core import jobs
+
+    cells = sweep.plan(["Henon", "Logistic", "Tent"], ["persistence"], [SETTING], windows=1)
+    counts = sweep.run_here(cells, tmp_path, job=jobs.local_context(), max_seconds=0.0)
+    # the bound is checked before each cell: with none left, the first cell is not started either
+    assert counts["unfinished"] == 3 and counts["ok"] + counts["blow-up"] + counts["error"] == 0
+    assert not list(tmp_path.glob("part-*.parquet"))
+    counts = sweep.run_here(cells, tmp_path, job=jobs.local_context(), max_seconds=60.0)
+    assert counts["unfinished"] == 0 and counts["ok"] + counts["blow-up"] + counts["error"] == 3
