@@ -19,6 +19,7 @@ import inspect
 import os
 import sys
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,8 +199,11 @@ class Kernels:
     jit: object
 
 
+MAX_TYPED_KERNELS = 32  # typed systems' kernels held per process, least recently used let go first
+# (their machine code stays cached on disk: using one again loads it, no compile)
+
 _lock = threading.Lock()
-_kernels: dict[RhsSource, Kernels] = {}
+_kernels: OrderedDict[RhsSource, Kernels] = OrderedDict()
 
 
 def kernels(source: RhsSource) -> Kernels:
@@ -207,6 +211,7 @@ def kernels(source: RhsSource) -> Kernels:
     with _lock:
         kernel = _kernels.get(source)
         if kernel is not None:
+            _kernels.move_to_end(source)
             return kernel
         text = generate_source(source)
         # numba's cache checks only the wrapper's own file: key it on the callee's module too
@@ -224,7 +229,16 @@ def kernels(source: RhsSource) -> Kernels:
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
         kernel = _kernels[source] = Kernels(pointer=module.rhs, jit=module.rhs_jit)
+        kernel_modules[source] = spec.name
+        typed = [s for s in _kernels if s.code is not None]
+        for old in typed[: max(0, len(typed) - MAX_TYPED_KERNELS)]:  # a class typing systems all lesson long
+            del _kernels[old]
+            sys.modules.pop(kernel_modules.pop(old, ""), None)
+            sys.modules.pop(old.module, None)
         return kernel
+
+
+kernel_modules: dict[RhsSource, str] = {}  # the module each kernel was loaded as
 
 
 def rhs_kernel(source: RhsSource):

@@ -48,8 +48,11 @@ TYPED = "Typed by hand"  # the system slot of the equations a user typed (``Sele
 
 
 @functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def typed_system(text: str) -> systems.System:
-    """The compiled system of a text (parsed and compiled once per server process)."""
+    """The system of a typed text, parsed once per server process and text (a class types the
+    teacher's equations thirty times); its kernel is compiled next to the data, on a worker, and
+    cached there by the same text (``core.compiled``). A text that cannot be read raises each time."""
     return systems.custom(text)
 
 

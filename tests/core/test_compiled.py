@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 import textwrap
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ def scratch(tmp_path, monkeypatch):
     """A module of our own on sys.path and an empty kernel cache."""
     monkeypatch.setenv("CHAOSLAB_CACHE", str(tmp_path / "cache"))
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(compiled, "_kernels", {})
+    monkeypatch.setattr(compiled, "_kernels", OrderedDict())
     yield tmp_path
     sys.modules.pop("scratch_rhs", None)
 
@@ -95,3 +96,19 @@ def test_the_shared_and_the_specialised_integrators_give_the_same_numbers(name):
     shared = integrate.trajectory(system, n=300, kernel="shared").x
     specialised = integrate.trajectory(system, n=300, kernel="specialised").x
     np.testing.assert_array_equal(shared, specialised)
+
+
+def test_a_process_holds_a_bounded_number_of_typed_kernels_and_reloads_one_it_let_go(scratch, monkeypatch):
+    monkeypatch.setattr(compiled, "MAX_TYPED_KERNELS", 2)
+    typed = [systems.custom(f"dx = -{k} * x + y\ndy = -x") for k in (1, 2, 3)]
+    x, p = np.array([1.0, 0.5]), np.empty(0)
+    first = compiled.evaluate(compiled.rhs_kernel(typed[0].source), x, p, 0.0, np.empty(2))
+    for system in typed[1:]:
+        compiled.rhs_kernel(system.source)
+    held = [s for s in compiled._kernels if s.code is not None]
+    assert held == [typed[1].source, typed[2].source]  # the least recently used went first
+    assert typed[0].source.module not in sys.modules
+    again = compiled.evaluate(compiled.rhs_kernel(typed[0].source), x, p, 0.0, np.empty(2))
+    np.testing.assert_array_equal(again, first)
+    np.testing.assert_array_equal(first, [-1.0 + 0.5, -1.0])
+    assert [s for s in compiled._kernels if s.code is not None] == [typed[2].source, typed[0].source]
