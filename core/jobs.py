@@ -577,6 +577,19 @@ _service: JobService | None = None
 _lock = threading.Lock()
 
 
+def _register_exit(fn: Callable[[], None]) -> None:
+    """Run ``fn`` as the interpreter exits, before thread pools are shut: a future's done-callback
+    runs on Dask's callback thread pool, and the one that a closing client fires after Python's
+    own exit handler has shut that pool logs ``cannot schedule new futures after shutdown``.
+    ``threading``'s exit hooks run before ``atexit``'s, newest first, so one registered now runs
+    before ``concurrent.futures``'s (the hook it uses itself; ``atexit`` where there is none)."""
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:  # pragma: no cover - every CPython since 3.9 has it
+        atexit.register(fn)
+    else:
+        register(fn)
+
+
 def connect(address: str | None = None, timeout: float = 10.0):
     """The lab's Dask client: to ``address`` (or ``$CHAOSLAB_SCHEDULER``) if given, else to a new
     local cluster planned by ``ClusterPlan.for_machine``. Raises ``SchedulerUnreachable`` (not
@@ -589,7 +602,7 @@ def connect(address: str | None = None, timeout: float = 10.0):
         from distributed import Client, Scheduler, SpecCluster
 
         address = address or os.environ.get(ENV_ADDRESS) or None
-        atexit.register(shutdown)  # after Dask's own handlers were registered: run before them
+        _register_exit(shutdown)
         # the scheduler's and client's INFO chatter (every client, variable and worker coming and
         # going, and a closing comm's traceback at exit) drowns the server log a class reads
         logging.getLogger("distributed").setLevel(logging.WARNING)
@@ -626,8 +639,8 @@ def service() -> JobService:
 
 def shutdown() -> None:
     """Close the service, the client and a cluster started here (at exit, before Dask's own
-    clean-up: a done-callback of a future cancelled by the closing client must find the service
-    closed, not schedule new work on an executor already shut down)."""
+    clean-up and before Python shuts thread pools: a done-callback of a future cancelled by the
+    closing client must find the service closed and its callback pool still open)."""
     global _client, _cluster, _service
     with _lock:
         if _service is not None:

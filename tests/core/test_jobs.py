@@ -3,7 +3,10 @@ progress, partial results, Stop, cancellation, failures, a killed worker, an unr
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import dask
 import numpy as np
@@ -253,3 +256,15 @@ def test_a_shared_request_is_computed_once_for_every_session_that_asks(client, s
     service.cancel(leaving)
     wait(lambda: staying.done)
     assert leaving.state == CANCELLED and staying.state == DONE and len(staying.result.values) == 10
+
+
+def test_a_process_that_exits_with_jobs_running_exits_without_a_traceback():
+    # Python shuts its thread pools before atexit handlers run: a job service closed from atexit
+    # let the cancelled futures' done-callbacks hit Dask's closed callback pool ("cannot schedule
+    # new futures after interpreter shutdown", logged with a traceback on every stop of a lab)
+    script = Path(__file__).with_name("exit_with_jobs.py")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.returncode == 0, done.stderr
+    assert "states: ['running', 'running']" in done.stdout
+    assert "Traceback" not in done.stderr and "cannot schedule" not in done.stderr, done.stderr
