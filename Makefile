@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
-#   make app    serve the lab on http://localhost:5006/app (SCHEDULER=tcp://host:8786 for a Dask cluster)
+#   make app    serve the lab on http://localhost:5006/app (SCHEDULER=tcp://host:8786 for a Dask cluster,
+#               PASSWORD=… for a class server behind a password)
 #   make test   run the whole test suite (unit + browser)
 # Each sets up what it needs first: a virtual environment with the pinned packages, and
 # Debian's chromium for the browser tests.
@@ -9,6 +10,7 @@ VENV ?= .venv
 PORT ?= 5006
 ARGS ?=
 SCHEDULER ?= $(CHAOSLAB_SCHEDULER)
+PASSWORD ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -26,9 +28,13 @@ chromium:
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium >/dev/null; }
 
+# PASSWORD: Panel's basic auth (any user name, this password), our own offline login page, and a
+# cookie secret new at each start (a restart signs everyone out)
 app: $(STAMP)
-	PYTHONPATH=. $(BIN)/panel serve app.py --port $(PORT) \
-		--setup dashboards/warm.py $(ARGS) $(if $(SCHEDULER),--args --scheduler $(SCHEDULER))
+	PYTHONPATH=. $(BIN)/panel serve app.py --port $(PORT) --setup dashboards/warm.py \
+		$(if $(PASSWORD),--basic-auth '$(PASSWORD)' --basic-login-template assets/login.html \
+			--cookie-secret $$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')) \
+		$(ARGS) $(if $(SCHEDULER),--args --scheduler $(SCHEDULER))
 
 # core tests on both cores; browser tests in one process: they share one server and one browser
 test: $(STAMP) chromium

@@ -33,8 +33,8 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def served_lab(args=(), env=None):
-    """``panel serve app.py`` as the README runs it (with ``args`` after ``--args``); yields (url,
+def served_lab(args=(), env=None, serve=()):
+    """``panel serve app.py`` as the README runs it (with ``serve`` options, ``args`` after ``--args``); yields (url,
     path of its log). On exit the server is stopped as a lab stops it, and its log must hold no
     traceback: not during the tests, not at shutdown."""
     port = _free_port()
@@ -48,7 +48,7 @@ def served_lab(args=(), env=None):
            **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port),
-         "--setup", "dashboards/warm.py", *(["--args", *args] if args else [])],
+         "--setup", "dashboards/warm.py", *serve, *(["--args", *args] if args else [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.time() + 240

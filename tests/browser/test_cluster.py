@@ -1,6 +1,7 @@
 """A department's lab: the page served against a Dask scheduler and two workers started as separate
-processes, exactly as the README's commands start them; a redraw and a training go through, and a
-worker killed in the middle of a training is reported while the page keeps working."""
+processes, exactly as the README's commands start them, behind the class password; a redraw and a
+training go through, and a worker killed in the middle of a training is reported while the page
+keeps working."""
 
 from __future__ import annotations
 
@@ -10,15 +11,27 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from distributed import Client
 
-from tests.browser.conftest import ARTIFACTS, ROOT, _free_port, served_lab
+from tests.browser.conftest import ARTIFACTS, LOCAL_HOSTS, ROOT, _free_port, served_lab
 from tests.browser.helpers import (attractor, open_app, server_errors, set_text, text, wait_for,
                                    wait_for_change)
 
 DASK = str(Path(sys.executable).parent / "dask")
+PASSWORD = "lorenz-63"
+CLASS_SERVER = ["--basic-auth", PASSWORD, "--cookie-secret", "class-2026",  # what `make app PASSWORD=…` adds
+                "--basic-login-template", "assets/login.html"]
+
+
+def log_in(page, url: str, password: str) -> None:
+    """Panel's login page, as a student meets it: any user name, the class password."""
+    page.goto(url)
+    page.locator("input[name=username]").fill("student")
+    page.locator("input[name=password]").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +73,20 @@ def training_worker(client: Client) -> int | None:
 
 
 def test_a_department_cluster_serves_the_lab_and_survives_a_lost_worker(department, browser):
-    with served_lab(["--scheduler", department]) as (url, log):
+    with served_lab(["--scheduler", department], serve=CLASS_SERVER) as (url, log):
         context = browser.new_context(viewport={"width": 1500, "height": 1100})
         page = context.new_page()
         errors = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: None if urlparse(r.url).hostname in LOCAL_HOSTS
+                else errors.append(f"request off the lab's server: {r.url}"))
         try:
+            log_in(page, url, "wrong")  # refused: the login page again, saying so, and no lab
+            wait_for(lambda: "Invalid username or password" in page.locator("body").inner_text())
+            assert page.locator(".bk-tab").count() == 0
+            log_in(page, url, PASSWORD)
+            page.wait_for_url("**/app")  # Panel sends a student on to the page they asked for
             open_app(page, url)
             before = attractor(page)
             set_text(page, "rho", 35)  # integrated and shaded on the department's workers
