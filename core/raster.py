@@ -6,6 +6,7 @@ to a trajectory, or in the server for a zoom. The dashboards turn a ``Raster`` i
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, replace
 
@@ -55,33 +56,67 @@ def padded_extent(x: np.ndarray, y: np.ndarray, pad: float = 0.02) -> tuple[floa
     return x0 - px, x1 + px, y0 - py, y1 + py
 
 
+LEVELS = 255  # colour levels of a shaded image: 1 … 255, and 0 for an empty pixel
+
+
 @dataclass(frozen=True)
 class Raster:
     """Counts per pixel (float32, NaN where empty) over ``extent``; ``xs``/``ys`` are pixel centres.
-    A shaded raster carries ``rgba`` (height x width, uint32 RGBA as Bokeh draws it) instead of counts."""
+
+    A shaded raster carries ``index`` (height x width, uint8: the colour level 1 … 255 of each
+    pixel, 0 where empty) and its ``palette`` (255 ``#rrggbb`` colours, one per level) instead of
+    counts: a quarter of the bytes of RGBA, and the page's colour mapper paints the same pixels.
+    ``rgba()`` gives the colours themselves."""
 
     xs: np.ndarray
     ys: np.ndarray
     counts: np.ndarray | None
     extent: tuple[float, float, float, float]
     seconds: float  # the aggregation's (and shading's) wall time
-    rgba: np.ndarray | None = None
+    index: np.ndarray | None = None
+    palette: tuple[str, ...] | None = None
+
+    def rgba(self) -> np.ndarray:
+        """The shaded image as Bokeh's ``image_rgba`` draws it (uint32 RGBA, 0 where empty)."""
+        table = np.zeros(LEVELS + 1, dtype=np.uint32)
+        table[1:] = [0xFF000000 | int(c[5:7] + c[3:5] + c[1:3], 16) for c in self.palette]  # little-endian RGBA
+        return table[self.index]
+
+
+@functools.lru_cache(maxsize=32)
+def palette(cmap: str) -> tuple[str, ...]:
+    """The colours of levels 1 … 255: colorcet's ``cmap`` (``_r``: reversed) over the levels, as
+    Datashader spreads a colour map over its span (opaque: Datashader varies no alpha for a map)."""
+    colours = colorcet.palette[cmap.removesuffix("_r")]
+    colours = colours[::-1] if cmap.endswith("_r") else colours
+    return tuple(colours[i] for i in np.rint(np.linspace(0, len(colours) - 1, LEVELS)).astype(int))
+
+
+# Datashader shades with this two-colour map: its red channel is then the level itself, and the
+# page maps levels to colours (the mapping is Datashader's own: eq_hist or linear over a span)
+_LEVEL_RAMP = ["#010000", f"#{LEVELS:02x}0000"]
+
+
+def _levels(image: Raster, cmap: str, start: float, **how) -> Raster:
+    import xarray as xr
+
+    agg = xr.DataArray(image.counts, coords={"y": image.ys, "x": image.xs}, dims=("y", "x"))
+    rgba = np.ascontiguousarray(tf.shade(agg, cmap=_LEVEL_RAMP, **how).data, dtype=np.uint32)
+    index = np.where(rgba >> 24 == 0, 0, rgba & 0xFF).astype(np.uint8)  # transparent: empty
+    return replace(image, counts=None, index=index, palette=palette(cmap),
+                   seconds=image.seconds + time.perf_counter() - start)
 
 
 def shade(image: Raster, cmap: str) -> Raster:
-    """Colours by histogram equalisation (``eq_hist``) of the counts, empty pixels transparent.
+    """Colour levels by histogram equalisation (``eq_hist``) of the counts, empty pixels level 0.
 
     Done where the data is rather than in the browser: BokehJS's own eq_hist sorts every pixel
     of every image on the page's thread, 0.3 s for the explorer's five images on this machine.
     """
-    import xarray as xr
-
     start = time.perf_counter()
-    agg = xr.DataArray(image.counts, coords={"y": image.ys, "x": image.xs}, dims=("y", "x"))
-    palette = colorcet.palette[cmap.removesuffix("_r")]
-    shaded = tf.shade(agg, cmap=palette[::-1] if cmap.endswith("_r") else palette, how="eq_hist")
-    return replace(image, counts=None, rgba=np.ascontiguousarray(shaded.data, dtype=np.uint32),
-                   seconds=image.seconds + time.perf_counter() - start)
+    if not np.any(image.counts > 0):  # nothing drawn (every count 0): nothing to equalise
+        return replace(image, counts=None, index=np.zeros(image.counts.shape, np.uint8), palette=palette(cmap))
+    return _levels(image, cmap, start, how="eq_hist")
 
 
 def density(x: np.ndarray, y: np.ndarray, width: int, height: int, lines: bool,
@@ -120,15 +155,9 @@ def mean(x: np.ndarray, y: np.ndarray, values: np.ndarray, width: int, height: i
 
 
 def shade_linear(image: Raster, cmap: str, low: float, high: float) -> Raster:
-    """Colours mapped linearly over ``[low, high]`` (fixed, so a zoom keeps the colour meanings),
-    empty pixels transparent: for signed fields with a diverging map such as ``coolwarm``."""
-    import xarray as xr
-
-    start = time.perf_counter()
-    agg = xr.DataArray(image.counts, coords={"y": image.ys, "x": image.xs}, dims=("y", "x"))
-    shaded = tf.shade(agg, cmap=colorcet.palette[cmap], how="linear", span=(low, high))
-    return replace(image, counts=None, rgba=np.ascontiguousarray(shaded.data, dtype=np.uint32),
-                   seconds=image.seconds + time.perf_counter() - start)
+    """Colour levels mapped linearly over ``[low, high]`` (fixed, so a zoom keeps the colour
+    meanings), empty pixels level 0: for signed fields with a diverging map such as ``coolwarm``."""
+    return _levels(image, cmap, time.perf_counter(), how="linear", span=(low, high))
 
 
 def field_picture(xy: np.ndarray, values: np.ndarray, width: int, height: int, limit: float,

@@ -35,7 +35,7 @@ def test_chunks_continue_exactly_where_the_last_ended_and_separate_at_lambda_1()
     slope = np.polyfit(t[small], np.log(d[small]), 1)[0]
     assert abs(slope - 0.906) < 0.25, slope
     assert first.lost == 0 and start.lyapunov == pytest.approx(0.906, rel=0.02)
-    assert start.background.rgba is not None and (start.background.rgba != 0).any()
+    assert start.background.index is not None and (start.background.index != 0).any()
 
 
 def test_a_one_dimensional_map_is_shown_on_its_return_map():

@@ -16,7 +16,7 @@ def test_a_request_draws_every_view_and_a_closed_session_lets_go_of_the_trajecto
     assert "5,000 points" in explorer.status.object
     for name in ("attractor", "embedding", "x0", "x1", "x2"):
         image = explorer.views[name].source.data["image"][0]
-        assert image.dtype.name == "uint32" and (image != 0).any(), name
+        assert image.dtype.name == "uint8" and (image != 0).any(), name
     assert explorer._trajectory() is not None and explorer.attractor._zoom is not None
     # a time series opens on its last ten periods, readable; Reset shows the whole run
     t0, t1, _, _ = explorer.series[0]._extent
