@@ -4,6 +4,8 @@ from core import limit_threads
 
 limit_threads()  # before the heavy imports (see core/__init__.py)
 
-from dashboards.app import build_page  # noqa: E402
+import panel as pn  # noqa: E402
 
-build_page().servable(title="Chaos Lab")
+from dashboards.app import serve  # noqa: E402
+
+serve(pn.state.curdoc)

@@ -3,8 +3,8 @@ document, and what a visitor feels — the first paint and a key press to the ne
 
     PYTHONPATH=. .venv/bin/python benchmarks/page.py [--repeat 10]
 
-- *server build*: CPU seconds of this process building one session's page (``build_page`` into a
-  Bokeh document, the first picture remembered as the server remembers it), median of
+- *server build*: CPU seconds of this process building one session's page (``serve``, as ``app.py``,
+  into a Bokeh document, the first picture remembered as the server remembers it), median of
   ``--repeat`` after one warm-up;
 - *models per tab*: the Bokeh models of the page as sent (the explorer and the sidebar) and those
   each other tab adds when it is first shown (tabs are built when first shown);
@@ -51,19 +51,23 @@ def models(viewable) -> int:
 
 def server_side(repeat: int) -> tuple[list[float], dict[str, int]]:
     """CPU seconds per page build, and the models of the page and of each tab."""
-    from dashboards.app import build_page
+    import gc
+
+    from dashboards.app import build_page, serve
     from dashboards.forecast import ForecastDashboard
     from dashboards.leaderboard import LeaderboardDashboard
     from dashboards.lyapunov import LyapunovDashboard
     from dashboards.selection import Selection
     from dashboards.teach import TeachDashboard
 
-    build_page().server_doc(Document())  # imports, kernels, the remembered first picture
+    serve(Document())  # imports, kernels, the remembered first picture
+    gc.collect()
+    gc.freeze()  # as dashboards/warm.py leaves the server
     seconds, counted = [], {}
     for _ in range(repeat):
         doc = Document()
         start = time.process_time()
-        build_page().server_doc(doc)
+        serve(doc)
         seconds.append(time.process_time() - start)
         counted["the page as sent (explorer, sidebar, template)"] = len(doc.models)
     selection = Selection()
