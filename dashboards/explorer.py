@@ -123,8 +123,9 @@ class Explorer(param.Parameterized):
                                                css_classes=["explorer-progress"])
         self.stop_button = pn.widgets.Button(label="Stop", color="warning", visible=False, width=80)
         # integrations (newest wins, with progress and Stop); camera changes; zooms
-        self.integrations = Runner(self.progress, self.stop_button)
-        self.redraws = Runner()
+        # a flood of changes (a script, a held arrow key) keeps one job of each in flight, the newest waiting
+        self.integrations = Runner(self.progress, self.stop_button, coalesce=True)
+        self.redraws = Runner(coalesce=True)
         on_session_close(self._release)  # the worker frees the session's trajectory at once
         self.csv = pn.widgets.FileDownload(callback=self._csv, filename="trajectory.csv", label="CSV",
                                            color="light", width=120)
@@ -167,15 +168,16 @@ class Explorer(param.Parameterized):
         return widget
 
     def _build_views(self) -> None:
-        size = explore.SIZES  # the images are aggregated at the plots' own sizes
-        self.attractor = RasterView("screen x", "screen y", *size["attractor"][::-1])
-        self.embedding = RasterView("x(t)", "x(t - lag)", *size["embedding"][::-1])
-        self.cloud_view = RasterView("x", "y", *size["cloud"][::-1])
+        size, cmaps = explore.SIZES, explore.CMAPS  # the images are aggregated at the plots' own sizes
+        self.attractor = RasterView("screen x", "screen y", *size["attractor"][::-1], cmap=cmaps["attractor"])
+        self.embedding = RasterView("x(t)", "x(t - lag)", *size["embedding"][::-1], cmap=cmaps["embedding"])
+        self.cloud_view = RasterView("x", "y", *size["cloud"][::-1], cmap=cmaps["cloud"])
         time_axis = Range1d(0, 1)  # the three time series pan and zoom together
-        self.series = [RasterView("t", f"x{i}", *size[f"x{i}"][::-1], x_range=time_axis) for i in range(3)]
+        self.series = [RasterView("t", f"x{i}", *size[f"x{i}"][::-1], x_range=time_axis, cmap=cmaps[f"x{i}"])
+                       for i in range(3)]
         # the whole run, with the series' window on it: drag or stretch the window (Bokeh's RangeTool);
         # on release every series plot gets a RangesUpdate and re-aggregates that window
-        self.overview = RasterView("", "", *size["overview"][::-1], axes=False)
+        self.overview = RasterView("", "", *size["overview"][::-1], axes=False, cmap=cmaps["overview"])
         window = RangeTool(x_range=time_axis)
         window.overlay.update(fill_color="#4dabf7", fill_alpha=0.3, line_color="#4dabf7", line_width=2)
         self.overview.figure.toolbar.tools = [window]
@@ -184,7 +186,7 @@ class Explorer(param.Parameterized):
         self.overview.figure.title.text = "the whole run: drag the window"
         self.views = {"attractor": self.attractor, "embedding": self.embedding, "cloud": self.cloud_view,
                       "overview": self.overview, **{f"x{i}": view for i, view in enumerate(self.series)}}
-        self.zooms = {name: Runner() for name in self.views}  # per view: the newest zoom wins
+        self.zooms = {name: Runner(coalesce=True) for name in self.views}  # per view: the newest zoom wins
         self.series_box = pn.Column(*[pn.Column(v.panel()) for v in self.series])
         self.overview_box = self.overview.panel(css_classes=["series-overview"])
 

@@ -118,10 +118,16 @@ def _remove_periodic(doc, handle) -> None:
 class Runner:
     """Runs one kind of request of a tab; ``progress`` and ``stop_button`` are shown while it runs."""
 
-    def __init__(self, progress=None, stop_button=None, show_after: float = 0.3, period: int = 150):
+    def __init__(self, progress=None, stop_button=None, show_after: float = 0.3, period: int = 150,
+                 coalesce: bool = False):
+        """``coalesce``: while a request is in flight, a new one waits for it to end (a short shared
+        one finishes, anything else is stopped) and only the newest waiting request is sent, so a
+        session typing or scripting a hundred changes a second keeps at most one job of this
+        runner on the cluster instead of flooding the workers every other session shares."""
         self.progress, self.stop_button = progress, stop_button
-        self.show_after, self.period = show_after, period
+        self.show_after, self.period, self.coalesce = show_after, period, coalesce
         self.job: jobs.Job | None = None
+        self._pending: tuple | None = None  # the newest request waiting for the one in flight
         self._token = 0
         self._poll: Ticker | None = None
         self._partials_seen = 0
@@ -140,11 +146,23 @@ class Runner:
         the request's name, for work every session asking the same gets from one computation."""
         self._token += 1
         token = self._token
-        self.stop()
         doc = session_doc()
+        if doc is not None and self.coalesce and self.running:
+            self._pending = (token, fn, args, kwargs, on_result, on_error, kind, label, keep, share, on_progress,
+                             on_partial)
+            if self.job.share is None and not self.job.stopping:  # long work: stop it; short shared work ends soon
+                jobs.service().cancel(self.job)
+            return
+        self._pending = None
+        self.stop()
         if doc is None:
             self._run_inline(fn, args, kwargs, on_result, on_error, on_partial, keep, label)
             return
+        self._submit(doc, token, fn, args, kwargs, on_result, on_error, kind, label, keep, share, on_progress,
+                     on_partial)
+
+    def _submit(self, doc, token, fn, args, kwargs, on_result, on_error, kind, label, keep, share, on_progress,
+                on_partial) -> None:
         try:
             job = jobs.service().submit(fn, *args, owner=doc.session_context.id, label=label, kind=kind, keep=keep,
                                         share=share, **kwargs)
@@ -152,7 +170,7 @@ class Runner:
             on_error(str(exc))
             return
         _forget_session_on_close(doc)
-        self.job, self._partials_seen = job, 0
+        self.job, self._partials_seen, self._doc = job, 0, doc
         self._stop_polling()
         if self.progress is not None or on_progress or on_partial:
             self._poll = Ticker(partial(self._tick, on_progress, on_partial), self.period)
@@ -168,7 +186,8 @@ class Runner:
         self._run_inline(fn, args, kwargs, on_result, on_error, None, keep, label)
 
     def stop(self) -> None:
-        """Stop the running job (its result will not be shown)."""
+        """Stop the running job (its result will not be shown), and forget a waiting request."""
+        self._pending = None
         if self.running and session_doc() is not None:
             jobs.service().cancel(self.job)
 
@@ -184,7 +203,9 @@ class Runner:
             return
         if self.progress is not None and job.state == jobs.RUNNING and job.started \
                 and time.time() - job.started > self.show_after:
-            self.progress.value = int(100 * job.progress)
+            value = int(100 * job.progress)
+            if self.progress.value != value:
+                self.progress.value = value
             self._show(True)
         if on_progress is not None:
             on_progress(job)
@@ -195,8 +216,15 @@ class Runner:
                 on_partial(value)
 
     def _deliver(self, token, job, on_result, on_error, on_progress, on_partial) -> None:
-        if token != self._token:
-            return  # superseded: a newer request owns the page
+        if self._pending is not None and job is self.job:  # the one in flight ended: send the newest waiting
+            pending, self._pending = self._pending, None
+            self._submit(self._doc, *pending)
+            return
+        if token != self._token:  # superseded: a newer request owns the page
+            if job is self.job:  # but none was sent (Stop dropped the waiting one): nothing runs now
+                self._stop_polling()
+                self._show(False)
+            return
         self._stop_polling()
         if on_partial is not None and job.partials > self._partials_seen:
             self._partials_seen = job.partials  # the final result contains it

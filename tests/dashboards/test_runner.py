@@ -1,0 +1,100 @@
+"""dashboards.jobs.Runner in a session: the newest request wins, and a coalescing runner keeps at
+most one job in flight however fast requests come (a session flooding widget events)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from core import jobs
+from dashboards import jobs as page_jobs
+from dashboards.jobs import Runner
+
+
+class FakeService:
+    """The job service's side a Runner uses; the test ends jobs by hand."""
+
+    def __init__(self):
+        self.submitted, self.cancelled, self.listeners = [], [], {}
+
+    def submit(self, fn, *args, owner="", label="", kind=jobs.INTERACTIVE, keep=False, share=None, **kwargs):
+        job = jobs.Job(id=len(self.submitted), label=label, owner=owner, kind=kind, share=share)
+        job.state, job.call = jobs.RUNNING, (fn, args, kwargs)
+        self.submitted.append(job)
+        return job
+
+    def on_done(self, job, callback):
+        self.listeners[job.id] = callback
+
+    def cancel(self, job):
+        job.stopping = True
+        self.cancelled.append(job)
+
+    def end(self, job, state=jobs.DONE, result=None):
+        job.state, job.result = state, result
+        self.listeners.pop(job.id)(job)
+
+
+@pytest.fixture
+def session(monkeypatch):
+    service = FakeService()
+    doc = SimpleNamespace(session_context=SimpleNamespace(id="session-1"),
+                          add_next_tick_callback=lambda callback: callback(),  # the loop, at once
+                          add_periodic_callback=lambda callback, period: callback,  # progress polls: not run
+                          remove_periodic_callback=lambda handle: None, on_session_destroyed=lambda callback: None)
+    monkeypatch.setattr(page_jobs, "session_doc", lambda: doc)
+    monkeypatch.setattr(jobs, "service", lambda: service)
+    yield service
+    page_jobs._watched_sessions.discard("session-1")
+
+
+def ask(runner, value, shown, share="small"):
+    runner.run(lambda value, job: value, value, share=share, on_result=lambda job: shown.append(job.call[1][0]),
+               on_error=lambda message: shown.append(message))
+
+
+def test_a_flood_of_requests_keeps_one_job_in_flight_and_sends_only_the_newest(session):
+    runner, shown = Runner(coalesce=True), []
+    for value in range(100):  # a hundred changes before the first picture comes back
+        ask(runner, value, shown)
+    assert [job.call[1][0] for job in session.submitted] == [0]
+    assert session.cancelled == []  # a short shared job is let finish, not stopped and redone
+    session.end(session.submitted[0])
+    assert shown == [] and [job.call[1][0] for job in session.submitted] == [0, 99]  # 1 … 98: never sent
+    session.end(session.submitted[1])
+    assert shown == [99]
+
+
+def test_long_work_in_flight_is_stopped_for_the_newest_request(session):
+    runner, shown = Runner(coalesce=True), []
+    ask(runner, "ten million points", shown, share=None)
+    ask(runner, "rho 40", shown, share=None)
+    ask(runner, "rho 41", shown, share=None)
+    assert [job.call[1][0] for job in session.cancelled] == ["ten million points"]  # stopped once
+    session.end(session.submitted[0], jobs.CANCELLED)
+    assert [job.call[1][0] for job in session.submitted] == ["ten million points", "rho 41"]
+    session.end(session.submitted[1])
+    assert shown == ["rho 41"]  # and no "stopped" message for the work it replaced
+
+
+def test_stop_drops_the_waiting_request_and_hides_the_progress(session):
+    progress = SimpleNamespace(visible=True, value=0)
+    stop_button = SimpleNamespace(visible=True, on_click=lambda callback: None)
+    runner, shown = Runner(progress, stop_button, coalesce=True), []
+    ask(runner, 1, shown, share=None)
+    ask(runner, 2, shown, share=None)
+    runner.stop()
+    session.end(session.submitted[0], jobs.CANCELLED)
+    assert len(session.submitted) == 1 and shown == []
+    assert not progress.visible and not stop_button.visible
+
+
+def test_without_coalescing_each_request_is_sent_and_the_last_one_shown(session):
+    runner, shown = Runner(), []
+    for value in range(3):
+        ask(runner, value, shown, share=None)
+    assert len(session.submitted) == 3 and len(session.cancelled) == 2
+    for job in session.submitted:
+        session.end(job)
+    assert shown == [2]
