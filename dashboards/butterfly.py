@@ -41,7 +41,7 @@ class ButterflyView(param.Parameterized):
         self.sel, self._report = selection, show_error
         width, height = teach.BUTTERFLY_PIXELS
         self.view = RasterView("", "", height=height, width=width, axes=False,
-                               title="nearby states on the attractor")
+                               title="nearby states on the attractor", cmap="dimgray")
         self.members = ColumnDataSource({"x": np.zeros(0, np.float32), "y": np.zeros(0, np.float32), "colour": [],
                                          "size": []})
         self.trails = ColumnDataSource(_empty("xs", "ys", "colour"))

@@ -35,6 +35,12 @@ def _sentence(note: str) -> str:
     return (note[:1].upper() if note[:1].isascii() else note[:1]) + note[1:] + "."
 
 
+def _say(pane: pn.pane.Markdown, text: str) -> None:
+    """Set a note's text only when it changes: a progress poll repeats itself four times a second."""
+    if pane.object != text:
+        pane.object = text
+
+
 class ForecastDashboard(param.Parameterized):
     """Train / Stop / Load, the forecast views, and the comparison of this session's models; its
     settings (model, training, horizon, ε, tuning) live in the shared ``Selection``."""
@@ -79,7 +85,10 @@ class ForecastDashboard(param.Parameterized):
         self.about = pn.pane.Markdown("", css_classes=["forecast-about"], sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=260, bar_color="info",
                                                css_classes=["forecast-progress"])
-        self.runner = Runner(self.progress, self.stop_button, show_after=0.0, period=100)
+        # four progress polls a second: the loss curve stays live, and three trainings in a class
+        # cost the server's loop a tenth of the patches ten polls a second did (each patch message
+        # walks every model of its document)
+        self.runner = Runner(self.progress, self.stop_button, show_after=0.0, period=250)
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["forecast-error"],
                                      sizing_mode="stretch_width")
         self.stale = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["forecast-stale"],
@@ -265,7 +274,8 @@ class ForecastDashboard(param.Parameterized):
             return
         tune_budget = float(self.sel.budget) if self.sel.auto_tune and self._tunable() and not (load_only or pretrained) \
             else None
-        self._build_views()
+        with one_update():  # the first request's new plots: one recomputation of the document's models
+            self._build_views()
         family = self.sel.model
         request = ForecastRequest(task, family, hparams, load_only, pretrained, tune_budget, self.sel.azimuth,
                                   self.sel.elevation, str(self.store.root))
@@ -303,7 +313,7 @@ class ForecastDashboard(param.Parameterized):
         """On the event loop: mirror the job's progress and queue position."""
         position = jobs.service().queue_position(job) if job.state == jobs.QUEUED else 0
         self._show_training(job)
-        self.queue_note.object = f"*waiting: position {position} in the server's training queue*" if position else ""
+        _say(self.queue_note, f"*waiting: position {position} in the server's training queue*" if position else "")
 
     def _show_training(self, job, final: bool = False) -> None:
         """Stream the loss curve and the tuning trials; say where the job stands (epoch, ETA)."""
@@ -328,11 +338,11 @@ class ForecastDashboard(param.Parameterized):
         if epochs:
             info = epochs[-1]
             eta = job.eta
-            self.training_note.object = (
-                f"*{job.label}: epoch {info['epoch']} · training loss {info['loss']:.3g} · "
-                f"validation loss {info['val_loss']:.3g} · about {eta:.0f} s left*" if eta is not None else "")
+            _say(self.training_note,
+                 f"*{job.label}: epoch {info['epoch']} · training loss {info['loss']:.3g} · "
+                 f"validation loss {info['val_loss']:.3g} · about {eta:.0f} s left*" if eta is not None else "")
         elif job.state == jobs.RUNNING and job.info.get("stage"):
-            self.training_note.object = f"*{job.label}: {job.info['stage']}…*"
+            _say(self.training_note, f"*{job.label}: {job.info['stage']}…*")
 
     # -- results ------------------------------------------------------------------------------
     def _publish(self, result: Outcome) -> None:

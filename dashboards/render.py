@@ -22,7 +22,7 @@ from bokeh.events import RangesUpdate
 from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d
 from bokeh.plotting import figure
 
-from core.raster import LEVELS, Raster
+from core.raster import LEVELS, Raster, palette
 
 BACKGROUND = "#0b0b12"
 
@@ -49,12 +49,14 @@ class RasterView(param.Parameterized):
     render_time = param.Number(default=0.0, doc="seconds of the last aggregation and shading")
 
     def __init__(self, xlabel="x", ylabel="y", height=420, width=520, x_range: Range1d | None = None, title: str = "",
-                 axes: bool = True, **params):
+                 axes: bool = True, cmap: str = "fire", **params):
         super().__init__(**params)
         self.source = ColumnDataSource({"image": [np.zeros((1, 1), np.uint8)], "x": [0.0], "y": [0.0],
                                         "dw": [1.0], "dh": [1.0]})
-        # colour levels 1 … 255 through the image's palette; level 0 (an empty pixel) transparent
-        self.colours = LinearColorMapper(palette=["#000000"] * LEVELS, low=0.5, high=LEVELS + 0.5,
+        # colour levels 1 … 255 through the image's palette; level 0 (an empty pixel) transparent.
+        # Built with the colour map the view will show (``cmap``): Bokeh checks all 255 colours
+        # each time a palette is set, about 2 ms
+        self.colours = LinearColorMapper(palette=list(palette(cmap)), low=0.5, high=LEVELS + 0.5,
                                          low_color="#00000000")
         self.figure = figure(frame_width=width, frame_height=height, x_range=x_range or Range1d(0, 1),
                              y_range=Range1d(0, 1), tools="pan,wheel_zoom,box_zoom,reset,save",
