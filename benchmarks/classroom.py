@@ -2,7 +2,7 @@
 one real Chromium session measures what a person feels.
 
     PYTHONPATH=. .venv/bin/python benchmarks/classroom.py [--students 30] [--trainings 3]
-                                                         [--duration 120] [--churn 200]
+                                                         [--duration 120] [--churn 200] [--flood 100]
 
 In a lesson every browser runs on its student's own machine, so the students here are Bokeh
 websocket clients (``bokeh.client``), not Chromium renderers on the server's two cores: each pulls
@@ -14,6 +14,9 @@ half explore on their own (their own value, changed about 3 s after each picture
 open the Forecast tab and train an LSTM (auto-tune off), and a newcomer opens the page in
 Chromium every 10 s. One Chromium session measures the felt redraw: from the key press in the ρ
 box to the new image in its Bokeh document plus two painted frames.
+
+With ``--flood 100`` one more session changes ρ a hundred times a second from a script all lesson:
+the others' redraws must still meet the targets.
 
 Then ``--churn`` sessions of 10^6 points are opened and closed one after another by a protocol
 client, and the resident memory of the server and of its Dask workers is printed before and after.
@@ -250,6 +253,36 @@ def churner(url: str, sessions: int, out) -> None:
     out.put(("churned", sessions))
 
 
+def flooder(url: str, rate: float, t0: float, duration: float, out) -> None:
+    """A session that floods: ρ changed ``rate`` times a second by a script for the whole lesson;
+    reports how many changes it sent and how many pictures came back."""
+    visitor = Visitor(url)
+    rho, source = visitor.find("TextInput", title="rho"), visitor.attractor_source()
+    counts = {"sent": 0, "pictures": 0}
+    source.on_change("data", lambda attr, old, new: counts.__setitem__("pictures", counts["pictures"] + 1))
+
+    def change() -> None:
+        if time.monotonic() > t0 + duration:
+            out.put(("flood", (counts["sent"], counts["pictures"])))
+            visitor.session.close()
+            return
+        rho.value = f"{20.0 + 0.01 * (counts['sent'] % 2500):g}"
+        counts["sent"] += 1
+        visitor.loop.call_later(1.0 / rate, change)
+
+    def begin() -> None:
+        visitor.ready()
+        visitor.loop.call_later(max(t0 - time.monotonic(), 0.5), change)
+
+    visitor.loop.add_callback(begin)
+    visitor.run()
+
+
+def flood_process(url: str, rate: float, t0: float, duration: float, out) -> None:
+    _prepare_client()
+    flooder(url, rate, t0, duration, out)
+
+
 def _threads(target, argument_lists) -> list[threading.Thread]:
     threads = [threading.Thread(target=target, args=args, daemon=True) for args in argument_lists]
     for thread in threads:
@@ -327,6 +360,8 @@ def run(args) -> None:
         processes = [ctx.Process(target=class_process, args=(server.url, group, t0, args.duration, out))
                      for group in groups if group]
         families = ["lstm", "gru", "neural_ode", "shplrnn"][: args.trainings]
+        if args.flood:  # its own process: a hundred changes a second would hold a class process's GIL
+            processes.append(ctx.Process(target=flood_process, args=(server.url, args.flood, t0, args.duration, out)))
         processes.append(ctx.Process(target=trainer_process, args=(server.url, families, out, args.train_timeout)))
         for process in processes:
             process.start()
@@ -355,9 +390,11 @@ def run(args) -> None:
     trainings = of("training")
     print(f"\nA class on one server ({args.students} protocol-level students, half following the teacher every "
           f"{TEACHER_PERIOD:g} s, half exploring every {EXPLORER_THINK:g} s on average; {args.trainings} trainings; "
-          f"a Chromium newcomer every {args.arrivals:g} s; {args.duration:g} s)")
+          f"a Chromium newcomer every {args.arrivals:g} s; {args.duration:g} s"
+          + (f"; one more session flooding {args.flood:g} changes a second" if args.flood else "") + ")")
     print("command: PYTHONPATH=. .venv/bin/python benchmarks/classroom.py "
-          f"--students {args.students} --trainings {args.trainings} --duration {args.duration:g} --churn {args.churn}")
+          f"--students {args.students} --trainings {args.trainings} --duration {args.duration:g} --churn {args.churn}"
+          + (f" --flood {args.flood:g}" if args.flood else ""))
     felt_times = [t for t in felt if t is not None]
     redraw_target, page_target = TARGETS["felt redraw p95"], TARGETS["newcomer's page"]
     rows += [
@@ -372,6 +409,8 @@ def run(args) -> None:
         ("students' page (protocol pull)", f"median {np.median(of('page')):5.2f} s  max {max(of('page')):5.2f} s"
          if of("page") else "none", "", ""),
         ("students who could not connect", str(len(of("failed"))), "0", ""),
+        *([("flooding session: changes sent / pictures back",
+            " / ".join(str(n) for n in of("flood")[0]) if of("flood") else "none", "", "")] if args.flood else []),
         ("trainings finished", f"{sum(ok for _, ok, _ in trainings)} of {args.trainings} "
                                f"({', '.join(f'{f} {s:.0f} s' for f, _, s in trainings)})", "all", ""),
     ]
@@ -397,6 +436,8 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=3, help="processes the students are spread over")
     parser.add_argument("--churn", type=int, default=200, help="sessions of 10^6 points opened and closed")
     parser.add_argument("--train-timeout", type=float, default=600.0)
+    parser.add_argument("--flood", type=float, default=0.0,
+                        help="one more session changing ρ this many times a second from a script (issue 20: 100)")
     args = parser.parse_args()
     if shutil.which("chromium") is None:
         sys.exit("needs Debian's chromium (make chromium)")

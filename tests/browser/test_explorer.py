@@ -221,3 +221,37 @@ def test_drag_the_window_on_the_whole_run_and_the_series_recompute_there(server,
     wait_for(lambda: images(page)["t"] != before, why=lambda: images(page))  # re-aggregated there
     page.screenshot(path=str(log.parent / "explorer_overview.png"), full_page=True)
     assert page.errors == [] and server_errors(log) == []
+
+
+# a script changing the ρ box every 10 ms, as a student's script (or a held key) would
+FLOOD = """() => {
+  let box = null;
+  for (const m of Bokeh.documents[0].all_models) { if (m.type === "TextInput" && m.title === "rho") box = m; }
+  let i = 0;
+  window.flood = setInterval(() => { box.value = String(20 + (i++ % 400) * 0.05); }, 10);
+}"""
+
+
+def test_a_session_flooding_changes_leaves_another_its_redraws_and_ends_on_its_last_value(server, two_pages):
+    url, log = server
+    a, b = two_pages
+    errors = []
+    for page in (a, b):
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_app(page, url)
+    a.evaluate(FLOOD)
+    try:
+        for rho in (45, 38):  # meanwhile another student keeps getting pictures
+            before = attractor(b)
+            set_text(b, "rho", rho)
+            wait_for_change(b, before, timeout=15)
+            time.sleep(1.0)
+    finally:
+        a.evaluate("() => clearInterval(window.flood)")
+    # the flood's session ends on its last value: asking what b shows, it shows b's very picture
+    # (one shared computation for both)
+    set_text(a, "rho", 38)
+    wait_for(lambda: attractor(a) == attractor(b), timeout=20,
+             why=lambda: f"flooded page {attractor(a)}, other page {attractor(b)}")
+    assert errors == [] and server_errors(log) == []
