@@ -226,9 +226,10 @@ def test_drag_the_window_on_the_whole_run_and_the_series_recompute_there(server,
 # a script changing the ρ box every 10 ms, as a student's script (or a held key) would
 FLOOD = """() => {
   let box = null;
-  for (const m of Bokeh.documents[0].all_models) { if (m.type === "TextInput" && m.title === "rho") box = m; }
+  for (const m of Bokeh.documents[0].all_models) { if (m.title === "rho" && typeof m.value === "string") box = m; }
   let i = 0;
-  window.flood = setInterval(() => { box.value = String(20 + (i++ % 400) * 0.05); }, 10);
+  window.floodSent = 0;
+  window.flood = setInterval(() => { box.value = String(20 + (i++ % 400) * 0.05); window.floodSent = i; }, 10);
 }"""
 
 
@@ -248,7 +249,8 @@ def test_a_session_flooding_changes_leaves_another_its_redraws_and_ends_on_its_l
             wait_for_change(b, before, timeout=15)
             time.sleep(1.0)
     finally:
-        a.evaluate("() => clearInterval(window.flood)")
+        sent = a.evaluate("() => { clearInterval(window.flood); return window.floodSent; }")
+    assert sent > 300, f"the script sent only {sent} changes"
     # the flood's session ends on its last value: asking what b shows, it shows b's very picture
     # (one shared computation for both)
     set_text(a, "rho", 38)
