@@ -127,7 +127,7 @@ class Runner:
         self.progress, self.stop_button = progress, stop_button
         self.show_after, self.period, self.coalesce = show_after, period, coalesce
         self.job: jobs.Job | None = None
-        self._pending: tuple | None = None  # the newest request waiting for the one in flight
+        self._pending: Callable[[], None] | None = None  # sends the newest request waiting for the one in flight
         self._token = 0
         self._poll: Ticker | None = None
         self._partials_seen = 0
@@ -148,8 +148,8 @@ class Runner:
         token = self._token
         doc = session_doc()
         if doc is not None and self.coalesce and self.running:
-            self._pending = (token, fn, args, kwargs, on_result, on_error, kind, label, keep, share, on_progress,
-                             on_partial)
+            self._pending = partial(self._submit, doc, token, fn, args, kwargs, on_result, on_error, kind, label,
+                                    keep, share, on_progress, on_partial)
             if self.job.share is None and not self.job.stopping:  # long work: stop it; short shared work ends soon
                 jobs.service().cancel(self.job)
             return
@@ -170,7 +170,7 @@ class Runner:
             on_error(str(exc))
             return
         _forget_session_on_close(doc)
-        self.job, self._partials_seen, self._doc = job, 0, doc
+        self.job, self._partials_seen = job, 0
         self._stop_polling()
         if self.progress is not None or on_progress or on_partial:
             self._poll = Ticker(partial(self._tick, on_progress, on_partial), self.period)
@@ -218,7 +218,7 @@ class Runner:
     def _deliver(self, token, job, on_result, on_error, on_progress, on_partial) -> None:
         if self._pending is not None and job is self.job:  # the one in flight ended: send the newest waiting
             pending, self._pending = self._pending, None
-            self._submit(self._doc, *pending)
+            pending()
             return
         if token != self._token:  # superseded: a newer request owns the page
             if job is self.job:  # but none was sent (Stop dropped the waiting one): nothing runs now
