@@ -42,6 +42,7 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed"
 TRAIN, INTERACTIVE = "train", "interactive"
 TOPIC = "chaoslab-jobs"  # one event topic for every job: the scheduler keeps a bounded log per topic
 ENV_ADDRESS = "CHAOSLAB_SCHEDULER"
+SHUTDOWN_GRACE = 3.0  # seconds the running jobs get to stop when the server stops
 
 
 class JobError(ChaosLabError, RuntimeError):
@@ -379,13 +380,29 @@ class JobService:
     def shutdown(self) -> None:
         """Stop taking work and forget every job: the server is going away, and the cluster's
         callbacks that still arrive (a cancelled future's) find nothing to do."""
+        from distributed import Event
+
         with self._lock:
             self._closed = True
             futures = [j.future for j in self._jobs.values() if j.future is not None]
+            running = [j.token for j in self._jobs.values() if j.state == RUNNING and j.share is None]
             self._jobs.clear()
             self._by_token.clear()
             self._queue.clear()
         try:
+            # running jobs are asked to stop and given a moment to (they check every 0.2 s): a worker
+            # closed under a job still running is killed, and its own client then dies noisily
+            for token in running:
+                Event(f"chaoslab-stop-{token}", client=self.client).set()
+            deadline = time.monotonic() + SHUTDOWN_GRACE
+            while time.monotonic() < deadline and not all(future.done() for future in futures):
+                time.sleep(0.05)
+        except Exception:  # the cluster is already gone
+            pass
+        try:
+            # no more job events for this client: one the scheduler forwards while the client
+            # closes is a 'Closed comm while trying to write' traceback in the server's log
+            self.client.unsubscribe_topic(TOPIC)
             self.client.cancel(futures)
         except Exception:  # the cluster is already gone
             pass

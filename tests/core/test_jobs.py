@@ -261,10 +261,14 @@ def test_a_shared_request_is_computed_once_for_every_session_that_asks(client, s
 def test_a_process_that_exits_with_jobs_running_exits_without_a_traceback():
     # Python shuts its thread pools before atexit handlers run: a job service closed from atexit
     # let the cancelled futures' done-callbacks hit Dask's closed callback pool ("cannot schedule
-    # new futures after interpreter shutdown", logged with a traceback on every stop of a lab)
+    # new futures after interpreter shutdown", logged with a traceback on every stop of a lab).
+    # Closing, it also lets running jobs stop before their workers close (a worker killed under a
+    # job left its own client to die noisily) and unsubscribes from job events first (one forwarded
+    # to the closing client was a CRITICAL 'Closed comm' traceback): each came in about half the runs
     script = Path(__file__).with_name("exit_with_jobs.py")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert done.returncode == 0, done.stderr
     assert "states: ['running', 'running']" in done.stdout
-    assert "Traceback" not in done.stderr and "cannot schedule" not in done.stderr, done.stderr
+    for sign in ("Traceback", "cannot schedule", "CRITICAL"):
+        assert sign not in done.stderr, done.stderr
