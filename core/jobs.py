@@ -391,7 +391,8 @@ class JobService:
             self._queue.clear()
         try:
             # running jobs are asked to stop and given a moment to (they check every 0.2 s): a worker
-            # closed under a job still running is killed, and its own client then dies noisily
+            # closed under a job still running is killed, and its own client then dies noisily, and
+            # the job's events forwarded to this closing client are a 'Closed comm' traceback
             for token in running:
                 Event(f"chaoslab-stop-{token}", client=self.client).set()
             deadline = time.monotonic() + SHUTDOWN_GRACE
@@ -400,9 +401,6 @@ class JobService:
         except Exception:  # the cluster is already gone
             pass
         try:
-            # no more job events for this client: one the scheduler forwards while the client
-            # closes is a 'Closed comm while trying to write' traceback in the server's log
-            self.client.unsubscribe_topic(TOPIC)
             self.client.cancel(futures)
         except Exception:  # the cluster is already gone
             pass

@@ -40,7 +40,8 @@ def department():
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"dask-cluster-{port}.log", "w")
+    log_path = ARTIFACTS / f"dask-cluster-{port}.log"
+    log = open(log_path, "w")
     # as the README says: a worker that dies fails its job with a message, not a silent retry
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
     processes = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
@@ -54,14 +55,22 @@ def department():
             client.wait_for_workers(2, timeout=60)
         yield address
     finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        # stopped as a department stops it: the workers first (each closes its own client while the
+        # scheduler still answers), then the scheduler; stopped together, every worker logged its
+        # lost connection with a traceback
+        workers, scheduler = processes[1:], processes[:1]
+        for group in (workers, scheduler):
+            for process in group:
+                process.terminate()
+            for process in group:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         log.close()
+    # the one error a department's scheduler should log is the worker the test kills on purpose
+    errors = [e for e in server_errors(log_path) if "workers died while trying to run it" not in e]
+    assert not errors, "the cluster's log holds tracebacks:\n" + "\n\n".join(errors)
 
 
 def training_worker(client: Client) -> int | None:
