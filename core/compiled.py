@@ -197,6 +197,7 @@ class Kernels:
 
     pointer: object
     jit: object
+    module: str = ""  # the generated wrapper's module name, let go of with the kernels
 
 
 MAX_TYPED_KERNELS = 32  # typed systems' kernels held per process, least recently used let go first
@@ -228,17 +229,12 @@ def kernels(source: RhsSource) -> Kernels:
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
-        kernel = _kernels[source] = Kernels(pointer=module.rhs, jit=module.rhs_jit)
-        kernel_modules[source] = spec.name
+        kernel = _kernels[source] = Kernels(pointer=module.rhs, jit=module.rhs_jit, module=spec.name)
         typed = [s for s in _kernels if s.code is not None]
         for old in typed[: max(0, len(typed) - MAX_TYPED_KERNELS)]:  # a class typing systems all lesson long
-            del _kernels[old]
-            sys.modules.pop(kernel_modules.pop(old, ""), None)
+            sys.modules.pop(_kernels.pop(old).module, None)
             sys.modules.pop(old.module, None)
         return kernel
-
-
-kernel_modules: dict[RhsSource, str] = {}  # the module each kernel was loaded as
 
 
 def rhs_kernel(source: RhsSource):

@@ -361,7 +361,7 @@ class LeaderboardDashboard(param.Parameterized):
             self.setting.value = (setting.n_train, setting.noise, setting.sampling)
             self.refresh()
             left = (f" {counts['unfinished']} not run: a page's sweep stops after {PAGE_SWEEP_SECONDS / 60:g} "
-                    f"minutes (larger sweeps: `python -m core.sweep`)." if counts.get("unfinished") else "")
+                    f"minutes (larger sweeps: `python -m core.sweep`)." if counts["unfinished"] else "")
             self.sweep_note.object = (f"*{counts['ok'] + counts['blow-up'] + counts['error']} cells computed "
                                       f"({counts['error']} failed, {counts['skipped']} already known), shown under "
                                       f"“{label}”.{left}*")

@@ -2,7 +2,8 @@
 
 The images arrive aggregated and shaded next to the data (a Dask worker), so the page only maps
 colour levels to colours: one byte a pixel (``core.raster.Raster.index``) and the image's palette,
-a quarter of what RGBA pixels weigh on the wire and in every student's browser. A new image replaces the columns of the figure's image source: no HoloViews
+a quarter of what RGBA pixels weigh on the wire and in every student's browser. A new image
+replaces the columns of the figure's image source: no HoloViews
 re-render and no recomputation of the Bokeh document's model graph (measured on the explorer:
 HoloViews' update cost ~20 ms a plot plus ~50 ms of graph recomputation, Bokeh's column update
 about a millisecond). A pan or zoom ends in a ``RangesUpdate`` event; the view asks its ``zoom``
