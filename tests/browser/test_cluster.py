@@ -68,8 +68,14 @@ def department():
                 except subprocess.TimeoutExpired:
                     process.kill()
         log.close()
-    # the one error a department's scheduler should log is the worker the test kills on purpose
-    errors = [e for e in server_errors(log_path) if "workers died while trying to run it" not in e]
+    # the one error a department's scheduler should log is the worker the test kills on purpose;
+    # and one race left inside distributed, not ours: as a client closes, the scheduler answers its
+    # close-stream with "stream-closed" (scheduler.py, add_client) and, when the client's socket is
+    # already gone, logs that failed write at INFO with a traceback ("Batched Comm Closed
+    # <… Scheduler->Client …>") — open, said in the README; any other traceback fails
+    errors = [e for e in server_errors(log_path) if "workers died while trying to run it" not in e
+              and not (e.startswith("Traceback") and "batched.py" in e
+                       and e.rstrip().endswith("distributed.comm.core.CommClosedError"))]
     assert not errors, "the cluster's log holds tracebacks:\n" + "\n\n".join(errors)
 
 
