@@ -30,6 +30,7 @@ import traceback
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import cloudpickle
@@ -582,8 +583,21 @@ class ClusterPlan:
 
 
 def _renice() -> None:
-    """Lower this worker's CPU priority by ``$CHAOSLAB_NICE`` (training workers)."""
-    os.nice(int(os.environ.get("CHAOSLAB_NICE", "0") or 0))
+    """Give every thread of this worker the CPU priority ``$CHAOSLAB_NICE`` (training workers).
+
+    On Linux a nice value belongs to a thread, not to the process: ``os.nice`` from the plugin
+    lowered only the thread it ran on, and the thread that ran the trainings kept priority 0
+    (2 of the training worker's 4 threads were at 0, found by reading ``/proc/<pid>/task``).
+    Every thread present is set here; the threads started later inherit it from their creator."""
+    nice = int(os.environ.get("CHAOSLAB_NICE", "0") or 0)
+    if not nice:
+        return
+    tasks = Path("/proc/self/task")
+    for tid in ([int(t.name) for t in tasks.iterdir()] if tasks.is_dir() else [0]):
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+        except (ProcessLookupError, PermissionError):  # a thread that ended meanwhile
+            pass
 
 
 _client = None

@@ -215,6 +215,26 @@ def test_the_local_plan_comes_from_the_machine_and_routes_jobs_by_resources():
     assert train["nthreads"] == 1 and train["resources"] == {"train": 1} and train["env"]["CHAOSLAB_NICE"] == "10"
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads each thread's nice value from /proc")
+def test_a_training_worker_runs_every_thread_at_low_priority():
+    # Linux nices a thread, not a process: threads that exist before the plugin and threads
+    # started after it (the one that runs the training) must all be at the lowered priority
+    script = """
+import os, threading, time
+from pathlib import Path
+from core import jobs
+before = threading.Thread(target=time.sleep, args=(2,)); before.start()
+jobs._renice()
+after = threading.Thread(target=time.sleep, args=(1,)); after.start()
+print(sorted({int((t / "stat").read_text().rsplit(")", 1)[1].split()[16]) for t in Path("/proc/self/task").iterdir()}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], env={**os.environ, "CHAOSLAB_NICE": "7",
+                                                                  "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[7]"]
+
+
 class Kept:
     """A result whose light copy is its length."""
 
