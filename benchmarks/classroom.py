@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -137,16 +138,41 @@ class Visitor:
         self.loop.add_callback(self.session.close)
 
 
-def student(url: str, follower: bool, seed: int, t0: float, duration: float, out) -> None:
-    """Change ρ as a follower or an explorer until ``t0 + duration``; put each redraw's seconds
-    (key press to new image on this client) on ``out``."""
+class Lesson:
+    """The lesson starts once every student has the page (30 pulls at once take half a minute on
+    this machine: a lesson timed from the launch would run its first half without its class).
+    ``arrived`` counts a student in and returns the start, as ``time.monotonic()``."""
+
+    def __init__(self, ctx, students: int):
+        self.students, self._count, self._start = students, ctx.Value("i", 0), ctx.Value("d", 0.0)
+        self._everyone = ctx.Event()
+
+    def arrived(self) -> float:
+        with self._count.get_lock():
+            self._count.value += 1
+            if self._count.value == self.students:
+                self._start.value = time.monotonic() + 2.0
+                self._everyone.set()
+        return self.start()
+
+    def start(self, timeout: float = 600.0) -> float:
+        if not self._everyone.wait(timeout):
+            raise TimeoutError(f"only {self._count.value} of {self.students} students got the page")
+        return self._start.value
+
+
+def student(url: str, follower: bool, seed: int, lesson: Lesson, duration: float, out) -> None:
+    """Change ρ as a follower or an explorer from the lesson's start until its end; put each
+    redraw's seconds (key press to new image on this client) on ``out``."""
     rng = np.random.default_rng(seed)
     try:
         visitor = Visitor(url)
     except Exception as exc:  # the server refused or timed out: counted, not hidden
         out.put(("failed", f"{type(exc).__name__}: {exc}"))
+        lesson.arrived()
         return
     out.put(("page", visitor.pulled))
+    t0 = lesson.arrived()
     rho, source = visitor.find("TextInput", title="rho"), visitor.attractor_source()
     pending: dict[str, float] = {}
 
@@ -185,7 +211,7 @@ def student(url: str, follower: bool, seed: int, t0: float, duration: float, out
 
     def begin() -> None:
         visitor.ready()
-        first = t0 + 2.0 * rng.random() - time.monotonic() if follower else rng.exponential(EXPLORER_THINK)
+        first = t0 - time.monotonic() + (2.0 * rng.random() if follower else rng.exponential(EXPLORER_THINK))
         visitor.loop.call_later(max(first, 0.5), change)
 
     visitor.loop.add_callback(begin)
@@ -253,10 +279,11 @@ def churner(url: str, sessions: int, out) -> None:
     out.put(("churned", sessions))
 
 
-def flooder(url: str, rate: float, t0: float, duration: float, out) -> None:
+def flooder(url: str, rate: float, lesson: Lesson, duration: float, out) -> None:
     """A session that floods: ρ changed ``rate`` times a second by a script for the whole lesson;
     reports how many changes it sent and how many pictures came back."""
     visitor = Visitor(url)
+    t0 = lesson.start()
     rho, source = visitor.find("TextInput", title="rho"), visitor.attractor_source()
     counts = {"sent": 0, "pictures": 0}
     source.on_change("data", lambda attr, old, new: counts.__setitem__("pictures", counts["pictures"] + 1))
@@ -278,9 +305,9 @@ def flooder(url: str, rate: float, t0: float, duration: float, out) -> None:
     visitor.run()
 
 
-def flood_process(url: str, rate: float, t0: float, duration: float, out) -> None:
+def flood_process(url: str, rate: float, lesson: Lesson, duration: float, out) -> None:
     _prepare_client()
-    flooder(url, rate, t0, duration, out)
+    flooder(url, rate, lesson, duration, out)
 
 
 def _threads(target, argument_lists) -> list[threading.Thread]:
@@ -290,11 +317,11 @@ def _threads(target, argument_lists) -> list[threading.Thread]:
     return threads
 
 
-def class_process(url: str, roles: list[tuple[bool, int]], t0: float, duration: float, out) -> None:
+def class_process(url: str, roles: list[tuple[bool, int]], lesson: Lesson, duration: float, out) -> None:
     """Several students in one process, a thread each (the class is spread over processes so
     that one interpreter's GIL does not delay the students' own clocks)."""
     _prepare_client()
-    for thread in _threads(student, [(url, follower, seed, t0, duration, out) for follower, seed in roles]):
+    for thread in _threads(student, [(url, follower, seed, lesson, duration, out) for follower, seed in roles]):
         thread.join()
 
 
@@ -313,9 +340,12 @@ def churn_process(url: str, sessions: int, out) -> None:
 # The lesson
 
 
-async def chromium_user(url: str, t0: float, duration: float, arrivals: float) -> tuple[list, list]:
+async def chromium_user(url: str, t0: float, duration: float, arrivals: float,
+                        at_end: Callable[[], None] = lambda: None) -> tuple[list, list]:
     """One person at the lab in Chromium: a redraw every few seconds; and a newcomer's page
-    opened every ``arrivals`` seconds (closed once painted)."""
+    opened every ``arrivals`` seconds (closed once painted). Each as ``(start, seconds)``, the
+    start in seconds since the lesson began. ``at_end`` is called when the lesson
+    is over, before the browser closes (its processes' CPU is read then)."""
     from playwright.async_api import async_playwright
 
     felt, pages = [], []
@@ -327,18 +357,48 @@ async def chromium_user(url: str, t0: float, duration: float, arrivals: float) -
         async def newcomers() -> None:
             while time.monotonic() < t0 + duration - arrivals:
                 await asyncio.sleep(arrivals)
+                start = time.monotonic() - t0
                 newcomer, seconds = await open_page(browser, url)
-                pages.append(seconds)
+                pages.append((start, seconds))
                 await newcomer.context.close()
 
         arriving = asyncio.create_task(newcomers())
         while time.monotonic() < t0 + duration:
-            felt.append(await redraw(page, 24.0 + 20.0 * rng.random(), timeout=30.0))
+            start = time.monotonic() - t0
+            felt.append((start, await redraw(page, 24.0 + 20.0 * rng.random(), timeout=30.0)))
             await asyncio.sleep(1.0 + 2.0 * rng.random())
         await arriving
+        at_end()
         await page.context.close()
         await browser.close()
     return felt, pages
+
+
+def cpu_seconds(server: int, clients: set[int]) -> dict[str, float]:
+    """CPU seconds used so far by each part of the lesson on this machine: the lab's server, its
+    Dask workers (the server's descendants), the protocol students and trainers (``clients`` and
+    their children) and Chromium. A process that already ended is not counted."""
+    import psutil
+
+    totals = dict.fromkeys(("server", "Dask workers", "protocol clients", "Chromium"), 0.0)
+    for process in psutil.process_iter(["pid", "name"]):
+        try:
+            times = process.cpu_times()
+            parents = {p.pid for p in process.parents()}
+        except psutil.Error:
+            continue
+        if process.pid == server:
+            role = "server"
+        elif server in parents:
+            role = "Dask workers"
+        elif process.pid in clients or parents & clients:
+            role = "protocol clients"
+        elif "chrom" in (process.info["name"] or ""):
+            role = "Chromium"
+        else:
+            continue
+        totals[role] += times.user + times.system
+    return totals
 
 
 def drain(queue) -> list:
@@ -356,18 +416,25 @@ def run(args) -> None:
     with lab_server({"CHAOSLAB_STORE": store}) as server:
         roles = [(k % 2 == 0, k) for k in range(args.students)]  # half follow, half explore
         groups = [roles[i::args.processes] for i in range(args.processes)]
-        t0 = time.monotonic() + 15.0  # the lesson starts once everyone has the page
-        processes = [ctx.Process(target=class_process, args=(server.url, group, t0, args.duration, out))
+        lesson = Lesson(ctx, args.students)
+        processes = [ctx.Process(target=class_process, args=(server.url, group, lesson, args.duration, out))
                      for group in groups if group]
         families = ["lstm", "gru", "neural_ode", "shplrnn"][: args.trainings]
         if args.flood:  # its own process: a hundred changes a second would hold a class process's GIL
-            processes.append(ctx.Process(target=flood_process, args=(server.url, args.flood, t0, args.duration, out)))
+            processes.append(ctx.Process(target=flood_process, args=(server.url, args.flood, lesson, args.duration, out)))
         processes.append(ctx.Process(target=trainer_process, args=(server.url, families, out, args.train_timeout)))
-        for process in processes:
+        for process in processes[:-1]:
             process.start()
+        t0 = lesson.start()
+        processes[-1].start()  # the trainers come with the lesson
         while time.monotonic() < t0:
-            time.sleep(0.2)
-        felt, newcomer_pages = asyncio.run(chromium_user(server.url, t0, args.duration, args.arrivals))
+            time.sleep(0.05)
+        clients = {process.pid for process in processes}
+        cpu_before = cpu_seconds(server.pid, clients)
+        cpu_after = {}
+        felt_log, newcomer_log = asyncio.run(chromium_user(
+            server.url, t0, args.duration, args.arrivals,
+            at_end=lambda: cpu_after.update(cpu_seconds(server.pid, clients))))
         for process in processes[:-1]:
             process.join(timeout=60)
         processes[-1].join(timeout=args.train_timeout)
@@ -395,6 +462,7 @@ def run(args) -> None:
     print("command: PYTHONPATH=. .venv/bin/python benchmarks/classroom.py "
           f"--students {args.students} --trainings {args.trainings} --duration {args.duration:g} --churn {args.churn}"
           + (f" --flood {args.flood:g}" if args.flood else ""))
+    felt, newcomer_pages = [t for _, t in felt_log], [t for _, t in newcomer_log]
     felt_times = [t for t in felt if t is not None]
     redraw_target, page_target = TARGETS["felt redraw p95"], TARGETS["newcomer's page"]
     rows += [
@@ -420,9 +488,16 @@ def run(args) -> None:
                  ("memory after they closed", f"server {after['server']:.0f} MB (+{after['server'] - before['server']:.0f}),"
                   f" workers {after['workers']:.0f} MB ({after['workers'] - before['workers']:+.0f})", "server +≤ 20 MB", "")]
     rows.append(("tracebacks in the server log", str(len(errors)), "0", ""))
+    rows += [(f"CPU of the {role} during the lesson", f"{cpu_after[role] - cpu_before[role]:6.1f} core-s "
+              f"({(cpu_after[role] - cpu_before[role]) / args.duration:4.0%} of a core)", "", "")
+             for role in cpu_before]
     print(f"  {'case':46s} {'measured':>44s} {'target':>16s} ratio")
     for case, value, target, ratio in rows:
         print(f"  {case:46s} {value:>44s} {target:>16s} {ratio}")
+    worst = sorted(((t, start) for start, t in felt_log if t is not None), reverse=True)[:5]
+    print("  the slowest felt redraws (began at +s into the lesson; teacher changes every "
+          f"{TEACHER_PERIOD:g} s, newcomers began at {', '.join(f'+{start:.0f}' for start, _ in newcomer_log)}): "
+          + ", ".join(f"{t:.2f} s at +{start:.1f}" for t, start in worst))
     for error in errors[:3]:
         print("    " + error.replace("\n", "\n    "))
 
