@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import holoviews as hv
@@ -50,9 +51,22 @@ def serve(doc) -> None:
         build_page().server_doc(doc, title="Chaos Lab")
 
 
-def build_page() -> pn.template.BaseTemplate:
-    pn.extension("tabulator", raw_css=[(ASSETS / "style.css").read_text()], design="native")
+@functools.cache
+def _holoviews_backend() -> None:
+    """HoloViews draws with Bokeh: a choice for the whole process (``hv.Store``), made once. Made
+    again by every session it cost each page build 33 ms of the server's loop (py-spy on the
+    server while newcomers opened the page)."""
     hv.extension("bokeh", logo=False)
+
+
+@functools.cache
+def _style() -> str:
+    return (ASSETS / "style.css").read_text()
+
+
+def build_page() -> pn.template.BaseTemplate:
+    pn.extension("tabulator", raw_css=[_style()], design="native")  # per session: Panel's config is the session's
+    _holoviews_backend()
     selection = Selection()
     if pn.state.location is not None:
         # apply the URL first, so the dashboards open on the shared view

@@ -124,7 +124,10 @@ class Explorer(param.Parameterized):
         self.stop_button = pn.widgets.Button(label="Stop", color="warning", visible=False, width=80)
         # integrations (newest wins, with progress and Stop); camera changes; zooms
         # a flood of changes (a script, a held arrow key) keeps one job of each in flight, the newest waiting
-        self.integrations = Runner(self.progress, self.stop_button, coalesce=True)
+        # progress and Stop after a second, not 0.3 s: under a class's load a plain redraw takes
+        # 0.4–1 s, and a bar shown then hidden for each cost the server two layout updates and the
+        # browser two reflows per picture (1 s of the server's 36 in benchmarks/classroom.py)
+        self.integrations = Runner(self.progress, self.stop_button, show_after=1.0, coalesce=True)
         self.redraws = Runner(coalesce=True)
         on_session_close(self._release)  # the worker frees the session's trajectory at once
         self.csv = pn.widgets.FileDownload(callback=self._csv, filename="trajectory.csv", label="CSV",
@@ -177,7 +180,7 @@ class Explorer(param.Parameterized):
                        for i in range(3)]
         # the whole run, with the series' window on it: drag or stretch the window (Bokeh's RangeTool);
         # on release every series plot gets a RangesUpdate and re-aggregates that window
-        self.overview = RasterView("", "", *size["overview"][::-1], axes=False, cmap=cmaps["overview"])
+        self.overview = RasterView("", "", *size["overview"][::-1], axes=False, cmap=cmaps["overview"], tools="")
         window = RangeTool(x_range=time_axis)
         window.overlay.update(fill_color="#4dabf7", fill_alpha=0.3, line_color="#4dabf7", line_width=2)
         self.overview.figure.toolbar.tools = [window]
