@@ -3,6 +3,7 @@ one real Chromium session measures what a person feels.
 
     PYTHONPATH=. .venv/bin/python benchmarks/classroom.py [--students 30] [--trainings 3]
                                                          [--duration 120] [--churn 200] [--flood 100]
+                                                         [--protocol-newcomers]
 
 In a lesson every browser runs on its student's own machine, so the students here are Bokeh
 websocket clients (``bokeh.client``), not Chromium renderers on the server's two cores: each pulls
@@ -14,6 +15,9 @@ half explore on their own (their own value, changed about 3 s after each picture
 open the Forecast tab and train an LSTM (auto-tune off), and a newcomer opens the page in
 Chromium every 10 s. One Chromium session measures the felt redraw: from the key press in the ρ
 box to the new image in its Bokeh document plus two painted frames.
+
+With ``--protocol-newcomers`` the newcomers are protocol clients: what a newcomer costs the server,
+apart from what its browser costs (on this machine the same two cores; in a class, the student's).
 
 With ``--flood 100`` one more session changes ρ a hundred times a second from a script all lesson:
 the others' redraws must still meet the targets.
@@ -340,8 +344,24 @@ def churn_process(url: str, sessions: int, out) -> None:
 # The lesson
 
 
+def protocol_newcomer(url: str) -> float:
+    """A newcomer as a protocol client: seconds to pull the page (its first picture included),
+    then the session is closed. What the server spends on a newcomer, without a browser's."""
+    seconds = []
+
+    def visit() -> None:
+        visitor = Visitor(url)
+        seconds.append(visitor.pulled)
+        visitor.session.close()
+
+    thread = threading.Thread(target=visit, daemon=True)
+    thread.start()
+    thread.join()
+    return seconds[0] if seconds else float("inf")
+
+
 async def chromium_user(url: str, t0: float, duration: float, arrivals: float,
-                        at_end: Callable[[], None] = lambda: None) -> tuple[list, list]:
+                        at_end: Callable[[], None] = lambda: None, protocol_newcomers: bool = False) -> tuple[list, list]:
     """One person at the lab in Chromium: a redraw every few seconds; and a newcomer's page
     opened every ``arrivals`` seconds (closed once painted). Each as ``(start, seconds)``, the
     start in seconds since the lesson began. ``at_end`` is called when the lesson
@@ -358,9 +378,12 @@ async def chromium_user(url: str, t0: float, duration: float, arrivals: float,
             while time.monotonic() < t0 + duration - arrivals:
                 await asyncio.sleep(arrivals)
                 start = time.monotonic() - t0
-                newcomer, seconds = await open_page(browser, url)
+                if protocol_newcomers:
+                    seconds = await asyncio.get_running_loop().run_in_executor(None, protocol_newcomer, url)
+                else:
+                    newcomer, seconds = await open_page(browser, url)
+                    await newcomer.context.close()
                 pages.append((start, seconds))
-                await newcomer.context.close()
 
         arriving = asyncio.create_task(newcomers())
         while time.monotonic() < t0 + duration:
@@ -434,7 +457,8 @@ def run(args) -> None:
         cpu_after = {}
         felt_log, newcomer_log = asyncio.run(chromium_user(
             server.url, t0, args.duration, args.arrivals,
-            at_end=lambda: cpu_after.update(cpu_seconds(server.pid, clients))))
+            at_end=lambda: cpu_after.update(cpu_seconds(server.pid, clients)),
+            protocol_newcomers=args.protocol_newcomers))
         for process in processes[:-1]:
             process.join(timeout=60)
         processes[-1].join(timeout=args.train_timeout)
@@ -457,18 +481,20 @@ def run(args) -> None:
     trainings = of("training")
     print(f"\nA class on one server ({args.students} protocol-level students, half following the teacher every "
           f"{TEACHER_PERIOD:g} s, half exploring every {EXPLORER_THINK:g} s on average; {args.trainings} trainings; "
-          f"a Chromium newcomer every {args.arrivals:g} s; {args.duration:g} s"
+          f"a {'protocol' if args.protocol_newcomers else 'Chromium'} newcomer every {args.arrivals:g} s; "
+          f"{args.duration:g} s"
           + (f"; one more session flooding {args.flood:g} changes a second" if args.flood else "") + ")")
     print("command: PYTHONPATH=. .venv/bin/python benchmarks/classroom.py "
           f"--students {args.students} --trainings {args.trainings} --duration {args.duration:g} --churn {args.churn}"
-          + (f" --flood {args.flood:g}" if args.flood else ""))
+          + (f" --flood {args.flood:g}" if args.flood else "") + (" --protocol-newcomers" if args.protocol_newcomers else ""))
     felt, newcomer_pages = [t for _, t in felt_log], [t for _, t in newcomer_log]
     felt_times = [t for t in felt if t is not None]
     redraw_target, page_target = TARGETS["felt redraw p95"], TARGETS["newcomer's page"]
     rows += [
         ("felt redraw (Chromium, key press → painted)", summary(felt), f"p95 ≤ {redraw_target:g} s",
          f"{np.percentile(felt_times, 95) / redraw_target:.2f}" if felt_times else "-"),
-        ("newcomer's page (Chromium, goto → painted)",
+        ("newcomer's page (protocol pull)" if args.protocol_newcomers else
+         "newcomer's page (Chromium, goto → painted)",
          f"median {np.median(newcomer_pages):5.2f} s  max {max(newcomer_pages):5.2f} s ({len(newcomer_pages)})"
          if newcomer_pages else "none", f"≤ {page_target:g} s",
          f"{max(newcomer_pages) / page_target:.2f}" if newcomer_pages else "-"),
@@ -513,7 +539,12 @@ def main() -> None:
     parser.add_argument("--train-timeout", type=float, default=600.0)
     parser.add_argument("--flood", type=float, default=0.0,
                         help="one more session changing ρ this many times a second from a script (issue 20: 100)")
+    parser.add_argument("--protocol-newcomers", action="store_true",
+                        help="newcomers as protocol clients, not Chromium: the server's share of a newcomer's "
+                             "cost, apart from the browser's (which a class pays on the students' machines)")
     args = parser.parse_args()
+    if args.protocol_newcomers:
+        _prepare_client()
     if shutil.which("chromium") is None:
         sys.exit("needs Debian's chromium (make chromium)")
     run(args)
