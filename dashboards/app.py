@@ -60,6 +60,23 @@ def _holoviews_backend() -> None:
 
 
 @functools.cache
+def _without_mathjax() -> None:
+    """No page carries Bokeh's MathJax bundle: the lab writes its mathematics in Unicode (λ1, ρ, ẋ).
+
+    Panel 1.9 sends the bundle (1.8 MB of the page's 5.6 MB of scripts) with any page holding a
+    Markdown or HTML pane, in case one holds LaTeX (holoviz/panel#8424), and every newcomer's
+    browser parses it: with it left out, a newcomer's first paint went from 3.2 to 2.5 s (median
+    of six, on this machine under a test run's load). Markdown panes then read ``$`` as a dollar
+    sign. A page that asks for MathJax with ``pn.extension("mathjax")`` still gets it (Panel's
+    own rule). ``tests/browser/test_explorer.py`` checks the page's scripts, so a Panel that
+    renames the private rule replaced here fails there, not silently."""
+    from panel.io import resources
+
+    pn.pane.Markdown.param.disable_math.default = True
+    resources._panel_use_mathjax = lambda roots: False
+
+
+@functools.cache
 def _style() -> str:
     return (ASSETS / "style.css").read_text()
 
@@ -67,6 +84,7 @@ def _style() -> str:
 def build_page() -> pn.template.BaseTemplate:
     pn.extension("tabulator", raw_css=[_style()], design="native")  # per session: Panel's config is the session's
     _holoviews_backend()
+    _without_mathjax()
     selection = Selection()
     if pn.state.location is not None:
         # apply the URL first, so the dashboards open on the shared view

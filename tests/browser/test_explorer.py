@@ -29,6 +29,9 @@ def test_page_loads_with_an_attractor_and_no_console_errors(server, page):
     status = text(page, ".chaoslab-status")
     assert re.search(r"Lorenz · 100,000 points · integrated in [\d.]+ s · rendered in [\d.]+ s", status)
     assert {"screen x", "t"} <= set(images(page))
+    scripts = page.evaluate("() => [...document.scripts].map(s => s.src).filter(Boolean)")
+    assert any("bokeh.min.js" in src for src in scripts)
+    assert not [src for src in scripts if "mathjax" in src.lower()], "the page ships MathJax, which it never uses"
     start, end = page.evaluate(X_RANGE, "t")  # the time series open on their last ten periods: readable
     assert 10 * 1.45 < end - start < 10 * 1.55  # Lorenz's dominant period: 1.501
     print(f"first load with the attractor drawn: {load:.2f} s")
