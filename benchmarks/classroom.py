@@ -144,7 +144,7 @@ class Visitor:
 
 class Lesson:
     """The lesson starts once every student has the page (30 pulls at once take half a minute on
-    this machine: a lesson timed from the launch would run its first half without its class).
+    this machine: a lesson timed from the launch ran its first quarter without its class).
     ``arrived`` counts a student in and returns the start, as ``time.monotonic()``."""
 
     def __init__(self, ctx, students: int):
@@ -354,7 +354,7 @@ def protocol_newcomer(url: str) -> float:
         seconds.append(visitor.pulled)
         visitor.session.close()
 
-    thread = threading.Thread(target=visit, daemon=True)
+    thread = threading.Thread(target=visit, daemon=True)  # a thread of its own: a fresh IOLoop each visit
     thread.start()
     thread.join()
     return seconds[0] if seconds else float("inf")

@@ -62,8 +62,8 @@ class RasterView(param.Parameterized):
         self.colours = LinearColorMapper(palette=list(palette(cmap)), low=0.5, high=LEVELS + 0.5,
                                          low_color="#00000000")
         # only the models an image needs: two axes without grids (an image hides them) and one
-        # glyph (``figure.image`` adds a selection and a muted copy): 35 → 25 models a view, and
-        # 17 → 10 ms to build one; the explorer's page has seven (benchmarks/page.py)
+        # glyph (``figure.image`` adds a selection and a muted copy): 35 → 28 models a view (25 with
+        # the shared axis settings below), 17 → 13 ms to build one; the explorer's page has seven (benchmarks/page.py)
         self.figure = figure(frame_width=width, frame_height=height, x_range=x_range or Range1d(0, 1),
                              y_range=Range1d(0, 1), x_axis_type=None, y_axis_type=None, tools=tools,
                              active_scroll="wheel_zoom" if "wheel_zoom" in tools else "auto",
