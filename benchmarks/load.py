@@ -77,7 +77,7 @@ async def open_page(browser, url: str) -> tuple:
     await page.goto(url)
     await page.wait_for_function(IDLE, timeout=120_000)
     await page.wait_for_function(
-        """() => [...Bokeh.documents[0].all_models].some(m => m.type === "Figure" && m.below[0]
+        """() => [...Bokeh.documents[0].all_models].some(m => (m.type === "Figure" || m.type === "Plot") && m.below[0]
              && m.below[0].axis_label === "screen x" && m.renderers.some(r => r.data_source
              && r.data_source.data.image && r.data_source.data.image[0].some(v => v !== 0 && Number.isFinite(v))))""",
         timeout=120_000)

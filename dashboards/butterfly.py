@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, Range1d
+from bokeh.models import ColumnDataSource, MultiLine, Range1d, Scatter
 from bokeh.plotting import figure
 
 from core import jobs, systems, teach
@@ -45,8 +45,10 @@ class ButterflyView(param.Parameterized):
         self.members = ColumnDataSource({"x": np.zeros(0, np.float32), "y": np.zeros(0, np.float32), "colour": [],
                                          "size": []})
         self.trails = ColumnDataSource(_empty("xs", "ys", "colour"))
-        self.view.figure.multi_line("xs", "ys", source=self.trails, line_color="colour", line_width=1.5, line_alpha=0.8)
-        self.view.figure.scatter("x", "y", source=self.members, color="colour", size="size")
+        self.view.figure.add_glyph(self.trails, MultiLine(xs="xs", ys="ys", line_color="colour", line_width=1.5,
+                                                          line_alpha=0.8))
+        self.view.figure.add_glyph(self.members, Scatter(x="x", y="y", fill_color="colour", line_color="colour",
+                                                         size="size"))
         self.separation = ColumnDataSource(_empty("t", "d"))
         self.slope = ColumnDataSource(_empty("t", "d"))
         plot = figure(width=440, height=430 + 40, y_axis_type="log", title="separation: slope λ1 while small",

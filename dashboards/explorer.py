@@ -11,8 +11,9 @@ import param
 from bokeh.models import Range1d, RangeTool
 
 from core import explore, systems
+from core.raster import palette
 from dashboards.jobs import Runner, on_session_close
-from dashboards.render import RasterView, one_update
+from dashboards.render import RasterView, colour_mapper, one_update
 from dashboards.selection import TYPED, Selection, parse_number, parse_vector, plain, typed_system
 
 EXAMPLE = """dx = sigma*(y - x)
@@ -46,6 +47,20 @@ def info_markdown(system: systems.System) -> str:
     return "\n".join(lines)
 
 
+def folded_card(*objects, title: str, collapsed: bool) -> pn.Card:
+    """A sidebar card whose contents reach the page when it is first opened: a folded card's
+    widgets would otherwise be built into every session's document (the explorer's two folded
+    cards: 20 ms of a page's build, benchmarks/page.py)."""
+    card = pn.Card(*(() if collapsed else objects), title=title, collapsed=collapsed, sizing_mode="stretch_width")
+
+    def unfold(event) -> None:
+        if not event.new and not card.objects:
+            card.objects = list(objects)
+
+    card.param.watch(unfold, "collapsed")
+    return card
+
+
 class Explorer(param.Parameterized):
     """Widgets and views over one ``Selection``; numerics come from ``core``."""
 
@@ -68,7 +83,7 @@ class Explorer(param.Parameterized):
         self.sel.param.watch(
             self._on_view, ["azimuth", "elevation", "coord_x", "coord_y", "coord_z", "embed_coord", "embed_lag"]
         )
-        for view in (self.attractor, self.embedding, self.cloud_view):
+        for view in (self.attractor, self.embedding):
             view.param.watch(self._refresh_status, ["render_time"])
 
     # -- widgets ------------------------------------------------------------------------------
@@ -83,7 +98,7 @@ class Explorer(param.Parameterized):
         self.picker.param.watch(lambda e: setattr(sel, "system", e.new), "value")
         sel.param.watch(lambda e: setattr(self.picker, "value", e.new), "system")
         self.info = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["system-card"])
-        self.param_box = pn.Column(sizing_mode="stretch_width")
+        self.param_box = pn.FlexBox()
         self.reset = pn.widgets.Button(label="Reset to published values", color="default")
         self.reset.on_click(lambda _: self._reset_params())
         self.equations_input = pn.widgets.TextAreaInput(
@@ -97,18 +112,18 @@ class Explorer(param.Parameterized):
         self.dt_input = pn.widgets.TextInput(label="dt (output sampling)")
         self.dt_input.param.watch(self._on_dt_text, "value")
         number = self._number_input
-        self.sampling = pn.Column(
+        self.sampling = [  # each layout a page holds costs its build ~2 ms: none around these
             number("n_points", "Points", 10_000), number("transient", "Transient (points)", 1_000),
             number("noise", "Noise", 0.01),
             pn.widgets.RadioButtonGroup.from_param(sel.param.method, label="Integrator"),
-        )
+        ]
         coordinate = self._coordinate_select
         self.coordinate_selects = [coordinate("coord_x", "x coordinate"), coordinate("coord_y", "y coordinate"),
                                    coordinate("coord_z", "z coordinate"), coordinate("embed_coord", "Coordinate")]
         self.view_widgets = pn.Column(
             pn.widgets.FloatSlider.from_param(sel.param.azimuth, label="Azimuth", step=5.0),
             pn.widgets.FloatSlider.from_param(sel.param.elevation, label="Elevation", step=5.0),
-            *self.coordinate_selects[:3],
+            *self.coordinate_selects[:3], width=260,
         )
         self.embed_widgets = pn.Column(self.coordinate_selects[3], number("embed_lag", "Lag (samples)"))
         self.ensemble_widgets = pn.Column(
@@ -172,26 +187,39 @@ class Explorer(param.Parameterized):
 
     def _build_views(self) -> None:
         size, cmaps = explore.SIZES, explore.CMAPS  # the images are aggregated at the plots' own sizes
-        self.attractor = RasterView("screen x", "screen y", *size["attractor"][::-1], cmap=cmaps["attractor"])
-        self.embedding = RasterView("x(t)", "x(t - lag)", *size["embedding"][::-1], cmap=cmaps["embedding"])
-        self.cloud_view = RasterView("x", "y", *size["cloud"][::-1], cmap=cmaps["cloud"])
+        mappers = {cmap: colour_mapper(palette(cmap)) for cmap in set(cmaps.values())}  # shared per colour map
+        self._raster_view = lambda name, xlabel, ylabel, **kwargs: RasterView(  # noqa: E731
+            xlabel, ylabel, *size[name][::-1], colours=mappers[cmaps[name]], **kwargs)
+        self.attractor = self._raster_view("attractor", "screen x", "screen y")
+        self.embedding = self._raster_view("embedding", "x(t)", "x(t - lag)")
         time_axis = Range1d(0, 1)  # the three time series pan and zoom together
-        self.series = [RasterView("t", f"x{i}", *size[f"x{i}"][::-1], x_range=time_axis, cmap=cmaps[f"x{i}"])
+        # no box zoom on a strip 110 px high: the overview's window picks the span (three tools and
+        # their overlays fewer a series, 12 models in all)
+        self.series = [self._raster_view(f"x{i}", "t", f"x{i}", x_range=time_axis, tools="pan,wheel_zoom,reset,save")
                        for i in range(3)]
         # the whole run, with the series' window on it: drag or stretch the window (Bokeh's RangeTool);
         # on release every series plot gets a RangesUpdate and re-aggregates that window
-        self.overview = RasterView("", "", *size["overview"][::-1], axes=False, cmap=cmaps["overview"], tools="")
+        self.overview = self._raster_view("overview", "", "", axes=False, tools="")
         window = RangeTool(x_range=time_axis)
         window.overlay.update(fill_color="#4dabf7", fill_alpha=0.3, line_color="#4dabf7", line_width=2)
         self.overview.figure.toolbar.tools = [window]
         self.overview.figure.toolbar_location = None
         self.overview.figure.yaxis.visible, self.overview.figure.xaxis.visible = False, True
         self.overview.figure.title.text = "the whole run: drag the window"
-        self.views = {"attractor": self.attractor, "embedding": self.embedding, "cloud": self.cloud_view,
-                      "overview": self.overview, **{f"x{i}": view for i, view in enumerate(self.series)}}
-        self.zooms = {name: Runner(coalesce=True) for name in self.views}  # per view: the newest zoom wins
-        self.series_box = pn.Column(*[pn.Column(v.panel()) for v in self.series])
+        # the ensemble's cloud is built with the first cloud: most sessions never ask for one
+        self.views = {"attractor": self.attractor, "embedding": self.embedding, "overview": self.overview,
+                      **{f"x{i}": view for i, view in enumerate(self.series)}}
+        self.cloud_box = pn.Column(pn.pane.Markdown(
+            "*Choose Mode: ensemble in the sidebar's Ensemble card to evolve a cloud of members.*"))
+        self.zooms = {name: Runner(coalesce=True) for name in size}  # per view: the newest zoom wins
+        self.series_panes = [v.panel() for v in self.series]
         self.overview_box = self.overview.panel(css_classes=["series-overview"])
+
+    def _view(self, name: str) -> RasterView:
+        if name == "cloud" and name not in self.views:
+            self.views[name] = self._raster_view("cloud", "x", "y")
+            self.cloud_box.objects = [self.views[name].panel()]
+        return self.views[name]
 
     # -- layout -------------------------------------------------------------------------------
     def sidebar(self) -> list:
@@ -200,31 +228,31 @@ class Explorer(param.Parameterized):
             self.picker,
             pn.Card(self.info, title="About this system", collapsed=False, sizing_mode="stretch_width"),
             pn.Card(self.param_box, self.reset, title="Parameters", sizing_mode="stretch_width"),
-            pn.Card(self.ic_input, self.dt_input, self.sampling, title="Integration", sizing_mode="stretch_width"),
-            pn.Card(self.ensemble_widgets, title="Ensemble", collapsed=True, sizing_mode="stretch_width"),
-            pn.Card(self.equations_input, self.equations_button, title="Your own equations",
-                    collapsed=self.sel.system != TYPED, sizing_mode="stretch_width"),
+            pn.Card(self.ic_input, self.dt_input, *self.sampling, title="Integration", sizing_mode="stretch_width"),
+            folded_card(self.ensemble_widgets, title="Ensemble", collapsed=True),
+            folded_card(self.equations_input, self.equations_button, title="Your own equations",
+                        collapsed=self.sel.system != TYPED),
         ]
 
     def main(self):
-        attractor_tab = pn.Column(
-            pn.Row(self.attractor.panel(), pn.Column(self.view_widgets, width=260)),
-        )
+        attractor_tab = pn.Column(pn.Row(self.attractor.panel(), self.view_widgets))
         ensemble_tab = pn.Column(
             pn.pane.Markdown(
                 "A Gaussian cloud of members around a point on the attractor, evolved for the chosen time: "
                 "the density shows how nearby states spread over the attractor."
             ),
-            self.cloud_view.panel(),
+            self.cloud_box,
         )
         return pn.Column(
             self.error,
-            pn.Row(self.status, self.progress, self.stop_button, pn.Row(self.csv, self.npz)),
+            pn.Row(self.status, self.progress, self.stop_button, self.csv, self.npz),
             pn.Tabs(("Attractor", attractor_tab), ("Ensemble", ensemble_tab), dynamic=True),
             # a FlexBox wraps the embedding under the time series where the window is too narrow
             # for both side by side (a 1366-px laptop), instead of running off the right edge
             pn.FlexBox(
-                pn.Column("#### Time series", self.overview_box, self.series_box),
+                # the series in a column of their own: plots in one Bokeh column align their
+                # frames, which pushed the axis-less overview 51 px right and clipped its window
+                pn.Column("#### Time series", self.overview_box, pn.Column(*self.series_panes)),
                 pn.Column("#### Delay embedding", self.embedding.panel(), self.embed_widgets),
                 flex_wrap="wrap", gap="0 24px", sizing_mode="stretch_width",
             ),
@@ -289,7 +317,7 @@ class Explorer(param.Parameterized):
             box = pn.widgets.TextInput(label=name, value=f"{value:.6g}", width=110, css_classes=["param-input"])
             box.param.watch(lambda e, n=name: self._on_param_text(n, e.new), "value")
             widgets.append(box)
-        self.param_box.objects = [pn.FlexBox(*widgets)] if widgets else [pn.pane.Markdown("*no scalar parameters*")]
+        self.param_box.objects = widgets or [pn.pane.Markdown("*no scalar parameters*")]
         self._param_widgets = {w.label: w for w in widgets}
         self.dt_input.value = f"{system.dt:.6g}" if self.sel.dt is None else f"{self.sel.dt:.6g}"
         self.ic_input.value = self.sel.ic
@@ -425,10 +453,10 @@ class Explorer(param.Parameterized):
         self.error.visible = False
         with one_update(holoviews=False):
             for name, view in views.items():
-                self.views[name].show(view.raster, view.labels, zoom=partial(self._zoom, self._handle, spec, name),
+                self._view(name).show(view.raster, view.labels, zoom=partial(self._zoom, self._handle, spec, name),
                                       whole=view.whole)
-            for box, i in zip(self.series_box, range(3)):
-                box.visible = i < self._shown.dim
+            for i, view in enumerate(self.series):  # a Bokeh property of the plot: no Panel layout sync
+                view.figure.visible = i < self._shown.dim
             self._refresh_status()
 
     def _release(self) -> None:

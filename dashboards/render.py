@@ -20,14 +20,16 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.events import RangesUpdate
-from bokeh.models import (AllLabels, BasicTicker, BasicTickFormatter, ColumnDataSource, Image, LinearAxis,
-                          LinearColorMapper, Range1d)
-from bokeh.plotting import figure
+from bokeh.models import (AllLabels, BasicTicker, BasicTickFormatter, BoxZoomTool, ColumnDataSource, Image,
+                          LinearAxis, LinearColorMapper, PanTool, Plot, Range1d, ResetTool, SaveTool, Title,
+                          Toolbar, WheelZoomTool)
 
 from core.raster import LEVELS, Raster, palette
 
 BACKGROUND = "#0b0b12"
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
+TOOL_TYPES = {"pan": PanTool, "wheel_zoom": WheelZoomTool, "box_zoom": BoxZoomTool, "reset": ResetTool,
+              "save": SaveTool}
 
 
 @contextlib.contextmanager
@@ -46,36 +48,43 @@ def one_update(holoviews: bool = True):
         yield
 
 
+def colour_mapper(colours) -> LinearColorMapper:
+    """Colour levels 1 … 255 through a palette; level 0 (an empty pixel) transparent. Views of
+    one colour map on a page share one: Bokeh checks all 255 colours of a palette each time one is
+    set, 2 ms a mapper (the explorer's seven views have three colour maps)."""
+    return LinearColorMapper(palette=list(colours), low=0.5, high=LEVELS + 0.5, low_color="#00000000")
+
+
 class RasterView(param.Parameterized):
     """A zoomable shaded image; ``show`` swaps data in, ``zoom(extent, done)`` re-aggregates."""
 
     render_time = param.Number(default=0.0, doc="seconds of the last aggregation and shading")
 
     def __init__(self, xlabel="x", ylabel="y", height=420, width=520, x_range: Range1d | None = None, title: str = "",
-                 axes: bool = True, cmap: str = "fire", tools: str = TOOLS, **params):
+                 axes: bool = True, cmap: str = "fire", tools: str = TOOLS,
+                 colours: LinearColorMapper | None = None, **params):
         super().__init__(**params)
         self.source = ColumnDataSource({"image": [np.zeros((1, 1), np.uint8)], "x": [0.0], "y": [0.0],
                                         "dw": [1.0], "dh": [1.0]})
-        # colour levels 1 … 255 through the image's palette; level 0 (an empty pixel) transparent.
-        # Built with the colour map the view will show (``cmap``): Bokeh checks all 255 colours
-        # each time a palette is set, about 2 ms
-        self.colours = LinearColorMapper(palette=list(palette(cmap)), low=0.5, high=LEVELS + 0.5,
-                                         low_color="#00000000")
-        # only the models an image needs: two axes without grids (an image hides them) and one
-        # glyph (``figure.image`` adds a selection and a muted copy): 35 → 28 models a view (25 with
-        # the shared axis settings below), 17 → 13 ms to build one; the explorer's page has seven (benchmarks/page.py)
-        self.figure = figure(frame_width=width, frame_height=height, x_range=x_range or Range1d(0, 1),
-                             y_range=Range1d(0, 1), x_axis_type=None, y_axis_type=None, tools=tools,
-                             active_scroll="wheel_zoom" if "wheel_zoom" in tools else "auto",
-                             background_fill_color=BACKGROUND, toolbar_location="right", output_backend="canvas",
-                             title=title)
+        # ``colours``: a colour mapper the page's views of one colour map share (``colour_mapper``)
+        self.colours = colours or colour_mapper(palette(cmap))
+        # only the models an image needs: a plain ``Plot`` (``figure`` parses tool names and axis
+        # types on every call), two axes without grids (an image hides them), one glyph
+        # (``figure.image`` adds a selection and a muted copy): 35 → 25 models a view, 17 → 10 ms to
+        # build one; the explorer's page has six (benchmarks/page.py)
+        tool_list = [TOOL_TYPES[name]() for name in tools.split(",") if name]
+        toolbar = Toolbar(tools=tool_list, active_scroll=next(
+            (tool for tool in tool_list if isinstance(tool, WheelZoomTool)), "auto"))
+        self.figure = Plot(frame_width=width, frame_height=height, x_range=x_range or Range1d(0, 1),
+                           y_range=Range1d(0, 1), toolbar=toolbar, toolbar_location="right",
+                           background_fill_color=BACKGROUND, output_backend="canvas", title=Title(text=title))
         # both axes share one ticker, formatter and label policy (stateless settings): six models fewer
         shared = dict(ticker=BasicTicker(), formatter=BasicTickFormatter(), major_label_policy=AllLabels(),
                       visible=axes)
         self.figure.add_layout(LinearAxis(axis_label=xlabel, **shared), "below")
         self.figure.add_layout(LinearAxis(axis_label=ylabel, **shared), "left")
-        self.figure.add_glyph(self.source, Image(image="image", x="x", y="y", dw="dw", dh="dh",
-                                                 color_mapper=self.colours))
+        self.glyph = Image(image="image", x="x", y="y", dw="dw", dh="dh", color_mapper=self.colours)
+        self.figure.add_glyph(self.source, self.glyph)
         self.figure.on_event(RangesUpdate, self._on_ranges)
         self._extent = (0.0, 1.0, 0.0, 1.0)  # of the data shown in full
         self._zoom: Callable | None = None
@@ -111,8 +120,8 @@ class RasterView(param.Parameterized):
 
     def _draw(self, raster: Raster) -> None:
         x0, x1, y0, y1 = raster.extent
-        if tuple(self.colours.palette) != raster.palette:  # a new colour map: 255 colours, once
-            self.colours.palette = list(raster.palette)
+        if tuple(self.colours.palette) != raster.palette:  # a new colour map, for this view alone
+            self.colours = self.glyph.color_mapper = colour_mapper(raster.palette)
         self.source.data = {"image": [raster.index], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
         self.render_time = raster.seconds
 

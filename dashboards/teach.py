@@ -15,7 +15,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.events import Tap
-from bokeh.models import ColumnDataSource, Span
+from bokeh.models import ColumnDataSource, Scatter, Span
 from bokeh.plotting import figure
 
 from core import jobs, systems, teach
@@ -350,7 +350,8 @@ class TeachDashboard(param.Parameterized):
         width, height = teach.SECTION_PIXELS
         self.section_view = RasterView("u", "v", height=height, width=width, title="click to launch an orbit there")
         self.launched = ColumnDataSource({"x": [], "y": [], "colour": []})
-        self.section_view.figure.scatter("x", "y", source=self.launched, color="colour", size=3)
+        self.section_view.figure.add_glyph(self.launched, Scatter(x="x", y="y", fill_color="colour", line_color="colour",
+                                                                  size=3))
         self.section_view.figure.on_event(Tap, self._on_section_tap)
         self.section_coordinate = pn.widgets.Select(label="Plane: coordinate", width=130)
         self.section_coordinate.param.watch(self._on_section_coordinate, "value")

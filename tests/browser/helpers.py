@@ -58,7 +58,7 @@ FRAME = """(label) => {
   for (const root of Object.values(Bokeh.index)) for (const v of walk(root)) {
     const m = v.model;
     const title = m.title && m.title.text ? m.title.text : "";
-    if (m.type === "Figure" && ((m.below.length && m.below[0].axis_label === label) || title.includes(label))) {
+    if ((m.type === "Figure" || m.type === "Plot") && ((m.below.length && m.below[0].axis_label === label) || title.includes(label))) {
       v.el.scrollIntoView({block: "center"});  // a click lands only inside the viewport
       const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
       return {x: r.x + f.x, y: r.y + f.y, width: f.width, height: f.height};

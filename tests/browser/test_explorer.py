@@ -191,7 +191,7 @@ OVERVIEW = """() => {
   function* walk(v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); }
   for (const root of Object.values(Bokeh.index)) for (const v of walk(root)) {
     const m = v.model;
-    if (m.type === "Figure" && m.title && m.title.text && m.title.text.includes("the whole run")) {
+    if ((m.type === "Figure" || m.type === "Plot") && m.title && m.title.text && m.title.text.includes("the whole run")) {
       v.el.scrollIntoView({block: "center"});
       const r = v.el.getBoundingClientRect(), f = v.frame.bbox;
       const tool = m.toolbar.tools.find(t => t.type === "RangeTool");

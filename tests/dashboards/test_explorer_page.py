@@ -39,7 +39,7 @@ def test_equations_typed_by_hand_become_the_system_and_bad_ones_leave_it_be():
     assert selection.system == TYPED and selection.equations.startswith("x' = r*x")
     assert r"Typed by hand: x' = r \* x \* \(1 \- x\)" in explorer.info.object  # Markdown-escaped
     assert "2,000 points" in explorer.status.object and not explorer.error.visible
-    assert [w.label for w in explorer.param_box.objects[0]] == ["r"]
+    assert [w.label for w in explorer.param_box] == ["r"]
     for hostile in ("x' = __import__('os').system('ls')", "x' = x.real", "x' = 1e999", "x' = " + "x*" * 10**6):
         explorer.equations_input.value = hostile
         explorer._use_equations()
@@ -60,3 +60,19 @@ def test_switching_systems_keeps_the_parameter_boxes_consistent():
     explorer = Explorer(selection)
     selection.system = "Henon"  # resets the overrides while Lorenz's boxes are still shown
     assert sorted(explorer._param_widgets) == ["a", "b"] and not explorer.error.visible
+
+
+def test_a_two_dimensional_system_hides_the_third_series_and_a_cloud_view_comes_with_the_first_cloud():
+    selection = Selection(system="Henon", n_points=1_000)
+    explorer = Explorer(selection)
+    explorer.request()
+    assert [view.figure.visible for view in explorer.series] == [True, True, False]
+    assert "cloud" not in explorer.views  # never asked for: not built
+    selection.mode = "ensemble"
+    explorer.request()
+    cloud = explorer.views["cloud"]
+    assert explorer.cloud_box.objects[0].object is cloud.figure
+    assert cloud.source.data["image"][0].any()  # the members drawn
+    selection.system = "Lorenz"
+    explorer.request()
+    assert all(view.figure.visible for view in explorer.series)
