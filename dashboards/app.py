@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 from pathlib import Path
 
 import holoviews as hv
 import panel as pn
 import param
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketClosedError
 
 from core import systems
 
@@ -20,6 +24,7 @@ from dashboards.selection import URL_STATE, Selection
 from dashboards.teach import TeachDashboard
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+log = logging.getLogger(__name__)
 TAB_LABELS = ("Explorer", "Lyapunov", "Forecast", "Teach", "Leaderboard")  # in the order of Selection.tab
 
 
@@ -47,6 +52,7 @@ def serve(doc) -> None:
     """A session's page built into ``doc`` (``app.py``), with one recomputation of the document's
     model graph for the whole page rather than one per root added (fourteen, each walking every
     model: about 0.15 core-s of a session's build)."""
+    _quiet_disconnects()
     with doc.models.freeze():
         build_page().server_doc(doc, title="Chaos Lab")
 
@@ -74,6 +80,31 @@ def _without_mathjax() -> None:
 
     pn.pane.Markdown.param.disable_math.default = True
     resources._panel_use_mathjax = lambda roots: False
+
+
+def _quiet_disconnects() -> None:
+    """A browser that leaves while the server writes to it is logged in one line, not as a traceback.
+
+    Panel queues its websocket writes as Tornado futures and awaits them in a task; when a session
+    closes mid-write that task is dropped and the futures' ``WebSocketClosedError`` is never
+    retrieved, so asyncio prints a traceback per message (holoviz/panel#3341; seen in the browser
+    tests' server logs when a page closes during a redraw). Installed on the server's loop by the
+    first session; every other exception goes to asyncio's own handler."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no loop yet (the server's setup builds a page outside one)
+        return
+    if getattr(loop.get_exception_handler(), "chaoslab", False):
+        return
+
+    def handle(loop, context) -> None:
+        if isinstance(context.get("exception"), (WebSocketClosedError, StreamClosedError)):
+            log.info("a browser left while the server was writing to it")
+        else:
+            loop.default_exception_handler(context)
+
+    handle.chaoslab = True
+    loop.set_exception_handler(handle)
 
 
 @functools.cache
