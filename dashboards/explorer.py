@@ -186,10 +186,8 @@ class Explorer(param.Parameterized):
         return widget
 
     def _build_views(self) -> None:
-        size, cmaps = explore.SIZES, explore.CMAPS  # the images are aggregated at the plots' own sizes
-        mappers = {cmap: colour_mapper(palette(cmap)) for cmap in set(cmaps.values())}  # shared per colour map
-        self._raster_view = lambda name, xlabel, ylabel, **kwargs: RasterView(  # noqa: E731
-            xlabel, ylabel, *size[name][::-1], colours=mappers[cmaps[name]], **kwargs)
+        # the images are aggregated at the plots' own sizes (explore.SIZES)
+        self._mappers = {cmap: colour_mapper(palette(cmap)) for cmap in set(explore.CMAPS.values())}  # shared per colour map
         self.attractor = self._raster_view("attractor", "screen x", "screen y")
         self.embedding = self._raster_view("embedding", "x(t)", "x(t - lag)")
         time_axis = Range1d(0, 1)  # the three time series pan and zoom together
@@ -211,9 +209,14 @@ class Explorer(param.Parameterized):
                       **{f"x{i}": view for i, view in enumerate(self.series)}}
         self.cloud_box = pn.Column(pn.pane.Markdown(
             "*Choose Mode: ensemble in the sidebar's Ensemble card to evolve a cloud of members.*"))
-        self.zooms = {name: Runner(coalesce=True) for name in size}  # per view: the newest zoom wins
+        self.zooms = {name: Runner(coalesce=True) for name in explore.SIZES}  # per view: the newest zoom wins
         self.series_panes = [v.panel() for v in self.series]
         self.overview_box = self.overview.panel(css_classes=["series-overview"])
+
+    def _raster_view(self, name: str, xlabel: str, ylabel: str, **kwargs) -> RasterView:
+        """The view ``name`` at its image's size, with the page's mapper of its colour map."""
+        colours = self._mappers[explore.CMAPS[name]]
+        return RasterView(xlabel, ylabel, *explore.SIZES[name][::-1], colours=colours, **kwargs)
 
     def _view(self, name: str) -> RasterView:
         if name == "cloud" and name not in self.views:
