@@ -17,10 +17,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: app test bench chromium clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# the pinned packages, and the lab itself as an editable package: the `chaoslab` command, and
+# `core` and `dashboards` importable from anywhere (notebooks, Dask workers) without PYTHONPATH
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e .
 	touch $@
 
 chromium:
@@ -28,23 +30,21 @@ chromium:
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium >/dev/null; }
 
-# PASSWORD: Panel's basic auth (any user name, this password), our own offline login page, and a
-# cookie secret new at each start (a restart signs everyone out)
+# PASSWORD: Panel's basic auth (any user name, this password) on the lab's offline login page
+# (dashboards/cli.py); ARGS: more options for panel serve
 app: $(STAMP)
-	PYTHONPATH=. $(BIN)/panel serve app.py --port $(PORT) --setup dashboards/warm.py \
-		$(if $(PASSWORD),--basic-auth '$(PASSWORD)' --basic-login-template assets/login.html \
-			--cookie-secret $$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')) \
-		$(ARGS) $(if $(SCHEDULER),--args --scheduler $(SCHEDULER))
+	$(BIN)/chaoslab serve --port $(PORT) $(if $(PASSWORD),--password '$(PASSWORD)') \
+		$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(ARGS)
 
 # core tests on both cores; browser tests in one process: they share one server and one browser
 test: $(STAMP) chromium
-	PYTHONPATH=. $(BIN)/python -m pytest -n 2 tests/core tests/dashboards
-	PYTHONPATH=. $(BIN)/python -m pytest tests/browser
+	$(BIN)/python -m pytest -n 2 tests/core tests/dashboards
+	$(BIN)/python -m pytest tests/browser
 
 bench: $(STAMP) chromium
-	PYTHONPATH=. $(BIN)/python benchmarks/integrate.py
-	PYTHONPATH=. $(BIN)/python -W ignore benchmarks/lyapunov.py
-	PYTHONPATH=. $(BIN)/python benchmarks/explorer.py
+	$(BIN)/python -m benchmarks.integrate
+	$(BIN)/python -W ignore -m benchmarks.lyapunov
+	$(BIN)/python -m benchmarks.explorer
 
 clean:
 	rm -rf $(VENV) test-artifacts

@@ -2,7 +2,7 @@
 (``core.bifurcation``: compiled, over numba's threads, the exponent computed along) against the
 textbook NumPy loop vectorised over the parameter values (iterates only), in one process.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bifurcation.py
+    .venv/bin/python -m benchmarks.bifurcation
 
 Target (issue 11): well under a second. Also Rössler's x maxima, 200 values of c.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks.timing import best_of
 from core import bifurcation, systems
-from timing import best_of  # benchmarks/ is the script's directory
 
 
 def numpy_logistic(r: np.ndarray, transient: int, keep: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The butterfly animation: frames painted in Chromium, alone and beside a busy class, and what a
 chunk of frames costs against SciPy's integrator on the same members.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/butterfly.py [--seconds 8] [--students 3]
+    .venv/bin/python -m benchmarks.butterfly [--seconds 8] [--students 3]
 
 Frame gaps are timed in the page (requestAnimationFrame sees the members' column change), the
 tick being 50 ms (20 frames a second, the target); the chunk is timed in this process.
@@ -13,13 +13,9 @@ import argparse
 import asyncio
 import os
 import shutil
-import sys
-from pathlib import Path
 
 import numpy as np
 from scipy.integrate import solve_ivp
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.load import IDLE, open_page, student  # noqa: E402
 from benchmarks.served import lab_server  # noqa: E402
@@ -127,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = chunk_cost() + asyncio.run(in_chromium(args))
     print(f"\nThe butterfly animation ({os.cpu_count()} cores; Lorenz; tick 50 ms = 20 fps target; "
-          "command: PYTHONPATH=. .venv/bin/python benchmarks/butterfly.py)")
+          "command: .venv/bin/python -m benchmarks.butterfly)")
     for case, value in rows:
         print(f"  {case:58s} {value}")
 

@@ -1,8 +1,8 @@
 """Forecast quality across the catalog: every classical family, at its defaults and tuned, on every
 chaotic dysts flow and map.
 
-    PYTHONPATH=. .venv/bin/python -W ignore benchmarks/catalog_forecast.py               # all (≈ 45 min)
-    PYTHONPATH=. .venv/bin/python -W ignore benchmarks/catalog_forecast.py --limit 20    # a random 20
+    .venv/bin/python -W ignore -m benchmarks.catalog_forecast               # all (≈ 45 min)
+    .venv/bin/python -W ignore -m benchmarks.catalog_forecast --limit 20    # a random 20
     ... --systems Lorenz,Thomas --families nvar,esn --budget 4 --jobs 2 --out results.csv
 
 Protocol (``core.evaluate``, Gilpin 2023 in small): each system at its catalog sampling (dt =

@@ -1,7 +1,7 @@
 """A class on one server, loaded the way a class loads it: students are protocol-level clients,
 one real Chromium session measures what a person feels.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/classroom.py [--students 30] [--trainings 3]
+    .venv/bin/python -m benchmarks.classroom [--students 30] [--trainings 3]
                                                          [--duration 120] [--churn 200] [--flood 100]
                                                          [--protocol-newcomers]
 
@@ -48,11 +48,9 @@ from typing import Callable
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from load import memory_mb, open_page, redraw, summary  # noqa: E402
-from served import lab_server  # noqa: E402
+from benchmarks.load import memory_mb, open_page, redraw, summary  # noqa: E402
+from benchmarks.served import lab_server  # noqa: E402
 from tests.browser.conftest import CHROMIUM_FLAGS  # noqa: E402
 from tests.browser.helpers import server_errors  # noqa: E402
 
@@ -484,7 +482,7 @@ def run(args) -> None:
           f"a {'protocol' if args.protocol_newcomers else 'Chromium'} newcomer every {args.arrivals:g} s; "
           f"{args.duration:g} s"
           + (f"; one more session flooding {args.flood:g} changes a second" if args.flood else "") + ")")
-    print("command: PYTHONPATH=. .venv/bin/python benchmarks/classroom.py "
+    print("command: .venv/bin/python -m benchmarks.classroom "
           f"--students {args.students} --trainings {args.trainings} --duration {args.duration:g} --churn {args.churn}"
           + (f" --flood {args.flood:g}" if args.flood else "") + (" --protocol-newcomers" if args.protocol_newcomers else ""))
     felt, newcomer_pages = [t for _, t in felt_log], [t for _, t in newcomer_log]

@@ -1,6 +1,6 @@
 """Explorer responsiveness: server time of a parameter change, and the page's first load.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/explorer.py
+    .venv/bin/python -m benchmarks.explorer
 
 1. The work of a redraw of a 10^5-point attractor after a parameter change, as the job runs it on
    a worker (integration, projection, Datashader aggregation and shading of the attractor, time
@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -57,11 +56,9 @@ def first_load() -> float | None:
         return None
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(ROOT))
+    from benchmarks.served import lab_server
     from tests.browser.conftest import CHROMIUM_FLAGS
     from tests.browser.helpers import open_app
-
-    from served import lab_server
 
     with lab_server() as served, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)

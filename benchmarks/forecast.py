@@ -1,7 +1,7 @@
 """Forecast quality and speed of every family, and reservoirpy's ESN as the anchor, in one process.
 
-    PYTHONPATH=. .venv/bin/python -W ignore benchmarks/forecast.py [--systems Lorenz,Rossler,...]
-    PYTHONPATH=. .venv/bin/python -W ignore benchmarks/forecast.py --no-classical   # the torch table only
+    .venv/bin/python -W ignore -m benchmarks.forecast [--systems Lorenz,Rossler,...]
+    .venv/bin/python -W ignore -m benchmarks.forecast --no-classical   # the torch table only
 
 Protocol (Gilpin 2023, in small), ``core.evaluate``'s: 10 000 training points; then 20 consecutive
 test windows, each forecast autoregressively from the 200 points before it for 15 Lyapunov times
@@ -129,9 +129,9 @@ FREE_RUN = 100_000
 
 def run_torch(families: list[str]) -> None:
     """The neural families on Lorenz-63: VPT, training time, D_stsp, D_H and λ1 of a 10⁵-step free run."""
-    from core import pretrain
-
     import torch
+
+    from core import pretrain
 
     torch.set_num_threads(1)  # as in the lab: a job holds one torch thread (core.jobs.ClusterPlan)
     system = systems.get("Lorenz")

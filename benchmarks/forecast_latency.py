@@ -1,7 +1,7 @@
 """Train → forecast painted, as the user feels it: from the click in Chromium to the new forecast
 curves drawn in the page.
 
-    PYTHONPATH=. .venv/bin/python -W ignore benchmarks/forecast_latency.py [--family nvar] [--repeat 5]
+    .venv/bin/python -W ignore -m benchmarks.forecast_latency [--family nvar] [--repeat 5]
 
 Two cases on Lorenz (10^4 training points, the page's defaults), each repeated:
 1. auto-tune off: every click trains a new model (on a training set a few points longer each
@@ -69,11 +69,9 @@ def main() -> None:
     import numpy as np
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(ROOT))
+    from benchmarks.served import lab_server
     from tests.browser.conftest import CHROMIUM_FLAGS
     from tests.browser.helpers import IDLE, open_app, text, wait_for
-
-    from served import lab_server
 
     store = tempfile.mkdtemp(prefix="chaoslab-latency-")
     results = {}

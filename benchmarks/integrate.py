@@ -1,6 +1,6 @@
 """Integration speed and accuracy: ours against dysts (scipy DOP853) and NumPy, in one process.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/integrate.py [--flows 25] [--points 1000]
+    .venv/bin/python -m benchmarks.integrate [--flows 25] [--points 1000]
 
 1. DOP853 at rtol = atol = 1e-9 on the same uniform grid (dysts's own sampling: 100 points per
    dominant period) for the first N flows of the catalog: ours versus dysts ``make_trajectory``.
@@ -24,8 +24,8 @@ import numpy as np
 from numba import njit
 from scipy.integrate import solve_ivp
 
+from benchmarks.timing import best_of
 from core import integrate, systems
-from timing import best_of  # benchmarks/ is the script's directory
 
 
 def dop853_case(name: str, n: int):

@@ -1,6 +1,6 @@
 """The Leaderboard tab's first paint with the shipped table, in Chromium, and reading the table.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/leaderboard.py [--repeat 3]
+    .venv/bin/python -m benchmarks.leaderboard [--repeat 3]
 
 First paint of the tab (target ≤ 2 s), two ways:
 - on a page already open on the explorer, from the click on the "Leaderboard" tab to its summary
@@ -17,14 +17,10 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.load import IDLE  # noqa: E402
 from benchmarks.served import lab_server  # noqa: E402
@@ -32,7 +28,6 @@ from benchmarks.timing import best_of  # noqa: E402
 from core import sweep  # noqa: E402
 from tests.browser.conftest import CHROMIUM_FLAGS  # noqa: E402
 from tests.browser.helpers import PAINTED  # noqa: E402
-
 
 BOARD_READY = ".leaderboard-note p:has-text('Best median')"
 ROWS_READY = ".leaderboard-table .tabulator-row .tabulator-cell[tabulator-field='system']"
@@ -106,7 +101,7 @@ def main() -> None:
              ("ratio (leaderboard / explorer, from goto)", f"{np.median(board[:, 1]) / np.median(explorer[:, 1]):.2f}"),
              ("of which goto returned (document and scripts)",
               f"median {np.median(board[:, 0]):.2f} s / {np.median(explorer[:, 0]):.2f} s")]
-    print("\nThe Leaderboard tab (command: PYTHONPATH=. .venv/bin/python benchmarks/leaderboard.py)")
+    print("\nThe Leaderboard tab (command: .venv/bin/python -m benchmarks.leaderboard)")
     for case, value in rows:
         print(f"  {case:52s} {value}")
 

@@ -1,6 +1,6 @@
 """A class on one server: redraw latency and page load, alone and while others train; memory.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/load.py [--sessions 8] [--trainers 2] [--points 100000]
+    .venv/bin/python -m benchmarks.load [--sessions 8] [--trainers 2] [--points 100000]
 
 Everything is measured where the user feels it, in headless Chromium against ``panel serve``:
 - *redraw*: from the key press (Enter in the ρ box of Lorenz) to the new attractor image in the
@@ -29,13 +29,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
+from benchmarks.served import lab_server  # noqa: E402
 from tests.browser.conftest import CHROMIUM_FLAGS  # noqa: E402
 from tests.browser.helpers import IDLE, server_errors  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from served import lab_server  # noqa: E402
 
 # In the page: arm a watcher on the attractor image's array; the clock starts at the next key
 # press (captured at the document) and stops two animation frames after the array is replaced.
@@ -167,7 +164,7 @@ async def run(args) -> None:
         errors = server_errors(server.log)
     shutil.rmtree(store, ignore_errors=True)
     print(f"\nChaos Lab under load ({os.cpu_count()} cores; Lorenz, {args.points:,} points; "
-          f"command: PYTHONPATH=. .venv/bin/python benchmarks/load.py)")
+          f"command: .venv/bin/python -m benchmarks.load)")
     for case, value in rows:
         print(f"  {case:52s} {value}")
     print(f"  {'tracebacks in the server log':52s} {len(errors)}")

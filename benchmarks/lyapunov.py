@@ -1,6 +1,6 @@
 """Lyapunov exponents: ours against dysts and nolds on the same work, in one process.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/lyapunov.py
+    .venv/bin/python -m benchmarks.lyapunov
 
 1. Lorenz (sigma=10, rho=28, beta=8/3) spectrum: ours (tangent dynamics + QR, compiled) and
    dysts ``find_lyapunov_exponents`` over the same trajectory length (the same span of time),
@@ -17,8 +17,8 @@ import warnings
 
 import numpy as np
 
+from benchmarks.timing import best_of
 from core import integrate, lyapunov, systems
-from timing import best_of  # benchmarks/ is the script's directory
 
 LITERATURE = np.array(lyapunov.LITERATURE["Lorenz"][1])  # Sprott (2003)
 

@@ -1,7 +1,7 @@
 """How heavy a page is: what a session costs the server to build, what each tab adds to the
 document, and what a visitor feels — the first paint and a key press to the new attractor.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/page.py [--repeat 10]
+    .venv/bin/python -m benchmarks.page [--repeat 10]
 
 - *server build*: CPU seconds of this process building one session's page (``serve``, as ``app.py``,
   into a Bokeh document, the first picture remembered as the server remembers it), median of
@@ -21,13 +21,10 @@ import argparse
 import asyncio
 import shutil
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from core import limit_threads  # noqa: E402
 
@@ -36,8 +33,8 @@ limit_threads()
 import panel as pn  # noqa: E402
 from bokeh.document import Document  # noqa: E402
 
-from load import open_page, redraw  # noqa: E402
-from served import lab_server  # noqa: E402
+from benchmarks.load import open_page, redraw  # noqa: E402
+from benchmarks.served import lab_server  # noqa: E402
 from tests.browser.conftest import CHROMIUM_FLAGS  # noqa: E402
 
 TARGETS = {"server build": 0.3, "first paint": 2.0, "key press → new attractor": 0.3}
@@ -53,7 +50,7 @@ def server_side(repeat: int) -> tuple[list[float], dict[str, int]]:
     """CPU seconds per page build, and the models of the page and of each tab."""
     import gc
 
-    from dashboards.app import build_page, serve
+    from dashboards.app import serve
     from dashboards.forecast import ForecastDashboard
     from dashboards.leaderboard import LeaderboardDashboard
     from dashboards.lyapunov import LyapunovDashboard
@@ -111,7 +108,7 @@ def main() -> None:
     paints, presses = asyncio.run(felt(args.repeat))
     measured = {"server build": statistics.median(builds), "first paint": statistics.median(paints),
                 "key press → new attractor": statistics.median(presses)}
-    print("\nA page of Chaos Lab, one visitor alone (command: PYTHONPATH=. .venv/bin/python benchmarks/page.py)")
+    print("\nA page of Chaos Lab, one visitor alone (command: .venv/bin/python -m benchmarks.page)")
     print(row("case", "measured (median)", "target", "ratio"))
     units = {"server build": "core-s"}
     for case, value in measured.items():

@@ -1,4 +1,4 @@
-"""``panel serve app.py`` on a free port, as the README runs it, for the browser benchmarks."""
+"""``chaoslab serve`` on a free port, as the README runs it, for the browser benchmarks."""
 
 from __future__ import annotations
 
@@ -33,11 +33,8 @@ def lab_server(env: dict | None = None, timeout: float = 300.0):
         port = s.getsockname()[1]
     log = Path(tempfile.mkstemp(prefix="chaoslab-serve-", suffix=".log")[1])
     with open(log, "w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port),
-             "--setup", "dashboards/warm.py"],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, stdout=out,
-            stderr=subprocess.STDOUT)
+        server = subprocess.Popen([str(Path(sys.executable).with_name("chaoslab")), "serve", "--port", str(port)],
+                                  cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + timeout
         while "Bokeh app running" not in log.read_text():

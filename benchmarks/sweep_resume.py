@@ -1,6 +1,6 @@
 """The sweep killed at about half its cells and rerun gives the same table as a run left alone.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/sweep_resume.py [--systems 12] [--families nvar,esn,edmd,sindy,analog]
+    .venv/bin/python -m benchmarks.sweep_resume [--systems 12] [--families nvar,esn,edmd,sindy,analog]
 
 Two runs of ``python -m core.sweep`` on the same cells, as the README runs it (a LocalCluster of
 one worker per core): one uninterrupted; one killed with SIGKILL (the command and its workers)
@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from core import sweep  # noqa: E402
 
@@ -49,16 +48,15 @@ def main() -> None:
     args = parser.parse_args()
     systems = sweep.chaotic_systems()[: args.systems]
     total = len(systems) * len(args.families.split(","))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     scratch = Path(tempfile.mkdtemp(prefix="chaoslab-resume-"))
     whole, killed = scratch / "whole", scratch / "killed"
 
     start = time.perf_counter()
-    subprocess.run(command(whole, systems, args.families), cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(command(whole, systems, args.families), cwd=ROOT, check=True, capture_output=True)
     alone = time.perf_counter() - start
 
     start = time.perf_counter()
-    process = subprocess.Popen(command(killed, systems, args.families), cwd=ROOT, env=env,
+    process = subprocess.Popen(command(killed, systems, args.families), cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     while len(parts(killed)) < total // 2 and process.poll() is None:
         time.sleep(0.05)
@@ -68,7 +66,7 @@ def main() -> None:
     kept = parts(killed)
     scratch_files = len(list(killed.glob(".part-*")))
     start = time.perf_counter()
-    rerun = subprocess.run(command(killed, systems, args.families), cwd=ROOT, env=env, check=True,
+    rerun = subprocess.run(command(killed, systems, args.families), cwd=ROOT, check=True,
                            capture_output=True, text=True)
     second = time.perf_counter() - start
 
@@ -91,7 +89,7 @@ def main() -> None:
     same_scores = same_keys and not resumed_wrong
     untouched = {name: mtime for name, mtime in parts(killed).items() if name in kept} == kept
 
-    print(f"\nThe sweep killed and resumed (command: PYTHONPATH=. .venv/bin/python benchmarks/sweep_resume.py "
+    print(f"\nThe sweep killed and resumed (command: .venv/bin/python -m benchmarks.sweep_resume "
           f"--systems {args.systems} --families {args.families})")
     rows = [
         ("cells", f"{total} ({len(systems)} systems × {len(args.families.split(','))} families, defaults, "

@@ -179,8 +179,8 @@ def rescore(folder: Path = ASSETS) -> list[str]:
     return changed
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.pretrain", description=__doc__.split("\n\n")[0])
+def main(argv=None, prog: str = "python -m core.pretrain") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--families", default=",".join(FAMILIES + (MULTI,)))
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--out", type=Path, default=ASSETS)

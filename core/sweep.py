@@ -418,8 +418,8 @@ def _numbers(text: str, kind=float) -> list:
     return [kind(v) for v in str(text).split(",") if v.strip()]
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m core.sweep", description=__doc__.splitlines()[0])
+def main(argv=None, prog: str = "python -m core.sweep") -> None:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="sweep-results", help="folder of the results' Parquet parts")
     parser.add_argument("--systems", default="", help="comma-separated names (default: every chaotic flow and map)")
     parser.add_argument("--families", default=",".join(CLASSICAL), help="comma-separated families")

@@ -18,6 +18,7 @@ from tests.browser.helpers import server_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+CHAOSLAB = str(Path(sys.executable).with_name("chaoslab"))  # the command of the lab's package (pyproject.toml)
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
@@ -33,8 +34,8 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def served_lab(args=(), env=None, serve=()):
-    """``panel serve app.py`` as the README runs it (with ``serve`` options, ``args`` after ``--args``); yields (url,
+def served_lab(options=(), env=None):
+    """The lab served as the README serves it, ``chaoslab serve`` (with ``options``); yields (url,
     path of its log). On exit the server is stopped as a lab stops it, and its log must hold no
     traceback: not during the tests, not at shutdown."""
     port = _free_port()
@@ -44,13 +45,9 @@ def served_lab(args=(), env=None, serve=()):
     store = ARTIFACTS / f"model-store-{port}"  # a fresh store: every training really trains
     shutil.rmtree(store, ignore_errors=True)
     sweeps = ARTIFACTS / f"sweeps-{port}"  # the page's own sweeps: none, but the shipped table
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_STORE": str(store), "CHAOSLAB_SWEEPS": str(sweeps),
-           **(env or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "app.py", "--port", str(port),
-         "--setup", "dashboards/warm.py", *serve, *(["--args", *args] if args else [])],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    env = {**os.environ, "CHAOSLAB_STORE": str(store), "CHAOSLAB_SWEEPS": str(sweeps), **(env or {})}
+    proc = subprocess.Popen([CHAOSLAB, "serve", "--port", str(port), *options],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 240
     while time.time() < deadline:
         if "Bokeh app running" in log_path.read_text():

@@ -22,8 +22,6 @@ from tests.browser.helpers import (attractor, open_app, server_errors, set_text,
 
 DASK = str(Path(sys.executable).parent / "dask")
 PASSWORD = "lorenz-63"
-CLASS_SERVER = ["--basic-auth", PASSWORD, "--cookie-secret", "class-2026",  # what `make app PASSWORD=…` adds
-                "--basic-login-template", "assets/login.html"]
 
 
 def log_in(page, url: str, password: str) -> None:
@@ -43,7 +41,7 @@ def department():
     log_path = ARTIFACTS / f"dask-cluster-{port}.log"
     log = open(log_path, "w")
     # as the README says: a worker that dies fails its job with a message, not a silent retry
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
     processes = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)]
     try:
@@ -88,7 +86,7 @@ def training_worker(client: Client) -> int | None:
 
 
 def test_a_department_cluster_serves_the_lab_and_survives_a_lost_worker(department, browser):
-    with served_lab(["--scheduler", department], serve=CLASS_SERVER) as (url, log):
+    with served_lab(["--scheduler", department, "--password", PASSWORD]) as (url, log):
         context = browser.new_context(viewport={"width": 1500, "height": 1100})
         page = context.new_page()
         errors = []

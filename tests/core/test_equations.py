@@ -106,5 +106,5 @@ def test_another_process_rebuilds_a_typed_system_from_its_pickle(tmp_path):
     code = (f"import pickle; from core import integrate; s = pickle.load(open({str(path)!r}, 'rb'));"
             "print(integrate.trajectory(s, n=101, dt=0.02).x[-1, 0])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT), "CHAOSLAB_CACHE": str(tmp_path / "fresh")}).stdout
+                         env={**os.environ, "CHAOSLAB_CACHE": str(tmp_path / "fresh")}).stdout
     assert float(out.split()[-1]) == pytest.approx(2.0 * math.exp(-0.5 * 2.0), rel=1e-8)

@@ -1,6 +1,5 @@
 """Integrators: exact solutions, scipy and dysts references, every catalog system, failures."""
 
-import os
 import subprocess
 import sys
 import threading
@@ -218,7 +217,7 @@ def test_jit_cache_persists_across_processes():
         "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))"
     )
     run = lambda: subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                                 check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                 check=True)
     run()
     hits, misses = map(int, run().stdout.split()[-2:])
     assert hits >= 1 and misses == 0

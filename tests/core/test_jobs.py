@@ -228,8 +228,7 @@ jobs._renice()
 after = threading.Thread(target=time.sleep, args=(1,)); after.start()
 print(sorted({int((t / "stat").read_text().rsplit(")", 1)[1].split()[16]) for t in Path("/proc/self/task").iterdir()}))
 """
-    out = subprocess.run([sys.executable, "-c", script], env={**os.environ, "CHAOSLAB_NICE": "7",
-                                                                  "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    out = subprocess.run([sys.executable, "-c", script], env={**os.environ, "CHAOSLAB_NICE": "7"},
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["[7]"]
@@ -286,8 +285,7 @@ def test_a_process_that_exits_with_jobs_running_exits_without_a_traceback():
     # job left its own client to die noisily) and unsubscribes from job events first (one forwarded
     # to the closing client was a CRITICAL 'Closed comm' traceback): each came in about half the runs
     script = Path(__file__).with_name("exit_with_jobs.py")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
     assert "states: ['running', 'running']" in done.stdout
     for sign in ("Traceback", "cannot schedule", "CRITICAL"):

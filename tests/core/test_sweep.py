@@ -84,12 +84,12 @@ def test_unknown_families_are_refused_before_any_work():
 
 
 def test_killing_the_command_loses_at_most_the_running_cells(tmp_path):
-    """The CLI killed once a few parts exist, then rerun: the same final table, finished cells untouched."""
-    command = [sys.executable, "-m", "core.sweep", "--out", str(tmp_path), "--systems", "Henon,Logistic,Tinkerbell",
+    """The command (``chaoslab sweep``) killed once a few parts exist, then rerun: the same final table,
+    finished cells untouched."""
+    command = [str(Path(sys.executable).with_name("chaoslab")), "sweep", "--out", str(tmp_path), "--systems", "Henon,Logistic,Tinkerbell",
                "--families", "persistence,mean,analog,parroting", "--n-train", "1000", "--budget", "0",
                "--windows", "1", "--workers", "2"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     deadline = time.time() + 180
     while len(list(tmp_path.glob("part-*.parquet"))) < 3 and time.time() < deadline and process.poll() is None:
@@ -100,7 +100,7 @@ def test_killing_the_command_loses_at_most_the_running_cells(tmp_path):
     assert kept  # (a part being written when it was killed is a hidden scratch file, never a part-*)
     for part in kept:
         assert sweep.read(tmp_path / part).shape[0] == 1  # every stored part is whole
-    rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert f"{len(kept)} already done" in rerun.stdout
     table = sweep.read(tmp_path)
