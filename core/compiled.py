@@ -237,11 +237,6 @@ def kernels(source: RhsSource) -> Kernels:
         return kernel
 
 
-def rhs_kernel(source: RhsSource):
-    """The C-callable ``rhs(t, x*, p*, out*)`` of ``source``."""
-    return kernels(source).pointer
-
-
 @numba.njit(cache=True, nogil=True)
 def _call(f, t, x, p, out):
     f(t, x.ctypes, p.ctypes, out.ctypes)

@@ -11,7 +11,7 @@ Methods
 -------
 ``"dop853"``  Dormand–Prince 8(5,3) with step-size control and 7th-order dense output onto the
               uniform output grid (Hairer, Nørsett & Wanner, *Solving ODEs I*, §II.5 and II.10;
-              tableau as in scipy's DOP853).
+              tableau typed from Hairer's dop853.f: ``core.runge_kutta.DOP853``).
 ``"rk4"``     classical fixed-step Runge–Kutta; ``h`` is the internal step.
 noise > 0     additive noise by the stochastic Heun scheme (strong order 1 for additive noise;
               Kloeden & Platen 1992), amplitude ``noise × std`` of each coordinate.
@@ -240,11 +240,15 @@ _adaptive = _Kernel(_adaptive_call)
 _map = _Kernel(_map_call)
 
 
-@njit(inline="always", nogil=True)
-def _hermite_at(x0, x1, f0, f1, h, u):
-    """Cubic Hermite interpolation between grid values at fraction ``u`` of the step ``h``."""
+def _hermite_formula(x0, x1, f0, f1, h, u):
+    """Cubic Hermite interpolation between grid values ``x0``, ``x1`` (derivatives ``f0``, ``f1``)
+    at fraction ``u`` of the step ``h``: 4th order. Scalars in the compiled delay stages
+    (``_hermite_at``), NumPy arrays when the history is sampled (``_hermite``)."""
     u2, u3 = u * u, u * u * u
     return (2 * u3 - 3 * u2 + 1) * x0 + (u3 - 2 * u2 + u) * h * f0 + (-2 * u3 + 3 * u2) * x1 + (u3 - u2) * h * f1
+
+
+_hermite_at = njit(inline="always", nogil=True)(_hermite_formula)
 
 
 def _delay_steps(f, tab, xs, fs, m, h, p, noise, seed, bound):
@@ -579,16 +583,9 @@ def _integrate_delay(system, x0, total, dt, h, noise, rng, kernel):
 
 
 def _hermite(xs: np.ndarray, fs: np.ndarray, step: float, t: np.ndarray) -> np.ndarray:
-    """Cubic Hermite interpolation of grid values ``xs`` with derivatives ``fs`` (4th order)."""
+    """The grid values ``xs`` (derivatives ``fs``, spacing ``step``) interpolated at times ``t``."""
     i = np.clip(np.floor(t / step).astype(np.int64), 0, len(xs) - 2)
-    u = t / step - i
-    u2, u3 = u * u, u * u * u
-    return (
-        (2 * u3 - 3 * u2 + 1) * xs[i]
-        + (u3 - 2 * u2 + u) * step * fs[i]
-        + (-2 * u3 + 3 * u2) * xs[i + 1]
-        + (u3 - u2) * step * fs[i + 1]
-    )
+    return _hermite_formula(xs[i], xs[i + 1], fs[i], fs[i + 1], step, t / step - i)
 
 
 # ---------------------------------------------------------------------------------------------

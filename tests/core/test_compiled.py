@@ -102,13 +102,13 @@ def test_a_process_holds_a_bounded_number_of_typed_kernels_and_reloads_one_it_le
     monkeypatch.setattr(compiled, "MAX_TYPED_KERNELS", 2)
     typed = [systems.custom(f"dx = -{k} * x + y\ndy = -x") for k in (1, 2, 3)]
     x, p = np.array([1.0, 0.5]), np.empty(0)
-    first = compiled.evaluate(compiled.rhs_kernel(typed[0].source), x, p, 0.0, np.empty(2))
+    first = compiled.evaluate(compiled.kernels(typed[0].source).pointer, x, p, 0.0, np.empty(2))
     for system in typed[1:]:
-        compiled.rhs_kernel(system.source)
+        compiled.kernels(system.source).pointer
     held = [s for s in compiled._kernels if s.code is not None]
     assert held == [typed[1].source, typed[2].source]  # the least recently used went first
     assert typed[0].source.module not in sys.modules
-    again = compiled.evaluate(compiled.rhs_kernel(typed[0].source), x, p, 0.0, np.empty(2))
+    again = compiled.evaluate(compiled.kernels(typed[0].source).pointer, x, p, 0.0, np.empty(2))
     np.testing.assert_array_equal(again, first)
     np.testing.assert_array_equal(first, [-1.0 + 0.5, -1.0])
     assert [s for s in compiled._kernels if s.code is not None] == [typed[2].source, typed[0].source]
