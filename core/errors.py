@@ -30,6 +30,13 @@ class ForecastError(ChaosLabError, RuntimeError):
     """Fitting or forecasting failed (singular system, a rollout that blew up, bad input)."""
 
 
+class Stopped(ChaosLabError, RuntimeError):
+    """A computation ended early because its ``stop`` event was set (Stop pressed, or a newer
+    request replaced it): a spectrum or a fit stopped part-way has no result to give. An
+    integration is the exception on purpose: ``integrate.trajectory`` returns the points so far
+    (the explorer shows a long run stopped early as far as it got)."""
+
+
 class BlowUp(ForecastError):
     """A rollout that left the attractor; ``steps`` stayed finite and ``partial`` holds them."""
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from core import evaluate, pretrain, raster, systems, tuning
+from core.errors import Stopped
 from core.forecasters import registry
-from core.forecasters.base import FitStopped
 from core.store import ModelStore
 
 
@@ -89,8 +89,8 @@ def run(request: ForecastRequest, *, job) -> Outcome:
         if request.pretrained:
             return _pretrained(request, job)
         return _trained(request, job)
-    except FitStopped:
-        raise FitStopped("training stopped before its first epoch ended; the previous models are kept") from None
+    except Stopped:
+        raise Stopped("training stopped before its first epoch ended; the previous models are kept") from None
 
 
 def _pretrained(request: ForecastRequest, job) -> Outcome:

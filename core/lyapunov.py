@@ -21,15 +21,11 @@ from numba import njit, types
 from numba.extending import overload
 
 from core import compiled, integrate
-from core.errors import IntegrationError, LyapunovError
+from core.errors import IntegrationError, LyapunovError, Stopped
 from core.runge_kutta import RK4, call_rhs, runge_kutta_step, scratch
 from core.systems import System
 
 log = logging.getLogger("chaoslab.lyapunov")
-
-
-class LyapunovStopped(RuntimeError):
-    """Raised when a ``stop`` event ends a computation early."""
 
 
 @dataclass(frozen=True)
@@ -310,7 +306,7 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
             done, t, chunk = 0, 0.0, max(1, n_qr // 20)
             while done < n_qr:  # in chunks: progress is reported and a stop request honoured
                 if stop is not None and stop.is_set():
-                    raise LyapunovStopped(f"{system.name}: the Lyapunov computation was stopped")
+                    raise Stopped(f"{system.name}: the Lyapunov computation was stopped")
                 m = min(chunk, n_qr - done)
                 ok, t = _flow_tangent(f, jac if jac is not None else f, jac is not None, k, eps, RK4, z, p, t, h, every, m,
                                       history[done:done + m], states[done:done + m])
@@ -358,7 +354,7 @@ def spectrum(
     (sum of exponents = time average of trace J, the divergence of the field) and refines the step until it holds. For
     maps ``t_max`` counts iterates (default 10^5) and QR is done every iterate. Returns the
     exponents in descending order with their running estimates. ``progress(fraction)`` is called
-    as it goes; setting the ``stop`` event raises ``LyapunovStopped``.
+    as it goes; setting the ``stop`` event raises ``errors.Stopped``.
     """
     start = time.perf_counter()
     k = system.state_dim if n_exponents is None else int(n_exponents)

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core import lyapunov, metrics
-from core.errors import ChaosLabError
+from core.errors import ChaosLabError, Stopped
 from core.evaluate import forecast_window
 from core.forecasters import registry
-from core.forecasters.base import BlowUp, FitStopped, ForecastError, Search, Timescales
+from core.forecasters.base import BlowUp, ForecastError, Search, Timescales
 
 BLOW_UP_PENALTY = 2.0  # Lyapunov times taken off a configuration whose free run blows up
 D_STSP_FREE = 1.0  # D_stsp above this: the free run has left the attractor; penalised in proportion
@@ -181,7 +181,7 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
         except optuna.TrialPruned:
             trials.append(Trial(trial.number, None, "pruned", params, time.perf_counter() - begun))
             raise
-        except (FitStopped, ForecastError, ValueError, np.linalg.LinAlgError) as exc:
+        except (Stopped, ForecastError, ValueError, np.linalg.LinAlgError) as exc:
             trial.set_user_attr("error", str(exc))
             score = -BLOW_UP_PENALTY - 1.0  # worse than any configuration that forecasts at all
         trials.append(Trial(trial.number, score, "complete", params, time.perf_counter() - begun))

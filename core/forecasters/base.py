@@ -23,15 +23,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from core.errors import BlowUp, ForecastError  # noqa: F401  (re-exported: families raise them)
+from core.errors import BlowUp, ForecastError, Stopped  # noqa: F401  (re-exported: families raise them)
 
 FORMAT_VERSION = 1
 BLOW_UP = 1e3  # |standardised state| beyond this is a rollout that has left the attractor
 MAX_FORECAST_BYTES = 2**30  # a rollout this large is a mistake, not a forecast: refused before it runs
-
-
-class FitStopped(RuntimeError):
-    """Raised when a ``stop`` event ends fitting early."""
 
 
 @dataclass(frozen=True)
@@ -309,4 +305,4 @@ def ridge(features: np.ndarray, targets: np.ndarray, alpha: float) -> np.ndarray
 
 def check_stop(stop) -> None:
     if stop is not None and stop.is_set():
-        raise FitStopped("fitting was stopped")
+        raise Stopped("fitting was stopped")

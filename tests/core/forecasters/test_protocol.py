@@ -7,7 +7,7 @@ import pytest
 
 from core import integrate, systems
 from core.forecasters import registry
-from core.forecasters.base import FitStopped, ForecastError
+from core.errors import ForecastError, Stopped
 
 # small but non-default settings so every family fits in well under a second
 TINY_TORCH = {"epochs": 2, "hidden": 8, "window": 5, "batch": 128}
@@ -70,7 +70,7 @@ def test_every_family_handles_ten_dimensions():
 def test_stop_is_honoured(name, lorenz_data):
     stop = threading.Event()
     stop.set()
-    with pytest.raises(FitStopped):
+    with pytest.raises(Stopped):
         registry.create(name, **SMALL.get(name, {})).fit(lorenz_data, 0.01, stop=stop)
 
 
