@@ -27,6 +27,24 @@ def session_doc():
     return doc if doc is not None and doc.session_context is not None else None
 
 
+def on_session_loop(fn: Callable[[], None]) -> None:
+    """``fn()`` on the current session's event loop with its document held, so that all it changes
+    reaches the browser as one message; at once outside a server session (tests, notebooks).
+
+    For work that a widget event starts: Panel delivers events on a server thread (``--num-threads``),
+    while new or changed Bokeh models belong on the session's loop."""
+    doc = session_doc()
+    if doc is None:
+        fn()
+        return
+
+    def held() -> None:
+        with pn.io.hold(doc):
+            fn()
+
+    doc.add_next_tick_callback(held)
+
+
 def _forget_session_on_close(doc) -> None:
     session = doc.session_context.id
     if session in _watched_sessions:

@@ -8,7 +8,7 @@ from typing import Callable
 
 import panel as pn
 
-from dashboards.jobs import session_doc
+from dashboards.jobs import on_session_loop
 
 
 class LazyTab:
@@ -38,15 +38,7 @@ class LazyTab:
     def show(self, shown: bool) -> None:
         if not shown and self.dashboard is None:
             return
-        doc = session_doc()
-        if doc is None:
-            self._show(shown)
-        else:  # a tab click arrives on a server thread: new Bokeh models on the session's loop
-            doc.add_next_tick_callback(lambda: self._show_at_once(doc, shown))
-
-    def _show_at_once(self, doc, shown: bool) -> None:
-        with pn.io.hold(doc):  # the new tab's models in one message
-            self._show(shown)
+        on_session_loop(lambda: self._show(shown))  # the new tab's models in one message
 
     def _show(self, shown: bool) -> None:
         if shown:

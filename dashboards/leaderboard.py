@@ -28,7 +28,7 @@ from bokeh.plotting import figure
 
 from core import jobs, sweep, systems
 from core.forecasters import registry
-from dashboards.jobs import Runner, session_doc
+from dashboards.jobs import Runner, on_session_loop
 from dashboards.lazy import LazyTab, lazy_tabs
 from dashboards.selection import Selection, plain
 
@@ -149,15 +149,7 @@ class LeaderboardDashboard(param.Parameterized):
             self._drawn = False
             return
         self._drawn = True
-        doc = session_doc()
-        if doc is None:
-            self._draw()
-        else:  # the figures' own Bokeh models change: on the session's loop, with the document locked
-            doc.add_next_tick_callback(lambda: self._draw_at_once(doc))
-
-    def _draw_at_once(self, doc) -> None:
-        with pn.io.hold(doc):  # one message to the browser
-            self._draw()
+        on_session_loop(self._draw)  # the figures' own Bokeh models change
 
     def _draw(self) -> None:
         rows = self.shown()
@@ -314,11 +306,7 @@ class LeaderboardDashboard(param.Parameterized):
         row = match.sort_values("finished").iloc[-1]
         cell = {"system": system, "family": event.column, "hparams": json.loads(row.hparams or "{}"),
                 "n_train": int(n_train), "noise": float(noise), "sampling": float(sampling)}
-        doc = session_doc()
-        if doc is None:
-            self.open_forecast(cell)
-        else:  # a click arrives on a server thread: the whole change (and the URL) on the session's loop
-            doc.add_next_tick_callback(lambda: self.open_forecast(cell))
+        on_session_loop(lambda: self.open_forecast(cell))  # the whole change (and the URL) at once
 
     # -- sweep this -----------------------------------------------------------------------------
     def _build_sweep_form(self) -> None:

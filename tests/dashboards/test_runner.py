@@ -98,3 +98,28 @@ def test_without_coalescing_each_request_is_sent_and_the_last_one_shown(session)
     for job in session.submitted:
         session.end(job)
     assert shown == [2]
+
+
+def test_work_for_the_session_runs_on_its_loop_with_the_document_held(monkeypatch):
+    ran, scheduled, held = [], [], []
+    page_jobs.on_session_loop(lambda: ran.append("at once"))  # no session (a test, a notebook)
+    assert ran == ["at once"]
+
+    doc = SimpleNamespace(session_context=SimpleNamespace(id="session-2"), add_next_tick_callback=scheduled.append)
+
+    class Hold:  # pn.io.hold(doc): the messages of what runs inside go as one
+        def __init__(self, of):
+            held.append(of)
+
+        def __enter__(self):
+            ran.append("held")
+
+        def __exit__(self, *exc):
+            ran.append("sent")
+
+    monkeypatch.setattr(page_jobs, "session_doc", lambda: doc)
+    monkeypatch.setattr(page_jobs.pn.io, "hold", Hold)
+    page_jobs.on_session_loop(lambda: ran.append("on the loop"))
+    assert ran == ["at once"] and len(scheduled) == 1  # a server thread only schedules it
+    scheduled.pop()()  # the loop's next tick
+    assert ran == ["at once", "held", "on the loop", "sent"] and held == [doc]
