@@ -78,7 +78,8 @@ class Explorer(param.Parameterized):
         self.sel.param.watch(self._on_system, ["system", "equations"])
         self.sel.param.watch(
             self._on_request,
-            ["param_overrides", "ic", "dt", "n_points", "transient", "noise", "method", "mode", "ensemble_size", "ensemble_time"],
+            ["param_overrides", "ic", "dt", "n_points", "transient", "noise", "noise_seed", "method", "mode",
+             "ensemble_size", "ensemble_time"],
         )
         self.sel.param.watch(
             self._on_view, ["azimuth", "elevation", "coord_x", "coord_y", "coord_z", "embed_coord", "embed_lag"]
@@ -114,7 +115,7 @@ class Explorer(param.Parameterized):
         number = self._number_input
         self.sampling = [  # each layout a page holds costs its build ~2 ms: none around these
             number("n_points", "Points", 10_000), number("transient", "Transient (points)", 1_000),
-            number("noise", "Noise", 0.01),
+            number("noise", "Noise", 0.01), number("noise_seed", "Noise seed", 1),
             pn.widgets.RadioButtonGroup.from_param(sel.param.method, label="Integrator"),
         ]
         coordinate = self._coordinate_select
@@ -413,7 +414,7 @@ class Explorer(param.Parameterized):
         ic = parse_vector("initial condition", self.sel.ic, system.state_dim if system.kind != "delay" else 1)
         kwargs = dict(
             n=self.sel.n_points, dt=self.sel.dt, ic=ic, transient=self.sel.transient, method=self.sel.method,
-            noise=self.sel.noise, seed=0,
+            noise=self.sel.noise, seed=self.sel.noise_seed,
         )
         return system, kwargs
 

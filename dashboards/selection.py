@@ -67,6 +67,7 @@ class Selection(param.Parameterized):
     n_points = param.Integer(default=100_000, bounds=(100, 10_000_000), doc="points to sample")
     transient = param.Integer(default=1_000, bounds=(0, 1_000_000), doc="points discarded first")
     noise = param.Number(default=0.0, bounds=(0.0, 1.0), doc="additive noise, in units of each coordinate's std")
+    noise_seed = param.Integer(default=0, bounds=(0, 2**32 - 1), doc="the noise's seed: one seed, one noisy run")
     method = param.Selector(default="dop853", objects=["dop853", "rk4"])
     mode = param.Selector(default="trajectory", objects=["trajectory", "ensemble"])
     ensemble_size = param.Integer(default=5_000, bounds=(10, 200_000))

@@ -2,10 +2,11 @@
 go of its trajectory (on the lab's cluster, that is what frees the worker's copy)."""
 
 import holoviews as hv
+import numpy as np
 import pytest
 
 from dashboards.explorer import Explorer
-from dashboards.selection import TYPED, Selection
+from dashboards.selection import TYPED, URL_STATE, Selection
 
 hv.extension("bokeh")
 
@@ -76,3 +77,14 @@ def test_a_two_dimensional_system_hides_the_third_series_and_a_cloud_view_comes_
     selection.system = "Lorenz"
     explorer.request()
     assert all(view.figure.visible for view in explorer.series)
+
+
+def test_the_noise_seed_picks_the_noisy_run_and_the_same_seed_gives_it_again():
+    explorer = Explorer(Selection(n_points=2_000, noise=0.05))
+    explorer.request()
+    runs = [explorer._trajectory().x.copy()]  # seed 0
+    for seed in (1, 0):
+        explorer.sel.noise_seed = seed  # a request per change, as the widget makes it
+        runs.append(explorer._trajectory().x.copy())
+    assert not np.array_equal(runs[0], runs[1]) and np.array_equal(runs[0], runs[2])
+    assert "noise_seed" in URL_STATE  # a copied link reproduces the run
