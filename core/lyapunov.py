@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -617,6 +619,18 @@ class PairSeparation:
     fit: tuple[int, int]
     initial_separation: float
 
+    @property
+    def intercept(self) -> float:
+        """The fitted line's value at t = 0: ``log_separation ≈ intercept + slope t`` over ``fit``."""
+        a, b = self.fit
+        return float(np.mean(self.log_separation[a:b] - self.slope * self.t[a:b]))
+
+    @property
+    def horizon(self) -> float:
+        """The predictability horizon: when the fitted growth reaches saturation, the time after
+        which the pairs are uncorrelated (NaN when they do not separate)."""
+        return (self.saturation - self.intercept) / self.slope if self.slope > 0 else float("nan")
+
 
 def pair_separation(system: System, n_pairs: int = 200, t_max: float | None = None, dt: float | None = None,
                     separation: float = 1e-8, seed: int = 0) -> PairSeparation:
@@ -670,6 +684,18 @@ LITERATURE = {
 }
 
 
+def verdict(exponents: np.ndarray, kind: str) -> str:
+    """Chaotic or not, said plainly (λ1 near 0 is a periodic or quasi-periodic orbit)."""
+    lam = float(exponents[0])
+    # λ1 of a periodic orbit converges to 0 only as 1/T: judge it against the spectrum's scale
+    if lam > max(0.005, 0.01 * float(np.max(np.abs(exponents)))):
+        return "chaotic: nearby states separate exponentially"
+    if lam < -0.005:
+        return "not chaotic at these parameters: orbits settle onto a stable fixed point or cycle"
+    what = "a periodic or quasi-periodic orbit" if kind == "flow" else "a periodic orbit"
+    return f"not chaotic at these parameters: λ1 ≈ 0, {what}"
+
+
 def literature_spectrum(system: System) -> tuple[tuple[float, ...], str] | None:
     """A published spectrum for these parameters (to 0.1 %), with its source, or None."""
     entry = LITERATURE.get(system.name)
@@ -708,3 +734,31 @@ def diagnostics(system: System, t_max: float | None = None, window: float | None
     except LyapunovError as exc:
         from_data = str(exc)
     return Diagnostics(result, local, pairs, from_data)
+
+
+class RecentDiagnostics:
+    """The diagnostics of the last ``size`` requests, shared by every session of a server: a class
+    asks for the same system and settings over and over (the Lyapunov tab's cache). Keyed by the
+    system's dynamics (``System.dynamics_key``) and the settings; safe across threads."""
+
+    def __init__(self, size: int = 32):
+        self.size = size
+        self._held: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, system: System, *settings) -> Diagnostics | None:
+        key = (system.dynamics_key, settings)
+        with self._lock:
+            if key in self._held:
+                self._held.move_to_end(key)
+                return self._held[key]
+        return None
+
+    def put(self, system: System, *settings, result: Diagnostics) -> None:
+        with self._lock:
+            self._held[(system.dynamics_key, settings)] = result
+            while len(self._held) > self.size:
+                self._held.popitem(last=False)
+
+
+RECENT = RecentDiagnostics()

@@ -89,6 +89,12 @@ class System:
             np.array_equal(np.asarray(self.params[k]), np.asarray(v)) for k, v in self.published_params.items()
         )
 
+    @property
+    def dynamics_key(self) -> tuple:
+        """What identifies the dynamics: the name and the scalar parameters (results computed for
+        one key — a λ1, a Lyapunov tab's diagnostics — hold for any system with that key)."""
+        return self.name, tuple(sorted((k, float(v)) for k, v in self.params.items() if np.ndim(v) == 0))
+
     def changed_params(self) -> dict[str, float | np.ndarray]:
         """Parameters that differ from the published ones."""
         return {

@@ -2,56 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
-
 import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
 
-from core import evaluate, jobs, lyapunov, raster, systems
+from core import jobs, lyapunov, raster
 from dashboards.jobs import Runner
 from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection, plain
 
-_CACHE: OrderedDict = OrderedDict()  # diagnostics shared by all sessions, keyed by what they depend on
-_CACHE_SIZE = 32
 FTLE_PIXELS = (210, 170)  # coarse: each pixel the mean of many of the 20,000 points
-_CACHE_LOCK = threading.Lock()
-
-
-def _key(system: systems.System, settings: tuple) -> tuple:
-    return evaluate.system_key(system) + (settings,)
-
-
-def cached(key) -> lyapunov.Diagnostics | None:
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    return None
-
-
-def remember(key, result: lyapunov.Diagnostics) -> None:
-    with _CACHE_LOCK:
-        _CACHE[key] = result
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-
-
-def verdict(exponents: np.ndarray, kind: str) -> str:
-    """Chaotic or not, said plainly (lambda_1 near 0 is a periodic or quasi-periodic orbit)."""
-    lam = float(exponents[0])
-    # lambda_1 of a periodic orbit converges to 0 only as 1/T: judge it against the spectrum's scale
-    if lam > max(0.005, 0.01 * float(np.max(np.abs(exponents)))):
-        return "chaotic: nearby states separate exponentially"
-    if lam < -0.005:
-        return "not chaotic at these parameters: orbits settle onto a stable fixed point or cycle"
-    what = "a periodic or quasi-periodic orbit" if kind == "flow" else "a periodic orbit"
-    return f"not chaotic at these parameters: λ1 ≈ 0, {what}"
 
 
 class LyapunovDashboard(param.Parameterized):
@@ -110,18 +72,21 @@ class LyapunovDashboard(param.Parameterized):
         except (KeyError, ValueError) as exc:
             self._show_error(str(exc))
             return
-        key = _key(system, (self.sel.averaging_time, self.sel.ftle_window))
-        known = cached(key)
+        settings = (self.sel.averaging_time, self.sel.ftle_window)
+        known = lyapunov.RECENT.get(system, *settings)  # another session asked the same
         if known is not None:
             self.runner.stop()
             self._publish(system, known)
             return
-        self.runner.run(lyapunov.diagnostics, system, self.sel.averaging_time, self.sel.ftle_window, label=f"Lyapunov {system.name}",
-                        on_result=lambda job: self._publish(system, job.result, key), on_error=self._show_error)
 
-    def _publish(self, system, result: lyapunov.Diagnostics, key=None) -> None:
-        if key is not None:
-            remember(key, result)
+        def computed(job) -> None:
+            lyapunov.RECENT.put(system, *settings, result=job.result)
+            self._publish(system, job.result)
+
+        self.runner.run(lyapunov.diagnostics, system, *settings, label=f"Lyapunov {system.name}",
+                        on_result=computed, on_error=self._show_error)
+
+    def _publish(self, system, result: lyapunov.Diagnostics) -> None:
         try:
             figures = self._figures(system, result)
         except (lyapunov.LyapunovError, ValueError) as exc:
@@ -170,7 +135,7 @@ class LyapunovDashboard(param.Parameterized):
         summary = (
             f"**{system.name}: λ1 = {lam[0]:.4f}** {unit} · Lyapunov time "
             f"{'∞' if np.isinf(lyap_time) else f'{lyap_time:.4g}'} · Kaplan–Yorke dimension {ky:.3f} · "
-            f"{verdict(lam, system.kind)}  \n"
+            f"{lyapunov.verdict(lam, system.kind)}  \n"
             f"*{spec.jacobian} Jacobian; {spec.t[-1]:.4g} {'iterates' if system.kind == 'map' else 'time units'}"
             f" averaged in {spec.wall_time:.2f} s"
             + (f"; sum of exponents {lam.sum():.4f} vs mean trace J {spec.mean_trace:.4f}*"
@@ -191,9 +156,7 @@ class LyapunovDashboard(param.Parameterized):
         convergence = hv.Overlay(curves).opts(width=520, height=300, logx=True, legend_position="right")
         pairs = result.separation
         a, b = pairs.fit
-        fit_t = pairs.t[a:b]
-        intercept = float(np.mean(pairs.log_separation[a:b] - pairs.slope * fit_t))
-        horizon = (pairs.saturation - intercept) / pairs.slope if pairs.slope > 0 else np.nan
+        fit_t, intercept, horizon = pairs.t[a:b], pairs.intercept, pairs.horizon
         separation = (
             hv.Curve((pairs.t, pairs.log_separation), "time", "mean log separation", label="pairs")
             * hv.Curve((fit_t, intercept + pairs.slope * fit_t), label=f"slope {pairs.slope:.3f}").opts(

@@ -118,3 +118,31 @@ def test_finite_time_exponents_average_to_the_largest():
     assert result.values.shape == result.t.shape and result.x.shape == (len(result.t), 3)
     assert result.values.mean() == pytest.approx(LORENZ[0], rel=0.05)
     assert result.values.std() > 0.3  # prediction is much harder in some places than others
+
+
+def test_the_verdict_says_chaotic_periodic_or_settling_against_the_spectrums_scale():
+    assert lyapunov.verdict(np.array([0.906, 0.0, -14.57]), "flow").startswith("chaotic")
+    assert "stable fixed point" in lyapunov.verdict(np.array([-0.2, -1.0]), "map")
+    # a periodic orbit's λ1 converges to 0 as 1/T: small against the spectrum is not chaos
+    assert "periodic or quasi-periodic orbit" in lyapunov.verdict(np.array([0.004, -0.3, -20.0]), "flow")
+    assert "a periodic orbit" in lyapunov.verdict(np.array([0.001, -1.0]), "map")
+
+
+def test_the_predictability_horizon_is_where_the_fitted_growth_saturates():
+    t = np.linspace(0.0, 20.0, 201)
+    log_separation = np.minimum(-18.0 + 0.9 * t, 0.0)  # grows at λ1 = 0.9 from e^-18, saturates at 0
+    pairs = lyapunov.PairSeparation(t, log_separation, 0.0, 0.9, (10, 150), 1e-8)
+    assert pairs.intercept == pytest.approx(-18.0) and pairs.horizon == pytest.approx(20.0)
+    assert np.isnan(lyapunov.PairSeparation(t, 0 * t, 0.0, -0.1, (10, 150), 1e-8).horizon)
+
+
+def test_recent_diagnostics_are_shared_by_dynamics_and_settings_and_bounded():
+    recent = lyapunov.RecentDiagnostics(size=2)
+    lorenz, lorenz35 = systems.get("Lorenz"), systems.get("Lorenz", rho=35.0)
+    recent.put(lorenz, 100.0, None, result="published")
+    assert recent.get(systems.get("Lorenz"), 100.0, None) == "published"  # another session, the same dynamics
+    assert recent.get(lorenz35, 100.0, None) is None and recent.get(lorenz, 200.0, None) is None
+    recent.put(lorenz35, 100.0, None, result="rho 35")
+    recent.get(lorenz, 100.0, None)  # used: kept over the older one
+    recent.put(lorenz, 200.0, None, result="longer")
+    assert recent.get(lorenz35, 100.0, None) is None and recent.get(lorenz, 100.0, None) == "published"
