@@ -2,12 +2,13 @@
 
     task = ForecastTask(systems.get("Rucklidge"), windows=5)
     split = make_split(task)                                # training series, test windows, λ1
-    model = registry.create("nvar", split.timescales).fit(split.train, split.dt)
+    model = fit(split, "nvar", budget=2.0).model            # tuned for 2 s, or the time-aware defaults
     short = score_forecast(model, split)                    # VPT, NRMSE, sMAPE per window
     long = score_attractor(model, split)                    # D_stsp, D_H, λ1 of a free run
 
-The Forecast tab, ``core.pretrain``, ``core.tuning`` and the benchmarks all call these, so a VPT
-printed anywhere in the lab is measured the same way and in the same Lyapunov times.
+The Forecast tab, the catalog sweep, ``core.pretrain``, ``core.tuning`` and the benchmarks all call
+these, so a model is chosen by one policy (``fit``) and a VPT printed anywhere in the lab is
+measured the same way and in the same Lyapunov times.
 
 **The λ1 policy.** VPT is measured in Lyapunov times 1/λ1 with λ1 from the lab's own spectrum
 (``core.lyapunov.spectrum``, tangent dynamics with QR), never from dysts's metadata estimate
@@ -22,6 +23,7 @@ import functools
 import json
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,11 +53,6 @@ class LyapunovMax:
         return f"λ1 = {self.value:.4g} ({self.source})"
 
 
-def system_key(system: systems.System) -> tuple:
-    """What identifies a system's dynamics: its name and scalar parameters."""
-    return system.name, tuple(sorted((k, float(v)) for k, v in system.params.items() if np.ndim(v) == 0))
-
-
 @functools.cache
 def shipped_table() -> dict:
     """λ1 at published parameters, by the lab's spectrum: ``{name: λ1}``."""
@@ -70,7 +67,7 @@ def lyapunov_max(system: systems.System) -> LyapunovMax:
 
     Raises ``NotChaotic`` when λ1 ≤ 0 and ``LyapunovError`` for systems without a spectrum (delay).
     """
-    key = system_key(system)
+    key = system.dynamics_key
     with _MEMO_LOCK:
         if key in _MEMO:
             return _MEMO[key]
@@ -192,6 +189,55 @@ def make_split(task: ForecastTask) -> Split:
 
 
 @dataclass(frozen=True)
+class Fitted:
+    """A model fitted by ``fit``, and how: its hyper-parameters, the seconds its own fit took (when
+    tuned, the refit of the chosen configuration on the whole training series, not the search), the
+    search (a ``tuning.TuningResult``) when one ran, and ``note``: why a search asked for did not."""
+
+    model: Forecaster
+    hparams: dict
+    fit_seconds: float
+    tuning: object | None = None
+    note: str = ""
+
+
+def fit(split: Split, family: str, hparams: dict | None = None, *, budget: float = 0.0, seed: int = 0,
+        progress=None, stop=None, created=None) -> Fitted:
+    """``family`` fitted on ``split``'s training series by the lab's one policy, which the Forecast
+    tab, the catalog sweep and pretraining share (so a leaderboard cell reopened on the page is the
+    same model):
+
+    - ``budget`` seconds and a family with hyper-parameters to search: tuned on a validation split
+      of the training series (``core.tuning``, validation windows of the task's horizon) and
+      refitted on all of it;
+    - otherwise, or where the series is too short to validate on (``note`` says so): ``hparams``
+      over the family's time-aware defaults for the split's time scales.
+
+    ``progress(fraction, info)`` and ``stop`` reach the search or the fit; a fit that ``stop`` ended
+    keeps its best checkpoint (the caller reads ``stop`` to say so), a search its best trial.
+    ``created(model)`` is told the model before its fit starts (the page previews its best
+    checkpoint while it trains).
+    """
+    from core import tuning  # tuning scores its trials with this module's forecast_window
+
+    note = ""
+    if budget > 0 and registry.family(family).search_space(split.timescales):
+        try:
+            search = tuning.tune(family, split.train, split.dt, budget, timescales=split.timescales, seed=seed,
+                                 horizon=split.task.horizon, eps=split.task.eps, progress=progress, stop=stop)
+        except tuning.TuningError as exc:
+            note = f"not tuned: {exc}"
+        else:
+            return Fitted(search.model, dict(search.params), float(search.validation["refit_seconds"]), search)
+    model = registry.create(family, split.timescales, **(hparams or {}))
+    if created is not None:
+        created(model)
+    start = time.perf_counter()
+    model.fit(split.train, split.dt, progress=progress, stop=stop)
+    return Fitted(model, dict(model.hparams), time.perf_counter() - start, None, note)
+
+
+@dataclass(frozen=True)
 class WindowForecast:
     """One test window: the truth, the forecast (only its finite part if it blew up), its VPT."""
 
@@ -200,6 +246,17 @@ class WindowForecast:
     vpt: float
     blew_up_after: int | None = None  # steps the forecast stayed finite, when it blew up
     message: str = ""
+
+    def error_growth(self, scale: np.ndarray, dt: float, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The forecast's normalised error against time in Lyapunov times (steps of ``dt × λ1``),
+        and the growth e^{λ1 t} from its first error that a chaotic error follows at best:
+        ``(t, error, reference)``, over the forecast's finite part."""
+        n = len(self.forecast)
+        t = np.arange(1, n + 1) * dt * lam
+        if not n:
+            return t, np.zeros(0), np.zeros(0)
+        error = np.maximum(metrics.error_growth(self.truth[:n], self.forecast, scale), 1e-12)
+        return t, error, error[0] * np.exp(t - t[0])
 
 
 @dataclass(frozen=True)

@@ -3,22 +3,21 @@
 ``run(ForecastRequest, job=…)`` runs on a Dask worker. It publishes the short-term ``Outcome`` as
 soon as the test window is forecast (``job.publish``), then adds the free run, its attractor
 metrics and images; while a neural model trains, a "preview" request is answered with a forecast
-from the best checkpoint so far. The experiment itself is ``core.evaluate``'s, the search
-``core.tuning``'s; this module only sequences them.
+from the best checkpoint so far. The experiment itself is ``core.evaluate``'s (the model chosen by
+``evaluate.fit``, the policy the sweep and pretraining share), the search ``core.tuning``'s; this
+module only sequences them, with the model store between.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from core import evaluate, pretrain, raster, systems, tuning
+from core import evaluate, pretrain, raster, systems
 from core.errors import Stopped
-from core.forecasters import registry
 from core.store import ModelStore
 
 
@@ -53,7 +52,7 @@ class Outcome:
     @property
     def origin(self) -> tuple:
         """What the result belongs to: system, its parameters and the sampling step."""
-        return evaluate.system_key(self.system) + (self.split.dt,)
+        return self.system.dynamics_key + (self.split.dt,)
 
     def row(self) -> dict:
         """One line of the comparison table."""
@@ -125,42 +124,48 @@ def _trained(request: ForecastRequest, job) -> Outcome:
     store = ModelStore(Path(request.store)) if request.store else ModelStore()
     job.progress(0.0, {"stage": "integrating the system and its λ1"})
     split = evaluate.make_split(task)
-    tuned, fresh = None, None
+    # the model by evaluate.fit's policy, the sweep's and pretraining's: tuned when asked (a search
+    # remembered in the store is not run again), else the widgets' hyper-parameters
+    tuned, searched = None, None
     if request.tune_budget:
         budget = request.tune_budget
         settings = {"budget": budget, "horizon": task.horizon, "eps": task.eps}
         tuned = store.load_tuning(split.spec(family, {}), settings)
         if tuned is None:
             job.progress(0.0, {"stage": f"tuning for {budget:g} s"})
-            fresh = tuning.tune(family, split.train, split.dt, budget, timescales=split.timescales, seed=task.seed,
-                                horizon=task.horizon, eps=task.eps, stop=job.stop,
-                                progress=lambda f, info: job.progress(0.7 * f, info))
-            tuned = fresh.provenance()
-            if not fresh.stopped:  # a stopped search is shown with its best trial, not remembered
-                store.save_tuning(split.spec(family, {}), settings, tuned)
-        hparams = dict(tuned["params"])
+            searched = evaluate.fit(split, family, hparams, budget=budget, seed=task.seed, stop=job.stop,
+                                    progress=lambda f, info=None: job.progress(0.7 * f, info))
+            if searched.tuning is not None:
+                tuned = searched.tuning.provenance()
+                if not searched.tuning.stopped:  # a stopped search is shown with its best trial, not remembered
+                    store.save_tuning(split.spec(family, {}), settings, tuned)
+        if tuned is not None:
+            hparams = dict(tuned["params"])
     spec = split.spec(family, hparams)
     record = store.load(spec)
     source, stopped = "loaded from the store", False
-    if record is None and fresh is not None:  # the tuning's refit on the whole training series
-        fit_time = fresh.validation["refit_seconds"]
-        model, source = fresh.model, f"refitted on the whole training series in {fit_time:.2f} s"
-        if fresh.stopped:
-            source += f"; tuning stopped after {len(fresh.trials)} trials, the best one kept"
+    if record is None and searched is not None:  # the search's refit on the whole training series
+        model, fit_time = searched.model, searched.fit_seconds
+        if searched.tuning is not None:
+            source = f"refitted on the whole training series in {fit_time:.2f} s"
+            if searched.tuning.stopped:
+                source += f"; tuning stopped after {len(searched.tuning.trials)} trials, the best one kept"
+        else:  # too little data to tune on: the widgets' values, fitted
+            source = f"trained in {fit_time:.2f} s; {searched.note}"
     elif record is None:
         if request.load_only:
             raise ValueError(f"no stored {family} model for this configuration: train it first")
-        model = registry.create(family, **hparams)
         job.progress(0.7 if tuned else 0.0, {"stage": "fitting"})
+        fitting = {}  # the model being fitted, for a preview of its best checkpoint so far
 
         def progress(fraction, info=None):
             job.progress(0.8 * fraction, info)
-            if job.requested("preview"):
-                _preview(model, split, family, job)
+            if job.requested("preview") and "model" in fitting:
+                _preview(fitting["model"], split, family, job)
 
-        start = time.perf_counter()
-        model.fit(split.train, split.dt, progress=progress, stop=job.stop)
-        fit_time = time.perf_counter() - start
+        fitted = evaluate.fit(split, family, hparams, progress=progress, stop=job.stop,
+                              created=lambda model: fitting.update(model=model))
+        model, fit_time = fitted.model, fitted.fit_seconds
         source = f"trained in {fit_time:.2f} s"
         stopped = job.stop.is_set()
         if stopped:

@@ -16,7 +16,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from core import evaluate, experiment, jobs, metrics
+from core import evaluate, experiment, jobs
 from core.experiment import ForecastRequest, Outcome, system_label
 from core.experiment import run as run_experiment
 from core.forecasters import registry
@@ -198,7 +198,7 @@ class ForecastDashboard(param.Parameterized):
             return
         try:
             system = self.sel.current_system()
-            current = evaluate.system_key(system) + (float(self.sel.dt or system.dt),)
+            current = system.dynamics_key + (float(self.sel.dt or system.dt),)
         except (KeyError, ValueError):
             current = None
         if current == self.shown.origin:
@@ -418,11 +418,8 @@ class ForecastDashboard(param.Parameterized):
         window = result.short.windows[0]
         t = self._lyapunov_axis(result, len(window.truth))
         self.series.show(t, window.truth, window.forecast, window.vpt)
-        n = len(window.forecast)
-        err = np.maximum(metrics.error_growth(window.truth[:n], window.forecast, result.split.scale), 1e-12) \
-            if n else np.zeros(0)
-        reference = max(err[0], 1e-12) * np.exp(t[:n] - t[0]) if n else err
-        self.growth.show(t[:n], err, reference, result.split.task.eps)
+        self.growth.show(*window.error_growth(result.split.scale, result.split.dt, result.split.lam),
+                         result.split.task.eps)
 
     def _zoom(self, key: str, xy: np.ndarray, lines: bool, pixels: tuple[int, int]):
         """A zoom of one image: the orbit re-aggregated over the new window, as a job."""

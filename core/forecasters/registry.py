@@ -23,8 +23,13 @@ def _families() -> dict[str, type[Forecaster]]:
     return FAMILIES
 
 
-def names() -> list[str]:
-    return sorted(_families())
+def names(*, iterative: bool | None = None, any_dimension: bool | None = None) -> list[str]:
+    """Family names, sorted; selected by the families' own capability tags where given:
+    ``iterative`` (trained epoch by epoch: the neural families), ``any_dimension`` (one model for
+    series of any dimension: the multi-system transformer)."""
+    return sorted(name for name, cls in _families().items()
+                  if (iterative is None or cls.is_iterative == iterative)
+                  and (any_dimension is None or cls.any_dimension == any_dimension))
 
 
 def family(name: str) -> type[Forecaster]:

@@ -82,3 +82,44 @@ def test_scores_and_a_metric_that_cannot_be_estimated(lorenz_split):
 def test_the_store_key_names_the_training_set(lorenz_split):
     spec = lorenz_split.spec("nvar", {"delays": 2})
     assert spec.system == "Lorenz" and spec.dt == 0.01 and spec.n_train == 3000 and spec.hparams == {"delays": 2}
+
+
+def test_one_policy_fits_a_model_tuned_when_asked_else_as_given(lorenz_split):
+    tuned = evaluate.fit(lorenz_split, "nvar", budget=1.0)
+    assert tuned.tuning is not None and len(tuned.tuning.trials) >= 1 and not tuned.note
+    assert tuned.hparams == tuned.tuning.params == tuned.model.hparams
+    assert 0 < tuned.fit_seconds == tuned.tuning.validation["refit_seconds"] < tuned.tuning.seconds
+    given = evaluate.fit(lorenz_split, "nvar", {"delays": 3})  # no budget: the values given
+    defaults = registry.defaults("nvar", lorenz_split.timescales)
+    assert given.tuning is None and given.hparams == defaults | {"delays": 3} and given.fit_seconds > 0
+    plain = evaluate.fit(lorenz_split, "persistence", budget=1.0)  # nothing to search: no search, no note
+    assert plain.tuning is None and not plain.note and plain.model.fitted_
+
+
+def test_too_little_data_to_tune_on_fits_the_values_given_and_says_why():
+    task = evaluate.ForecastTask(systems.get("Henon"), n_train=300, windows=1, free_run=1000)
+    split = evaluate.make_split(task)
+    created = []
+    fitted = evaluate.fit(split, "nvar", {"delays": 2}, budget=1.0, created=created.append)
+    assert fitted.tuning is None and fitted.note.startswith("not tuned:") and "training points" in fitted.note
+    assert created == [fitted.model] and fitted.hparams["delays"] == 2
+
+
+def test_families_are_chosen_by_their_own_tags():
+    classical = registry.names(iterative=False)
+    assert {"nvar", "esn", "sindy", "persistence"} <= set(classical) and "lstm" not in classical
+    neural = registry.names(iterative=True, any_dimension=False)
+    assert {"neural_ode", "lstm", "gru", "shplrnn", "alrnn", "transformer"} == set(neural)
+    assert sorted(classical + neural + registry.names(any_dimension=True)) == registry.names()
+
+
+def test_a_windows_error_growth_is_in_lyapunov_times_beside_its_exponential_reference():
+    truth = np.zeros((50, 2))
+    forecast = np.full((40, 2), 1e-3) * np.exp(0.05 * np.arange(40))[:, None]  # finite for 40 steps
+    window = evaluate.WindowForecast(truth, forecast, vpt=1.0, blew_up_after=40)
+    t, error, reference = window.error_growth(np.ones(2), dt=0.01, lam=5.0)
+    assert len(t) == len(error) == len(reference) == 40 and t[0] == pytest.approx(0.05)
+    np.testing.assert_allclose(error, forecast[:, 0])  # normalised by the scale, over the finite part
+    np.testing.assert_allclose(reference, 1e-3 * np.exp(t - t[0]))  # e^{λ1 t} from the first error
+    empty = evaluate.WindowForecast(truth, np.zeros((0, 2)), vpt=0.0, blew_up_after=0)
+    assert all(len(a) == 0 for a in empty.error_growth(np.ones(2), 0.01, 5.0))

@@ -35,8 +35,8 @@ def test_a_nan_loss_is_a_message_and_the_previous_model_stays(page, monkeypatch)
 
     original = registry.create
 
-    def diverging(name, **hparams):
-        model = original(name, **hparams)
+    def diverging(name, timescales=None, **hparams):
+        model = original(name, timescales, **hparams)
         model._loss = lambda module, windows: torch.tensor(float("nan"), requires_grad=True)
         return model
 
