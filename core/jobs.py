@@ -58,6 +58,21 @@ class SchedulerUnreachable(JobError):
     """The Dask scheduler address given does not answer."""
 
 
+def flag_name(flag: str, token: str) -> str:
+    """The Dask ``Event`` through which the server raises ``flag`` ("stop", "preview" …) for a job."""
+    return f"chaoslab-{flag}-{token}"
+
+
+def partial_name(token: str) -> str:
+    """The Dask ``Variable`` holding a job's last published partial result."""
+    return f"chaoslab-partial-{token}"
+
+
+def task_key(kind: str, token: str, share: str | None = None) -> str:
+    """A job's Dask key: a shared request's is its name's digest, so a task still held is reused."""
+    return f"chaoslab-shared-{_digest(share)}" if share is not None else f"chaoslab-{kind}-{token}"
+
+
 # ---------------------------------------------------------------------------------------------
 # The worker's side of a job
 
@@ -124,14 +139,14 @@ def _execute(token: str, fn: Callable, args: tuple, kwargs: dict):
         worker.log_event(TOPIC, {"token": token, "fraction": fraction, "info": _plain(info)})
 
     def publish(value):
-        Variable(f"chaoslab-partial-{token}").set(cloudpickle.dumps(value))  # systems hold mappingproxies
+        Variable(partial_name(token)).set(cloudpickle.dumps(value))  # systems hold mappingproxies
         worker.log_event(TOPIC, {"token": token, "partial": True})
 
     flags = {}
 
     def requested(flag):
         if flag not in flags:
-            flags[flag] = _RemoteFlag(f"chaoslab-{flag}-{token}")
+            flags[flag] = _RemoteFlag(flag_name(flag, token))
         if flags[flag].is_set():
             flags[flag].clear()
             return True
@@ -139,7 +154,7 @@ def _execute(token: str, fn: Callable, args: tuple, kwargs: dict):
 
     worker.log_event(TOPIC, {"token": token, "started": True})
     try:
-        return fn(*args, **kwargs, job=JobContext(progress, _RemoteFlag(f"chaoslab-stop-{token}"), publish, requested))
+        return fn(*args, **kwargs, job=JobContext(progress, _RemoteFlag(flag_name("stop", token)), publish, requested))
     except Exception as exc:
         if not _expected(exc):
             raise  # a bug: Dask logs it with its traceback, and the page says "unexpected error"
@@ -207,7 +222,7 @@ class Job:
     future: Any = field(default=None, repr=False)
     keep: bool = False  # leave the result on the worker: ``handle`` is its Dask future, ``result`` its light()
     share: str | None = None  # the request's own name: every job with it is one computation (``submit``)
-    handle: Any = field(default=None, repr=False)
+    handle: Handle | None = field(default=None, repr=False)
     call: tuple | None = field(default=None, repr=False)  # (fn, args, kwargs) until it starts
     raised: set = field(default_factory=set, repr=False)  # flags set on the scheduler, deleted at the end
     listeners: list = field(default_factory=list, repr=False)
@@ -222,6 +237,35 @@ class Job:
         if self.state != RUNNING or not self.started or self.progress <= 0:
             return None
         return (time.time() - self.started) * (1 - self.progress) / self.progress
+
+
+class Handle:
+    """A job's kept result (``submit(keep=True)``), wherever it is held: on the worker that computed
+    it (a Dask future; a later job given the handle runs where the data is) or in this process (a
+    job run inline, outside a server). ``fetch()`` brings the whole result here."""
+
+    __slots__ = ("future", "value")
+
+    def __init__(self, future=None, value=None):
+        self.future, self.value = future, value
+
+    @property
+    def key(self) -> str | None:
+        """The Dask key that holds it (None when held here)."""
+        return None if self.future is None else self.future.key
+
+    def fetch(self):
+        return self.value if self.future is None else self.future.result()
+
+    def argument(self):
+        """What a job's function receives for it: Dask resolves a future on the worker."""
+        return self.value if self.future is None else self.future
+
+
+def unwrap(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """A job's arguments with every ``Handle`` as its function receives it."""
+    arg = lambda a: a.argument() if isinstance(a, Handle) else a  # noqa: E731
+    return tuple(arg(a) for a in args), {k: arg(v) for k, v in kwargs.items()}
 
 
 def describe(exc: BaseException) -> str:
@@ -239,6 +283,67 @@ def describe(exc: BaseException) -> str:
     return f"unexpected error ({type(exc).__name__}: {exc})"
 
 
+class FairQueue:
+    """Which training jobs run, and in what order the others wait: the policy alone, no Dask.
+
+    ``slots`` jobs run at once; at most ``max_queued`` wait, and one owner (a session) holds at
+    most ``per_owner`` waiting or running. Waiting jobs start round robin over owners — the owner
+    with fewest running first, each owner's jobs in the order they came (``id``) — so one session's
+    burst never starves another's single job. A job is anything with ``owner`` and ``id``.
+    """
+
+    def __init__(self, slots: int = 1, max_queued: int = 8, per_owner: int = 2):
+        self.slots, self.max_queued, self.per_owner = max(1, int(slots)), max_queued, per_owner
+        self._waiting: list = []
+        self._running: list = []
+
+    def add(self, job) -> None:
+        """Queue ``job``, or raise ``QueueFull`` saying why it cannot wait."""
+        if len(self._waiting) >= self.max_queued:
+            raise QueueFull(f"the server's training queue is full ({len(self._waiting)} jobs waiting); "
+                            "try again shortly")
+        held = sum(1 for j in self._waiting + self._running if j.owner == job.owner)
+        if job.owner and held >= self.per_owner:
+            raise QueueFull(f"this session already has {held} training jobs; wait for one or stop it")
+        self._waiting.append(job)
+
+    def ready(self) -> list:
+        """The jobs to start now, in order (they count as running from here on)."""
+        starting = self.order()[: max(0, self.slots - len(self._running))]
+        for job in starting:
+            self._waiting.remove(job)
+            self._running.append(job)
+        return starting
+
+    def discard(self, job) -> None:
+        """``job`` leaves: a waiting one is dropped, a running one frees its slot."""
+        for held in (self._waiting, self._running):
+            if job in held:
+                held.remove(job)
+
+    def order(self) -> list:
+        """The waiting jobs in the order they will start."""
+        running: dict[str, int] = {}
+        for job in self._running:
+            running[job.owner] = running.get(job.owner, 0) + 1
+        waiting, order = list(self._waiting), []
+        while waiting:
+            nxt = min(waiting, key=lambda j: (running.get(j.owner, 0), j.id))
+            order.append(nxt)
+            waiting.remove(nxt)
+            running[nxt.owner] = running.get(nxt.owner, 0) + 1
+        return order
+
+    def position(self, job) -> int:
+        """1 for the next to start, 2 after it …; 0 for a job not waiting."""
+        order = self.order()
+        return order.index(job) + 1 if job in order else 0
+
+    def clear(self) -> None:
+        self._waiting.clear()
+        self._running.clear()
+
+
 class JobService:
     """Jobs on a Dask cluster, with a fair training queue; one per server (``service()``).
 
@@ -253,12 +358,10 @@ class JobService:
         offered = {kind: sum(w.get("resources", {}).get(kind, 0) for w in workers) for kind in (TRAIN, INTERACTIVE)}
         # workers that declare resources get only their kind of job; a plain cluster takes any job anywhere
         self._resources = {kind: {kind: 1} for kind, amount in offered.items() if amount}
-        self.train_slots = max(1, int(train_slots or offered[TRAIN] or len(workers) or 1))
-        self.max_queued, self.per_owner = max_queued, per_owner
+        self._queue = FairQueue(train_slots or offered[TRAIN] or len(workers) or 1, max_queued, per_owner)
         self._lock = threading.RLock()
         self._jobs: dict[int, Job] = {}
         self._by_token: dict[str, Job] = {}
-        self._queue: list[Job] = []
         self._ids = itertools.count(1)
         self._closed = False  # the server is stopping: no new Dask work, late callbacks ignored
         client.subscribe_topic(TOPIC, self._on_event)
@@ -283,18 +386,11 @@ class JobService:
                 raise JobError("the server is shutting down; reload the page when it is back")
             job = Job(id=next(self._ids), label=label, owner=owner, kind=kind, keep=keep, share=share)
             if kind == TRAIN:
-                waiting = len(self._queue)
-                if waiting >= self.max_queued:
-                    raise QueueFull(f"the server's training queue is full ({waiting} jobs waiting); try again shortly")
-                mine = sum(1 for j in self._jobs.values() if j.owner == owner and j.kind == TRAIN and not j.done)
-                if owner and mine >= self.per_owner:
-                    raise QueueFull(f"this session already has {mine} training jobs; wait for one or stop it")
+                self._queue.add(job)  # or QueueFull, before anything is recorded
             job.call = (fn, args, kwargs)
             self._jobs[job.id] = job
             self._by_token[job.token] = job
-            if kind == TRAIN:
-                self._queue.append(job)
-            else:
+            if kind != TRAIN:
                 self._start(job)
             self._dispatch()
         return job
@@ -308,8 +404,7 @@ class JobService:
                 return
             job.stopping = True
             if job.state == QUEUED:
-                self._queue.remove(job)
-                self._finish(job, CANCELLED)
+                self._finish(job, CANCELLED)  # out of the queue
                 return
             if job.share is not None:  # others may wait on the same task: only this job lets go of it
                 job.future = None
@@ -317,7 +412,7 @@ class JobService:
                 self._forget(job)
                 return
             job.raised.add("stop")
-        Event(f"chaoslab-stop-{job.token}", client=self.client).set()
+        Event(flag_name("stop", job.token), client=self.client).set()
 
     def request(self, job: Job, flag: str) -> None:
         """Ask a running job for something it offers (``job.requested(flag)`` on the worker)."""
@@ -325,7 +420,7 @@ class JobService:
 
         if not job.done:
             job.raised.add(flag)
-            Event(f"chaoslab-{flag}-{job.token}", client=self.client).set()
+            Event(flag_name(flag, job.token), client=self.client).set()
 
     def partial(self, job: Job):
         """The last partial result the job published (None if none or already gone)."""
@@ -334,7 +429,7 @@ class JobService:
         if not job.partials:
             return None
         try:
-            data = Variable(f"chaoslab-partial-{job.token}", client=self.client).get(timeout=2)
+            data = Variable(partial_name(job.token), client=self.client).get(timeout=2)
         except Exception:  # the job ended and its variable was deleted: the result has it all
             return None
         return pickle.loads(data)
@@ -367,8 +462,7 @@ class JobService:
     def queue_position(self, job: Job) -> int:
         """0 when running or finished; otherwise the place the fair order gives it (1 = next)."""
         with self._lock:
-            order = self._fair_order()
-            return order.index(job) + 1 if job in order else 0
+            return self._queue.position(job)
 
     def on_done(self, job: Job, callback: Callable[[Job], None]) -> None:
         """Call ``callback(job)`` (on some thread) once the job has ended; at once if it has."""
@@ -395,7 +489,7 @@ class JobService:
             # closed under a job still running is killed, and its own client then dies noisily, and
             # the job's events forwarded to this closing client are a 'Closed comm' traceback
             for token in running:
-                Event(f"chaoslab-stop-{token}", client=self.client).set()
+                Event(flag_name("stop", token), client=self.client).set()
             deadline = time.monotonic() + SHUTDOWN_GRACE
             while time.monotonic() < deadline and not all(future.done() for future in futures):
                 time.sleep(0.05)
@@ -407,33 +501,16 @@ class JobService:
             pass
 
     # -- running ------------------------------------------------------------------------------
-    def _fair_order(self) -> list[Job]:
-        """Queued training jobs in the order they will start: round robin over sessions, the
-        session with fewest running jobs first, each session's jobs in submission order."""
-        running: dict[str, int] = {}
-        for j in self._jobs.values():
-            if j.kind == TRAIN and j.state == RUNNING:
-                running[j.owner] = running.get(j.owner, 0) + 1
-        waiting = list(self._queue)
-        order = []
-        while waiting:
-            nxt = min(waiting, key=lambda j: (running.get(j.owner, 0), j.id))
-            order.append(nxt)
-            waiting.remove(nxt)
-            running[nxt.owner] = running.get(nxt.owner, 0) + 1
-        return order
-
     def _dispatch(self) -> None:
         with self._lock:
             if self._closed:
                 return
-            busy = sum(1 for j in self._jobs.values() if j.kind == TRAIN and j.state == RUNNING)
-            for job in self._fair_order()[: max(0, self.train_slots - busy)]:
-                self._queue.remove(job)
+            for job in self._queue.ready():
                 self._start(job)
 
     def _start(self, job: Job) -> None:
         (fn, args, kwargs), job.call = job.call, None
+        args, kwargs = unwrap(args, kwargs)
         job.state = RUNNING
         job.started = time.time()
         options = {"priority": 10 if job.kind == INTERACTIVE else 0}
@@ -441,7 +518,7 @@ class JobService:
             options["resources"] = self._resources[job.kind]
         # a shared request's key is its name: a task with that key still held is reused, here or
         # by another server process on the same scheduler, never computed again
-        key = f"chaoslab-shared-{_digest(job.share)}" if job.share is not None else f"chaoslab-{job.kind}-{job.token}"
+        key = task_key(job.kind, job.token, job.share)
         job.future = self.client.submit(_execute, job.token, fn, args, kwargs, key=key, pure=False, **options)
         # a kept result's light copy is computed next to it, chained now: collecting it later
         # must not wait on the cluster (every job's collection shares one callback thread)
@@ -456,7 +533,7 @@ class JobService:
             return
         try:
             job.result = future.result()
-            job.handle = job.future if job.keep else None
+            job.handle = Handle(job.future) if job.keep else None
             state = CANCELLED if job.stopping and job.result is None else DONE
             if isinstance(job.result, Failure):
                 job.error, job.result, job.handle = job.result.message, None, None
@@ -474,6 +551,8 @@ class JobService:
         self._cleanup(job)
 
     def _finish(self, job: Job, state: str) -> None:
+        if job.kind == TRAIN:
+            self._queue.discard(job)  # its slot or its place in the queue
         job.state, job.finished = state, time.time()
         if state == DONE:
             job.progress = 1.0
@@ -490,9 +569,9 @@ class JobService:
 
         try:
             for flag in job.raised:
-                Event(f"chaoslab-{flag}-{job.token}", client=self.client).clear()
+                Event(flag_name(flag, job.token), client=self.client).clear()
             if job.partials:
-                Variable(f"chaoslab-partial-{job.token}", client=self.client).delete()
+                Variable(partial_name(job.token), client=self.client).delete()
         except Exception:  # the cluster is shutting down
             pass
 
@@ -572,7 +651,7 @@ class ClusterPlan:
         from core import THREAD_VARIABLES
 
         env = dict.fromkeys(THREAD_VARIABLES, "1")  # one thread per library: the plan counts threads
-        common = {"host": "127.0.0.1", "dashboard": False, "silence_logs": logging.WARNING}
+        common = _WORKER_OPTIONS
         specs = {"interactive": {"cls": Nanny, "options": {**common, "nthreads": self.interactive_threads, "env": env,
                                                            "resources": {INTERACTIVE: self.interactive_threads}}}}
         for i in range(self.train_workers):
@@ -580,6 +659,37 @@ class ClusterPlan:
                 **common, "nthreads": 1, "resources": {TRAIN: 1},
                 "env": {**env, "CHAOSLAB_NICE": str(self.train_nice)}}}
         return specs
+
+
+_WORKER_OPTIONS = {"host": "127.0.0.1", "dashboard": False, "silence_logs": logging.WARNING}
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """A local cluster for batch work (the catalog sweep): ``processes`` workers of one thread each,
+    every library on one thread: a cell is the unit of parallelism, and tuning budgets are per core."""
+
+    processes: int
+
+    def workers(self) -> dict:
+        from distributed import Nanny
+
+        from core import THREAD_VARIABLES
+
+        options = {**_WORKER_OPTIONS, "nthreads": 1, "env": dict.fromkeys(THREAD_VARIABLES, "1")}
+        return {f"batch-{i}": {"cls": Nanny, "options": options} for i in range(max(1, self.processes))}
+
+
+def start_cluster(plan: "ClusterPlan | BatchPlan"):
+    """A Dask cluster of ``plan``'s worker processes on this machine, and a client to it (the
+    cluster is ``client.cluster``: close the client, then it). The lab's one launcher: the server's
+    (``connect``, the machine's ``ClusterPlan``) and the sweep's (a ``BatchPlan``)."""
+    from distributed import Client, Scheduler, SpecCluster
+
+    cluster = SpecCluster(workers=plan.workers(), silence_logs=logging.WARNING,
+                          scheduler={"cls": Scheduler, "options": {"host": "127.0.0.1", "dashboard": False,
+                                                                  "dashboard_address": None}})
+    return Client(cluster, set_as_default=False)
 
 
 def _renice() -> None:
@@ -628,7 +738,7 @@ def connect(address: str | None = None, timeout: float = 10.0):
         if _client is not None:
             return _client
         import dask
-        from distributed import Client, Scheduler, SpecCluster
+        from distributed import Client
 
         address = address or os.environ.get(ENV_ADDRESS) or None
         _register_exit(shutdown)
@@ -647,10 +757,8 @@ def connect(address: str | None = None, timeout: float = 10.0):
         # a worker that dies fails its job with a message (KilledWorker) instead of retrying it
         # silently elsewhere; the scheduler runs in this process, so this config is its own
         dask.config.set({"distributed.scheduler.allowed-failures": 0})
-        _cluster = SpecCluster(workers=ClusterPlan.for_machine().workers(), silence_logs=logging.WARNING,
-                               scheduler={"cls": Scheduler, "options": {"host": "127.0.0.1", "dashboard": False,
-                                                                       "dashboard_address": None}})
-        _client = Client(_cluster, set_as_default=False)
+        _client = start_cluster(ClusterPlan.for_machine())
+        _cluster = _client.cluster
         _client.register_plugin(_on_start_plugin(_renice))
         return _client
 

@@ -20,7 +20,6 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import logging
 import os
 import sys
 import time
@@ -42,7 +41,6 @@ COLUMNS = {
     "hparams": "string", "versions": "string", "finished": "float64",
 }
 OK, BLOW_UP, ERROR = "ok", "blow-up", "error"
-CLASSICAL = ("nvar", "esn", "edmd", "dmd", "sindy", "analog", "parroting", "ar", "persistence", "mean")
 MAX_WINDOW_STEPS = 10_000  # a weakly chaotic flow's 10 Lyapunov times are capped here (and so its VPT)
 FREE_RUN = 5_000  # steps of the free run judged as an attractor (D_stsp, D_H, λ1): its scoring is most of a cell
 
@@ -97,8 +95,7 @@ def _finite(value) -> float:
 
 def run_cell(cell: Cell) -> dict:
     """Compute one cell (on a Dask worker, or here): a row of ``COLUMNS``, also when it fails."""
-    from core import evaluate, systems, tuning
-    from core.forecasters import registry
+    from core import evaluate, systems
 
     system = systems.get(cell.system)
     row = _cell_row(cell) | {
@@ -112,22 +109,11 @@ def run_cell(cell: Cell) -> dict:
                                      windows=cell.windows, free_run=FREE_RUN, max_window_steps=MAX_WINDOW_STEPS)
         split = evaluate.make_split(task)
         row.update(dt=split.dt, lambda_max=split.lam, max_vpt=split.window_steps * split.dt * split.lam)
-        start = time.perf_counter()
-        tuned = None
-        if cell.budget > 0 and registry.family(cell.family).search_space(split.timescales):
-            try:
-                tuned = tuning.tune(cell.family, split.train, split.dt, cell.budget, timescales=split.timescales,
-                                    seed=cell.seed)
-            except tuning.TuningError as exc:  # too little data to validate on: the defaults, and why
-                row["message"] = f"not tuned: {exc}"
-        if tuned is not None:
-            model, hparams = tuned.model, tuned.params  # refitted on all the training data
-            row.update(tuning_s=tuned.seconds, trials=len(tuned.trials))
-            fit_s = time.perf_counter() - start - tuned.seconds
-        else:
-            model = registry.create(cell.family, split.timescales).fit(split.train, split.dt)
-            hparams, fit_s = model.hparams, time.perf_counter() - start
-        row.update(fit_s=fit_s, hparams=json.dumps(_plain(hparams), sort_keys=True))
+        fitted = evaluate.fit(split, cell.family, budget=cell.budget, seed=cell.seed)  # the page's policy
+        model, row["message"] = fitted.model, fitted.note  # a note: too little data to tune on, and why
+        if fitted.tuning is not None:
+            row.update(tuning_s=fitted.tuning.seconds, trials=len(fitted.tuning.trials))
+        row.update(fit_s=fitted.fit_seconds, hparams=json.dumps(_plain(fitted.hparams), sort_keys=True))
         scores = evaluate.score_forecast(model, split)
         row.update(vpt=scores.vpt, vpt_std=scores.vpt_std, nrmse=_finite(scores.nrmse), smape=_finite(scores.smape),
                    blow_ups=scores.blow_ups)
@@ -235,19 +221,6 @@ def compact(out: Path, path: Path) -> Path:
     return path
 
 
-def local_cluster(workers: int):
-    """A Dask cluster for a sweep on this machine: ``workers`` processes of one thread each (every
-    library on one thread: a cell is the unit of parallelism, and tuning budgets are per core)."""
-    from distributed import Client, LocalCluster
-
-    from core import THREAD_VARIABLES
-
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           scheduler_kwargs={"dashboard": False, "dashboard_address": None},
-                           env=dict.fromkeys(THREAD_VARIABLES, "1"), silence_logs=logging.WARNING)
-    return Client(cluster, set_as_default=False)
-
-
 def run(cells: list[Cell], out: Path, client, progress=None) -> dict:
     """Compute every cell not stored under ``out`` yet, on ``client``'s workers, storing each as it
     finishes. ``progress(done, total, row)`` after each. Returns counts by status."""
@@ -344,6 +317,42 @@ def setting_label(n_train: int, noise: float, sampling: float) -> str:
     return words + ("" if sampling == 1 else f", every {sampling:g} dt")
 
 
+def settings(table) -> list[tuple]:
+    """The settings swept, as (n_train, noise, sampling): clean data first, the longest training first."""
+    if not len(table):
+        return []
+    rows = table[["n_train", "noise", "sampling"]].drop_duplicates().sort_values(
+        ["noise", "n_train", "sampling"], ascending=[True, False, True])
+    return [tuple(row) for row in rows.itertuples(index=False)]
+
+
+def select(table, families=None, setting: tuple | None = None, kind: str | None = None):
+    """The rows of ``families`` (every one when None), of one ``setting`` (n_train, noise,
+    sampling) when given, of one ``kind`` of system ("flow", "map") when given."""
+    keep = table.family.isin(list(families)) if families is not None else table.family.notna()
+    if setting is not None:
+        n_train, noise, sampling = setting
+        keep &= (table.n_train == n_train) & (table.noise == noise) & (table.sampling == sampling)
+    if kind is not None:
+        keep &= table.kind == kind
+    return table[keep]
+
+
+def vpt_grid(rows, order: list[str]):
+    """One line per system: its kind, λ1 and correlation dimension, then each family's mean VPT
+    (columns in ``order``), rounded as the page shows them."""
+    pivot = rows.pivot_table(index="system", columns="family", values="vpt", aggfunc="mean")[order]
+    facts = rows.groupby("system")[["kind", "lambda_max", "correlation_dimension"]].first()
+    grid = facts.join(pivot.round(2)).reset_index()
+    return grid.assign(lambda_max=grid.lambda_max.round(4), correlation_dimension=grid.correlation_dimension.round(2))
+
+
+def latest(table, system: str, family: str, setting: tuple):
+    """The newest row of one cell (a rerun replaces it), or None."""
+    match = select(table[table.system == system], [family], setting)
+    return match.sort_values("finished").iloc[-1] if len(match) else None
+
+
 def family_summary(table):
     """Per family over the systems it ran on: systems, VPT ≥ 1 (fraction), median VPT, blow-ups,
     failures, median fit and tuning seconds; best median first."""
@@ -422,7 +431,8 @@ def main(argv=None, prog: str = "python -m core.sweep") -> None:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="sweep-results", help="folder of the results' Parquet parts")
     parser.add_argument("--systems", default="", help="comma-separated names (default: every chaotic flow and map)")
-    parser.add_argument("--families", default=",".join(CLASSICAL), help="comma-separated families")
+    parser.add_argument("--families", default="", help="comma-separated families (default: every family that is "
+                        "not trained epoch by epoch, registry.names(iterative=False))")
     parser.add_argument("--n-train", default="10000", help="training lengths, e.g. 10000,1000")
     parser.add_argument("--noise", default="0", help="observation noise levels (× std), e.g. 0,0.01,0.05")
     parser.add_argument("--sampling", default="1", help="sampling steps as multiples of the catalog's dt")
@@ -439,14 +449,16 @@ def main(argv=None, prog: str = "python -m core.sweep") -> None:
     from tqdm import tqdm
 
     from core import jobs
+    from core.forecasters import registry
 
     names = [s for s in args.systems.split(",") if s] or chaotic_systems()
     names = names[: args.limit] if args.limit else names
     settings = [Setting(int(n), noise, sampling) for n in _numbers(args.n_train, int)
                 for noise in _numbers(args.noise) for sampling in _numbers(args.sampling)]
-    cells = plan(names, [f for f in args.families.split(",") if f], settings, _numbers(args.seeds, int), args.budget,
+    families = [f for f in args.families.split(",") if f] or registry.names(iterative=False)
+    cells = plan(names, families, settings, _numbers(args.seeds, int), args.budget,
                  args.windows)
-    client = jobs.connect(args.scheduler) if args.scheduler else local_cluster(args.workers)
+    client = jobs.connect(args.scheduler) if args.scheduler else jobs.start_cluster(jobs.BatchPlan(args.workers))
     start = time.perf_counter()
     with tqdm(total=len(cells), unit="cell", file=sys.stderr, dynamic_ncols=True) as bar:
         def progress(done, total, row):

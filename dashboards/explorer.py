@@ -497,7 +497,7 @@ class Explorer(param.Parameterized):
         handle = self._handle
         if handle is None:
             return None
-        return (handle if isinstance(handle, explore.Exploration) else handle.result()).trajectory
+        return handle.fetch().trajectory
 
     def _columns(self, tr):
         names = ["t"] + [f"x{i}" for i in range(tr.x.shape[1])]

@@ -27,9 +27,9 @@ def session_doc():
     return doc if doc is not None and doc.session_context is not None else None
 
 
-def on_session_loop(fn: Callable[[], None]) -> None:
-    """``fn()`` on the current session's event loop with its document held, so that all it changes
-    reaches the browser as one message; at once outside a server session (tests, notebooks).
+def on_session_loop(fn: Callable[[], None], hold: bool = True) -> None:
+    """``fn()`` on the current session's event loop, with its document held (``hold``) so that all
+    it changes reaches the browser as one message; at once outside a server session (tests, notebooks).
 
     For work that a widget event starts: Panel delivers events on a server thread (``--num-threads``),
     while new or changed Bokeh models belong on the session's loop."""
@@ -42,7 +42,7 @@ def on_session_loop(fn: Callable[[], None]) -> None:
         with pn.io.hold(doc):
             fn()
 
-    doc.add_next_tick_callback(held)
+    doc.add_next_tick_callback(held if hold else fn)
 
 
 def _forget_session_on_close(doc) -> None:
@@ -271,11 +271,12 @@ class Runner:
     def _run_inline(self, fn, args, kwargs, on_result, on_error, on_partial, keep, label) -> None:
         job = jobs.Job(id=0, label=label, owner="", kind=jobs.INTERACTIVE)
         try:
+            args, kwargs = jobs.unwrap(args, kwargs)
             result = fn(*args, **kwargs, job=jobs.local_context(publish=on_partial))
         except Exception as exc:  # the same sentence a worker's failure gives
             on_error(jobs.describe(exc))
             return
         job.state, job.progress = jobs.DONE, 1.0
-        job.result, job.handle = (result.light(), result) if keep else (result, None)
+        job.result, job.handle = (result.light(), jobs.Handle(value=result)) if keep else (result, None)
         self.job = job
         on_result(job)

@@ -117,25 +117,16 @@ class LeaderboardDashboard(param.Parameterized):
         self.families.options = families
         if not self.families.value or not set(self.families.value) <= set(families):
             self.families.value = families
-        settings = table[["n_train", "noise", "sampling"]].drop_duplicates().sort_values(
-            ["noise", "n_train", "sampling"], ascending=[True, False, True]) if len(table) else pd.DataFrame()
-        options = {sweep.setting_label(*row): tuple(row) for row in settings.itertuples(index=False)}
+        options = {sweep.setting_label(*setting): setting for setting in sweep.settings(table)}
         value = self.setting.value
         self.setting.options = options
         self.setting.value = value if value in options.values() else next(iter(options.values()), None)
 
     def shown(self) -> pd.DataFrame:
         """The rows the filters leave: chosen families, kind of system, one setting."""
-        table = self.table
-        if not len(table) or self.setting.value is None:
-            return table.iloc[:0]
-        n_train, noise, sampling = self.setting.value
-        keep = table.family.isin(self.families.value) & (table.n_train == n_train) & (table.noise == noise) \
-            & (table.sampling == sampling)
-        kind = KINDS[self.kind.value]
-        if kind is not None:
-            keep &= table.kind == kind
-        return table[keep]
+        if not len(self.table) or self.setting.value is None:
+            return self.table.iloc[:0]
+        return sweep.select(self.table, self.families.value, self.setting.value, KINDS[self.kind.value])
 
     def prepare(self) -> None:
         """Draw before the tab's figures first reach a browser: they arrive with their data, in one
@@ -169,11 +160,7 @@ class LeaderboardDashboard(param.Parameterized):
             source.data = {"x": data[column].to_numpy(), "vpt": data.vpt.to_numpy(), "family": list(data.family),
                            "system": list(data.system), "colour": [self._colour(f) for f in data.family]}
         _fit(self.lambda_range, self.lambda_points.data["x"])
-        pivot = rows.pivot_table(index="system", columns="family", values="vpt", aggfunc="mean")[order]
-        facts = rows.groupby("system")[["kind", "lambda_max", "correlation_dimension"]].first()
-        grid = facts.join(pivot.round(2)).reset_index()
-        grid["lambda_max"] = grid.lambda_max.round(4)
-        grid["correlation_dimension"] = grid.correlation_dimension.round(2)
+        grid = sweep.vpt_grid(rows, order)
         self.grid.widths = _widths(grid, GRID_TITLES)
         self.grid.value = grid
         self._curves()
@@ -270,10 +257,7 @@ class LeaderboardDashboard(param.Parameterized):
 
     def _curves(self) -> None:
         """How each family degrades: median VPT against noise, and against training length."""
-        table = self.table[self.table.family.isin(self.families.value)]
-        kind = KINDS[self.kind.value]
-        if kind is not None:
-            table = table[table.kind == kind]
+        table = sweep.select(self.table, self.families.value, kind=KINDS[self.kind.value])
         for title, lines, marks, axis, label in (
                 (self.noise_title, self.noise_lines, self.noise_marks, "noise", "noise level"),
                 (self.length_title, self.length_lines, self.length_marks, "n_train", "training length")):
@@ -298,15 +282,14 @@ class LeaderboardDashboard(param.Parameterized):
             return
         system = grid.iloc[event.row]["system"]
         n_train, noise, sampling = self.setting.value
-        match = self.table[(self.table.system == system) & (self.table.family == event.column)
-                           & (self.table.n_train == n_train) & (self.table.noise == noise)
-                           & (self.table.sampling == sampling)]
-        if not len(match):
+        row = sweep.latest(self.table, system, event.column, self.setting.value)
+        if row is None:
             return
-        row = match.sort_values("finished").iloc[-1]
         cell = {"system": system, "family": event.column, "hparams": json.loads(row.hparams or "{}"),
                 "n_train": int(n_train), "noise": float(noise), "sampling": float(sampling)}
-        on_session_loop(lambda: self.open_forecast(cell))  # the whole change (and the URL) at once
+        # the whole change (and the URL) on the loop, not held: held, the browser never showed the
+        # Forecast tab it switches to (tests/browser/test_leaderboard.py)
+        on_session_loop(lambda: self.open_forecast(cell), hold=False)
 
     # -- sweep this -----------------------------------------------------------------------------
     def _build_sweep_form(self) -> None:

@@ -264,7 +264,7 @@ def test_a_shared_request_is_computed_once_for_every_session_that_asks(client, s
     assert first.state == second.state == DONE
     assert runs.read_text().count("ran") == 1  # one computation ...
     assert first.handle.key == second.handle.key  # ... held once on the workers, for both
-    assert np.array_equal(first.handle.result().values, second.handle.result().values)
+    assert np.array_equal(first.handle.fetch().values, second.handle.fetch().values)
     # another request is its own computation
     other = service.submit(counted, str(runs), 10, 0.0, owner="student", kind=INTERACTIVE, keep=True, share="Rossler")
     wait(lambda: other.done)

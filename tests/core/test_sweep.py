@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import sweep
+from core import jobs, sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTING = sweep.Setting(n_train=2000)
@@ -21,7 +21,7 @@ SETTING = sweep.Setting(n_train=2000)
 
 @pytest.fixture(scope="module")
 def client():
-    client = sweep.local_cluster(2)
+    client = jobs.start_cluster(jobs.BatchPlan(2))  # what chaoslab sweep --workers 2 starts
     yield client
     cluster = client.cluster
     client.close()
@@ -54,6 +54,7 @@ def test_a_tiny_sweep_on_a_local_cluster_fills_the_schema_and_resumes_without_re
     lorenz = table[(table.system == "Lorenz") & (table.family == "nvar")].iloc[0]
     assert lorenz.vpt > 1.0 and lorenz.lambda_max == pytest.approx(0.906, rel=0.02)  # Lorenz λ1 (Sprott)
     assert lorenz.trials >= 1 and lorenz.tuning_s > 0 and json.loads(lorenz.hparams)  # tuned, and how
+    assert 0 < lorenz.fit_s < lorenz.tuning_s  # the chosen configuration's refit: not the search, not ≈ 0
     assert np.isfinite(lorenz.d_stsp) and np.isfinite(lorenz.d_h) and lorenz.n_train == 2000
     assert "numpy" in json.loads(lorenz.versions) and lorenz.correlation_dimension > 1.5
     persistence = table[table.family == "persistence"]
@@ -118,3 +119,25 @@ def test_a_page_sweep_stops_at_its_time_bound_and_says_how_many_cells_were_left(
     assert not list(tmp_path.glob("part-*.parquet"))
     counts = sweep.run_here(cells, tmp_path, job=jobs.local_context(), max_seconds=60.0)
     assert counts["unfinished"] == 0 and counts["ok"] + counts["blow-up"] + counts["error"] == 3
+
+
+def test_the_leaderboards_filters_grid_and_cells_are_table_operations():
+    import pandas as pd
+
+    rows = [  # system, kind, family, n_train, noise, vpt, finished
+        ("Lorenz", "flow", "nvar", 10000, 0.0, 4.0, 1), ("Lorenz", "flow", "esn", 10000, 0.0, 2.0, 2),
+        ("Henon", "map", "nvar", 10000, 0.0, 6.0, 3), ("Lorenz", "flow", "nvar", 1000, 0.0, 1.0, 4),
+        ("Lorenz", "flow", "nvar", 10000, 0.05, 0.5, 5), ("Lorenz", "flow", "nvar", 10000, 0.0, 5.0, 6),
+    ]
+    table = pd.DataFrame(rows, columns=["system", "kind", "family", "n_train", "noise", "vpt", "finished"]).assign(
+        sampling=1.0, lambda_max=0.906, correlation_dimension=2.05)
+    assert sweep.settings(table) == [(10000, 0.0, 1.0), (1000, 0.0, 1.0), (10000, 0.05, 1.0)]  # clean, longest first
+    clean = sweep.select(table, ["nvar", "esn"], (10000, 0.0, 1.0))
+    assert sorted(clean.finished) == [1, 2, 3, 6]
+    assert list(sweep.select(table, ["nvar"], (10000, 0.0, 1.0), kind="map").system) == ["Henon"]
+    assert len(sweep.select(table, kind="flow")) == 5
+    grid = sweep.vpt_grid(clean, ["nvar", "esn"]).set_index("system")
+    assert grid.loc["Lorenz", "nvar"] == 4.5 and grid.loc["Lorenz", "esn"] == 2.0  # two runs of a cell: their mean
+    assert np.isnan(grid.loc["Henon", "esn"]) and grid.loc["Henon", "kind"] == "map"
+    assert sweep.latest(table, "Lorenz", "nvar", (10000, 0.0, 1.0)).finished == 6  # a rerun replaces the cell
+    assert sweep.latest(table, "Henon", "esn", (10000, 0.0, 1.0)) is None

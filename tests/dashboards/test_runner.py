@@ -123,3 +123,6 @@ def test_work_for_the_session_runs_on_its_loop_with_the_document_held(monkeypatc
     assert ran == ["at once"] and len(scheduled) == 1  # a server thread only schedules it
     scheduled.pop()()  # the loop's next tick
     assert ran == ["at once", "held", "on the loop", "sent"] and held == [doc]
+    page_jobs.on_session_loop(lambda: ran.append("not held"), hold=False)
+    scheduled.pop()()
+    assert ran[-1] == "not held" and held == [doc]
