@@ -402,6 +402,15 @@ MAX_STEPS = 50_000_000
 MAX_OUTPUT_BYTES = 4 * 2**30
 
 
+def _checked(system: System, n, dt, rtol, atol, method: str) -> tuple[int, float, float, float]:
+    """The arguments ``trajectory`` and ``ensemble`` share, checked: ``n``, ``dt`` (the system's
+    own when None), the tolerances and the method; a ``ValueError`` names the one that is wrong."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    n, dt = _count("n", n, 1), _positive("dt", system.dt if dt is None else dt)
+    return (n, dt, *_tolerances(rtol, atol))
+
+
 def _count(name: str, value, minimum: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)) \
             or not np.isfinite(value) or int(value) != value or value < minimum:
@@ -479,11 +488,8 @@ def trajectory(
     Raises ``IntegrationError`` when the solution diverges, naming the time and a likely fix, and
     ``ValueError`` for arguments it cannot honour (naming the argument, the limit and the fix).
     """
-    n, transient = _count("n", n, 1), _count("transient", transient, 0)
-    dt = _positive("dt", system.dt if dt is None else dt)
-    rtol, atol = _tolerances(rtol, atol)
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    n, dt, rtol, atol = _checked(system, n, dt, rtol, atol, method)
+    transient = _count("transient", transient, 0)
     total = n + transient
     max_steps = _count("max_steps", max_steps, 1) if max_steps is not None else \
         min(MAX_STEPS, max(100_000, STEPS_PER_POINT * total))
@@ -616,13 +622,10 @@ def ensemble(
     ``on_divergence="nan"`` members that diverge are NaN from the point of divergence on;
     with ``"raise"`` (default) an ``IntegrationError`` says how many diverged.
     """
-    n, max_steps = _count("n", n, 1), _count("max_steps", max_steps, 1)
-    dt = _positive("dt", system.dt if dt is None else dt)
-    rtol, atol = _tolerances(rtol, atol)
     if system.kind == "delay":
         raise ValueError(f"{system.name} is a delay system: integrate its members with trajectory()")
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    n, dt, rtol, atol = _checked(system, n, dt, rtol, atol, method)
+    max_steps = _count("max_steps", max_steps, 1)
     if on_divergence not in ("raise", "nan"):
         raise ValueError("on_divergence must be 'raise' or 'nan'")
     try:
