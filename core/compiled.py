@@ -26,6 +26,8 @@ from pathlib import Path
 import numba
 from numba import types
 
+from core import written_aside
+
 RHS_SIGNATURE = types.void(
     types.float64,
     types.CPointer(types.float64),
@@ -85,9 +87,8 @@ def _module(source: RhsSource):
     path = cache_dir() / "user" / f"{source.module}.py"
     if not path.exists():
         path.parent.mkdir(exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(source.code)
-        os.replace(tmp, path)
+        with written_aside(path) as scratch:
+            scratch.write_text(source.code)
     spec = importlib.util.spec_from_file_location(source.module, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[source.module] = module
@@ -222,9 +223,8 @@ def kernels(source: RhsSource) -> Kernels:
         name = f"rhs_{source.qualname.replace('.', '_')}_{key}"
         path = cache_dir() / f"{name}.py"
         if not path.exists():
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(text)
-            os.replace(tmp, path)
+            with written_aside(path) as scratch:
+                scratch.write_text(text)
         spec = importlib.util.spec_from_file_location(f"chaoslab_kernels.{name}", path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module

@@ -19,7 +19,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import evaluate, integrate, systems
+from core import evaluate, integrate, systems, versions
 from core.errors import ChaosLabError
 from core.forecasters import registry
 
@@ -80,12 +79,6 @@ def load(family: str, system: str, folder: Path = ASSETS) -> Pretrained:
     return Pretrained(registry.load(path), meta, path)
 
 
-def _versions() -> dict:
-    import torch
-
-    return {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__}
-
-
 def _task(system) -> evaluate.ForecastTask:
     """The sidecar's experiment: ten test windows of 10 Lyapunov times after the training data."""
     return evaluate.ForecastTask(system, n_train=N_TRAIN, seed=SEED, windows=10, free_run=1)
@@ -120,7 +113,7 @@ def pretrain_one(family: str, system_name: str, folder: Path = ASSETS) -> Path:
     meta = {"family": family, "system": system_name, "params": {k: float(v) for k, v in system.params.items()},
             "dt": split.dt, "n_train": N_TRAIN, "seed": SEED, "noise": 0.0, "hparams": model.hparams,
             "fit_seconds": round(seconds, 2), "metrics": _evaluate(model, split),
-            "created": datetime.date.today().isoformat(), "versions": _versions(),
+            "created": datetime.date.today().isoformat(), "versions": versions(),
             "command": f"python -m core.pretrain --families {family} --systems {system_name}"}
     return _write(model, meta, folder)
 
@@ -156,7 +149,7 @@ def pretrain_multi(folder: Path = ASSETS, progress=None) -> Path:
     meta = {"family": MULTI, "trained_on": names, "held_out": list(HELD_OUT), "points_per_system": MULTI_SERIES,
             "dt": "each system's catalog dt (period / 100)", "seed": SEED, "hparams": model.hparams,
             "fit_seconds": round(seconds, 2), "zero_shot": zero_shot,
-            "created": datetime.date.today().isoformat(), "versions": _versions(),
+            "created": datetime.date.today().isoformat(), "versions": versions(),
             "command": "python -m core.pretrain --families transformer_multi"}
     return _write(model, meta, folder)
 

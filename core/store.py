@@ -14,12 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
+from core import versions, written_aside
 from core.errors import ChaosLabError
 from core.forecasters import registry
 from core.forecasters.base import Forecaster
@@ -70,26 +69,9 @@ class Record:
     provenance: dict = field(default_factory=dict)
 
 
-def _versions() -> dict:
-    out = {}
-    for package in ("numpy", "scipy", "numba", "dysts", "pysindy"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with written_aside(path) as scratch:
+        scratch.write_bytes(data)
 
 
 class ModelStore:
@@ -106,7 +88,7 @@ class ModelStore:
              provenance: dict | None = None) -> Record:
         model_path, meta_path = self._paths(spec.key())
         model.save(model_path)  # atomic itself
-        record = Record(spec, model, dict(metrics or {}), _versions(), time.time(), dict(provenance or {}))
+        record = Record(spec, model, dict(metrics or {}), versions(), time.time(), dict(provenance or {}))
         meta = {"spec": spec.__dict__, "metrics": record.metrics, "versions": record.versions,
                 "created": record.created, "provenance": record.provenance}
         _atomic_write(meta_path, json.dumps(meta, indent=1, default=float).encode())

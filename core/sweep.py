@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core import versions, written_aside
+
 # the table's columns, in order; ``read`` and the tests check every part against it
 COLUMNS = {
     "key": "string", "system": "string", "kind": "string", "group": "string", "family": "string",
@@ -73,20 +75,6 @@ class Cell:
         text = json.dumps([self.system, self.family, dataclasses.asdict(self.setting), self.seed, self.budget,
                            self.windows, self.horizon])
         return hashlib.sha1(text.encode()).hexdigest()[:16]
-
-
-def versions() -> str:
-    """The packages a result depends on, as JSON (a row says what produced it)."""
-    import importlib.metadata as md
-
-    names = ["numpy", "scipy", "numba", "torch", "dysts", "pysindy", "scikit-learn", "optuna"]
-    found = {}
-    for name in names:
-        try:
-            found[name] = md.version(name)
-        except md.PackageNotFoundError:
-            pass
-    return json.dumps(found, sort_keys=True)
 
 
 def _finite(value) -> float:
@@ -189,9 +177,8 @@ def store(row: dict, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist([{k: row.get(k) for k in COLUMNS}], schema=_schema())
     path = out / f"part-{row['key']}.parquet"
-    scratch = out / f".part-{row['key']}.{os.getpid()}.tmp"
-    pq.write_table(table, scratch)
-    os.replace(scratch, path)
+    with written_aside(path) as scratch:  # hidden .part-….tmp until whole: a killed sweep leaves no part
+        pq.write_table(table, scratch)
     return path
 
 
@@ -259,7 +246,7 @@ def _cell_row(cell: Cell, status: str = OK, message: str = "") -> dict:
     return {column: None for column in COLUMNS} | {
         "key": cell.key, "system": cell.system, "family": cell.family, "n_train": cell.setting.n_train,
         "noise": cell.setting.noise, "sampling": cell.setting.sampling, "seed": cell.seed, "status": status,
-        "message": message, "budget_s": float(cell.budget), "windows": cell.windows, "versions": versions(),
+        "message": message, "budget_s": float(cell.budget), "windows": cell.windows, "versions": json.dumps(versions(), sort_keys=True),
         "finished": time.time()}
 
 

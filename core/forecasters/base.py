@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import abc
 import json
-import os
-import tempfile
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from core import written_aside
 from core.errors import BlowUp, ForecastError, Stopped  # noqa: F401  (re-exported: families raise them)
 
 FORMAT_VERSION = 1
@@ -246,17 +245,8 @@ class Forecaster(abc.ABC):
         """One ``.npz`` file, written atomically (a crash leaves the old file or none)."""
         meta = {"family": self.name, "hparams": self.hparams, "format": FORMAT_VERSION}
         arrays = {f"state_{k}": v for k, v in self.state().items()}
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        with written_aside(path) as scratch, open(scratch, "wb") as fh:
+            np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         for key, value in arrays.items():

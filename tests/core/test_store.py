@@ -37,3 +37,26 @@ def test_corrupt_record_is_reported_and_can_be_discarded(tmp_path):
         store.load(spec())
     store.discard(spec())
     assert store.load(spec()) is None
+
+
+def test_a_file_written_aside_appears_whole_or_not_at_all(tmp_path):
+    import core
+
+    path = tmp_path / "result.json"
+    path.write_text("old")
+    with pytest.raises(RuntimeError):
+        with core.written_aside(path) as scratch:
+            scratch.write_text("half of the new")
+            assert path.read_text() == "old" and scratch.name.startswith(".result.json.")
+            raise RuntimeError("killed mid-write")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["result.json"]
+    with core.written_aside(path) as scratch:
+        scratch.write_text("new")
+    assert path.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["result.json"]
+
+
+def test_every_record_names_the_same_packages():
+    import core
+
+    found = core.versions()
+    assert {"python", "numpy", "scipy", "numba", "torch", "dysts"} <= set(found)
