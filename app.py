@@ -6,6 +6,6 @@ limit_threads()  # before the heavy imports (see core/__init__.py)
 
 import panel as pn  # noqa: E402
 
-from dashboards.app import serve  # noqa: E402
+from dashboards.lab import serve  # noqa: E402
 
 serve(pn.state.curdoc)

@@ -1,5 +1,5 @@
 """Orbit diagram speed: the logistic map, 2000 parameter values x 1000 kept iterates, ours
-(``core.bifurcation``: compiled, over numba's threads, the exponent computed along) against the
+(``core.dynamics.bifurcation``: compiled, over numba's threads, the exponent computed along) against the
 textbook NumPy loop vectorised over the parameter values (iterates only), in one process.
 
     .venv/bin/python -m benchmarks.bifurcation
@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.timing import best_of
-from core import bifurcation, systems
+from core import systems
+from core.dynamics import bifurcation
 
 
 def numpy_logistic(r: np.ndarray, transient: int, keep: int) -> np.ndarray:

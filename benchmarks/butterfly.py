@@ -20,7 +20,8 @@ from scipy.integrate import solve_ivp
 from benchmarks.load import IDLE, open_page, student  # noqa: E402
 from benchmarks.served import lab_server  # noqa: E402
 from benchmarks.timing import best_of  # noqa: E402
-from core import systems, teach  # noqa: E402
+from core import systems  # noqa: E402
+from core.pictures import textbook
 from tests.browser.conftest import CHROMIUM_FLAGS  # noqa: E402
 from tests.browser.helpers import server_errors  # noqa: E402
 
@@ -99,9 +100,9 @@ def chunk_cost(members: int = 10_000) -> list[tuple[str, str]]:
     against SciPy's RK45 integrating the same members as one vectorised system, to the same frame
     times and tolerances (rtol 1e-10, atol 1e-12)."""
     lorenz = systems.get("Lorenz")
-    start = teach.butterfly_start(lorenz, members, 1e-6)
-    frames = teach.chunk_frames(members, 400)
-    ours, _ = best_of(lambda: teach.butterfly_frames(lorenz, start.states, 0.0, frames, start.step, start.camera), 3)
+    start = textbook.butterfly_start(lorenz, members, 1e-6)
+    frames = textbook.chunk_frames(members, 400)
+    ours, _ = best_of(lambda: textbook.butterfly_frames(lorenz, start.states, 0.0, frames, start.step, start.camera), 3)
     s, r, b = (lorenz.params[k] for k in ("sigma", "rho", "beta"))
 
     def field(t, u):

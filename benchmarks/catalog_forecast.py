@@ -5,14 +5,14 @@ chaotic dysts flow and map.
     .venv/bin/python -W ignore -m benchmarks.catalog_forecast --limit 20    # a random 20
     ... --systems Lorenz,Thomas --families nvar,esn --budget 4 --jobs 2 --out results.csv
 
-Protocol (``core.evaluate``, Gilpin 2023 in small): each system at its catalog sampling (dt =
+Protocol (``core.forecasting.experiment``, Gilpin 2023 in small): each system at its catalog sampling (dt =
 period / 100 for flows, 1 for maps) and published parameters, 10^4 training points, five test
 windows of 10 Lyapunov times (at most ``MAX_WINDOW_STEPS`` steps: a weakly chaotic flow whose
 Lyapunov time is thousands of samples is capped there, and so is its VPT) after the training
 data, ε = 0.5, λ1 from the lab's own spectrum. "Chaotic" means λ1 · period ≥ 0.01 for a flow
 (at least 1 % growth per dominant period; quasi-periodic and nearly neutral systems have no
 Lyapunov time to measure in) and λ1 ≥ 0.01 per iterate for a map; delay systems are not
-forecast yet. Tuning is ``core.tuning.tune`` with ``--budget`` seconds on the training series
+forecast yet. Tuning is ``core.forecasting.tuning.tune`` with ``--budget`` seconds on the training series
 only. Systems run in parallel over ``--jobs`` processes, each single-threaded (the budget is
 per family and system on one core). Prints, per family: the fraction of systems with VPT ≥ 1,
 the median VPT, blow-ups (a test window whose forecast blew up) and the mean tuning time; then
@@ -33,19 +33,20 @@ MAX_WINDOW_STEPS = 10_000
 
 
 def chaotic_systems() -> list[str]:
-    from core import sweep
+    from core.forecasting import sweep
 
     return sweep.chaotic_systems()  # the one definition of "chaotic", shared with the sweep
 
 
 def run_system(name: str, families: list[str], budget: float) -> list[dict]:
     """Every family on one system: default and tuned VPT, blow-ups, times (one process, one core)."""
-    from core import evaluate, systems, tuning
-    from core.forecasters import registry
+    from core import systems
+    from core.forecasting import experiment, tuning
+    from core.forecasting.families import registry
 
     rows = []
     try:
-        split = evaluate.make_split(evaluate.ForecastTask(systems.get(name), windows=5, free_run=1,
+        split = experiment.make_split(experiment.ForecastTask(systems.get(name), windows=5, free_run=1,
                                                           max_window_steps=MAX_WINDOW_STEPS))
     except Exception as exc:  # a system the lab cannot integrate or measure is a row, not a crash
         return [{"system": name, "family": f, "error": f"{type(exc).__name__}: {exc}"} for f in families]
@@ -54,11 +55,11 @@ def run_system(name: str, families: list[str], budget: float) -> list[dict]:
                "window_steps": split.window_steps, "max_vpt": split.window_steps * split.dt * split.lam}
         try:
             model = registry.create(family, split.timescales).fit(split.train, split.dt)
-            scores = evaluate.score_forecast(model, split)
+            scores = experiment.score_forecast(model, split)
             row.update(vpt_default=scores.vpt, blowups_default=scores.blow_ups)
             if registry.family(family).search_space(split.timescales):
                 result = tuning.tune(family, split.train, split.dt, budget, timescales=split.timescales)
-                scores = evaluate.score_forecast(result.model, split)
+                scores = experiment.score_forecast(result.model, split)
                 row.update(tuning_s=result.seconds, trials=len(result.trials))
             row.update(vpt_tuned=scores.vpt, blowups_tuned=scores.blow_ups)
         except Exception as exc:
@@ -111,7 +112,7 @@ def summary(rows: list[dict], families: list[str], systems_run: list[str]) -> No
 
 
 def main() -> None:
-    from core.forecasters import registry
+    from core.forecasting.families import registry
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--systems", default="", help="comma-separated names (default: every chaotic flow and map)")

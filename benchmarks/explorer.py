@@ -23,19 +23,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def redraw_times(repeat: int = 5):
-    """The job a parameter change submits (``core.explore.run``: integration, projection,
+    """The job a parameter change submits (``core.pictures.portraits.run``: integration, projection,
     aggregation and shading of every view), in this process; the anchor integrates with dysts."""
     import dysts.flows
 
-    from core import explore, integrate, jobs, systems
+    from core import systems
+    from core.dynamics import integrate
+    from core.pictures import portraits
+    from core.runtime import jobs
 
-    spec = explore.ViewSpec()
-    explore.run(systems.get("Lorenz"), {"n": 1000}, spec, job=jobs.local_context())  # JIT paid
+    spec = portraits.ViewSpec()
+    portraits.run(systems.get("Lorenz"), {"n": 1000}, spec, job=jobs.local_context())  # JIT paid
     ours = []
     for i in range(repeat):
         system = systems.get("Lorenz", rho=28.0 + i + 1)
         start = time.perf_counter()
-        explore.run(system, {"n": 100_000, "transient": 1000}, spec, job=jobs.local_context())
+        portraits.run(system, {"n": 100_000, "transient": 1000}, spec, job=jobs.local_context())
         ours.append(time.perf_counter() - start)
 
     model = dysts.flows.Lorenz()
@@ -45,7 +48,7 @@ def redraw_times(repeat: int = 5):
         warnings.simplefilter("ignore")
         model.params["rho"] = 30.0
         x = model.make_trajectory(101_000, method="DOP853", rtol=1e-9, atol=1e-9)[1000:]
-    explore.render(integrate.Trajectory(t=np.arange(len(x)) * system.dt, x=x, system=system), None, spec)
+    portraits.render(integrate.Trajectory(t=np.arange(len(x)) * system.dt, x=x, system=system), None, spec)
     anchor = time.perf_counter() - start
     return min(ours), anchor
 

@@ -3,11 +3,11 @@
     .venv/bin/python -W ignore -m benchmarks.forecast [--systems Lorenz,Rossler,...]
     .venv/bin/python -W ignore -m benchmarks.forecast --no-classical   # the torch table only
 
-Protocol (Gilpin 2023, in small), ``core.evaluate``'s: 10 000 training points; then 20 consecutive
+Protocol (Gilpin 2023, in small), ``core.forecasting.experiment``'s: 10 000 training points; then 20 consecutive
 test windows, each forecast autoregressively from the 200 points before it for 15 Lyapunov times
 (at most 3000 steps). VPT (ε = 0.5, normalised by the training standard deviation) in Lyapunov
 times of the lab's own λ1. Each classical family at its time-aware defaults, then tuned
-(``core.tuning``, 5 s on the training series only, validation windows of 15 Lyapunov times).
+(``core.forecasting.tuning``, 5 s on the training series only, validation windows of 15 Lyapunov times).
 Fit time once; rollout time per window. The anchor is reservoirpy's ESN with the same size,
 spectral radius, leak, input scaling, connectivity and ridge as our ESN's defaults, trained on
 standardised data with the same warm-up.
@@ -20,8 +20,10 @@ import time
 
 import numpy as np
 
-from core import evaluate, integrate, lyapunov, metrics, systems, tuning
-from core.forecasters import registry
+from core import systems
+from core.dynamics import integrate, lyapunov, metrics
+from core.forecasting import experiment, tuning
+from core.forecasting.families import registry
 
 CASES = {  # system -> (overrides, dt)
     "Lorenz": ({}, 0.01),
@@ -34,13 +36,13 @@ N_TRAIN, N_WINDOWS, HORIZON, TUNE_BUDGET = 10_000, 20, 15.0, 5.0
 
 
 def split_for(system, dt, free_run=1):
-    return evaluate.make_split(evaluate.ForecastTask(system, dt=dt, n_train=N_TRAIN, horizon=HORIZON,
+    return experiment.make_split(experiment.ForecastTask(system, dt=dt, n_train=N_TRAIN, horizon=HORIZON,
                                                      windows=N_WINDOWS, max_window_steps=3000, free_run=free_run,
                                                      transient=2000))
 
 
 class Timed:
-    """A model whose rollouts are timed, scored by ``core.evaluate`` like any other."""
+    """A model whose rollouts are timed, scored by ``core.forecasting.experiment`` like any other."""
 
     def __init__(self, model):
         self.model, self.seconds = model, []
@@ -57,7 +59,7 @@ class Timed:
 def score(model, split):
     """Mean and spread of the VPT over the test windows, and the mean rollout time."""
     timed = Timed(model)
-    scores = evaluate.score_forecast(timed, split)
+    scores = experiment.score_forecast(timed, split)
     return scores.vpt, scores.vpt_std, float(np.mean(timed.seconds))
 
 
@@ -131,9 +133,9 @@ def run_torch(families: list[str]) -> None:
     """The neural families on Lorenz-63: VPT, training time, D_stsp, D_H and λ1 of a 10⁵-step free run."""
     import torch
 
-    from core import pretrain
+    from core.forecasting import pretrain
 
-    torch.set_num_threads(1)  # as in the lab: a job holds one torch thread (core.jobs.ClusterPlan)
+    torch.set_num_threads(1)  # as in the lab: a job holds one torch thread (core.runtime.jobs.ClusterPlan)
     system = systems.get("Lorenz")
     dt = 0.01
     split = split_for(system, dt)

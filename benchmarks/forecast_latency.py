@@ -10,7 +10,7 @@ Two cases on Lorenz (10^4 training points, the page's defaults), each repeated:
    counted): a click reuses the tuning and the model.
 The clock stops when the truth-and-forecast plot's data in the Bokeh document has changed and two
 animation frames have passed. The reference is the server's own share of the same work, timed
-in-process: integrating the split, fitting and the short-term forecast (``core.evaluate``).
+in-process: integrating the split, fitting and the short-term forecast (``core.forecasting.experiment``).
 Target: ≤ 1.5 s for a classical family.
 """
 
@@ -45,15 +45,16 @@ def server_share(family: str, lengths) -> float:
     """Median seconds of the same work without the page: split, fit, short-term scores."""
     import numpy as np
 
-    from core import evaluate, systems
-    from core.forecasters import registry
+    from core import systems
+    from core.forecasting import experiment
+    from core.forecasting.families import registry
 
     times = []
     for n_train in lengths:
         start = time.perf_counter()
-        split = evaluate.make_split(evaluate.ForecastTask(systems.get("Lorenz"), n_train=n_train))
+        split = experiment.make_split(experiment.ForecastTask(systems.get("Lorenz"), n_train=n_train))
         model = registry.create(family, split.timescales).fit(split.train, split.dt)
-        evaluate.score_forecast(model, split)
+        experiment.score_forecast(model, split)
         times.append(time.perf_counter() - start)
     return float(np.median(times))
 

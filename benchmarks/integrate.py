@@ -25,7 +25,8 @@ from numba import njit
 from scipy.integrate import solve_ivp
 
 from benchmarks.timing import best_of
-from core import integrate, systems
+from core import systems
+from core.dynamics import integrate
 
 
 def dop853_case(name: str, n: int):

@@ -25,7 +25,7 @@ import numpy as np
 from benchmarks.load import IDLE  # noqa: E402
 from benchmarks.served import lab_server  # noqa: E402
 from benchmarks.timing import best_of  # noqa: E402
-from core import sweep  # noqa: E402
+from core.forecasting import sweep  # noqa: E402
 from tests.browser.conftest import CHROMIUM_FLAGS  # noqa: E402
 from tests.browser.helpers import PAINTED  # noqa: E402
 

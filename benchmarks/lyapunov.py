@@ -18,7 +18,8 @@ import warnings
 import numpy as np
 
 from benchmarks.timing import best_of
-from core import integrate, lyapunov, systems
+from core import systems
+from core.dynamics import integrate, lyapunov
 
 LITERATURE = np.array(lyapunov.LITERATURE["Lorenz"][1])  # Sprott (2003)
 

@@ -50,10 +50,10 @@ def server_side(repeat: int) -> tuple[list[float], dict[str, int]]:
     """CPU seconds per page build, and the models of the page and of each tab."""
     import gc
 
-    from dashboards.app import serve
+    from dashboards.diagnostics import LyapunovDashboard
     from dashboards.forecast import ForecastDashboard
+    from dashboards.lab import serve
     from dashboards.leaderboard import LeaderboardDashboard
-    from dashboards.lyapunov import LyapunovDashboard
     from dashboards.selection import Selection
     from dashboards.teach import TeachDashboard
 

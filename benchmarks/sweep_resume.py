@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.sweep_resume [--systems 12] [--families nvar,esn,edmd,sindy,analog]
 
-Two runs of ``python -m core.sweep`` on the same cells, as the README runs it (a LocalCluster of
+Two runs of ``python -m core.forecasting.sweep`` on the same cells, as the README runs it (a LocalCluster of
 one worker per core): one uninterrupted; one killed with SIGKILL (the command and its workers)
 once half the cells have their parts, then rerun. Prints both wall times, cells per minute, what
 the kill lost (the cells that were running), and whether the final tables agree cell by cell. The
@@ -25,7 +25,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from core import sweep  # noqa: E402
+from core.forecasting import sweep  # noqa: E402
 
 # what a cell computes; its clock times, finish time and package versions differ run to run
 SCORES = ["status", "message", "vpt", "vpt_std", "nrmse", "smape", "blow_ups", "windows", "lambda_max",
@@ -33,7 +33,7 @@ SCORES = ["status", "message", "vpt", "vpt_std", "nrmse", "smape", "blow_ups", "
 
 
 def command(out: Path, systems: list[str], families: str) -> list[str]:
-    return [sys.executable, "-m", "core.sweep", "--out", str(out), "--systems", ",".join(systems), "--families",
+    return [sys.executable, "-m", "core.forecasting.sweep", "--out", str(out), "--systems", ",".join(systems), "--families",
             families, "--budget", "0"]
 
 

@@ -26,6 +26,10 @@ class LyapunovError(ChaosLabError, ValueError):
     """A Lyapunov computation that cannot be done as asked; the message says why."""
 
 
+class NotChaotic(LyapunovError):
+    """The system has no positive λ1 at these parameters: no Lyapunov time to measure forecasts in."""
+
+
 class ForecastError(ChaosLabError, RuntimeError):
     """Fitting or forecasting failed (singular system, a rollout that blew up, bad input)."""
 

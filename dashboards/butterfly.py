@@ -1,7 +1,7 @@
 """The butterfly effect in motion: members started a tiny distance apart, animated together on the
 attractor, their separation on a log scale beside them against the slope λ1.
 
-Frames are computed on a worker in chunks (``core.teach.butterfly_frames``) while the previous
+Frames are computed on a worker in chunks (``core.pictures.textbook.butterfly_frames``) while the previous
 chunk plays, so the page holds two chunks at most (32 MB for 10⁴ members) however long it runs; a
 periodic callback of the session moves the members' column by ``speed`` frames each tick, a
 small binary patch, so one viewer's animation costs the server little and never waits on the
@@ -16,13 +16,15 @@ import param
 from bokeh.models import ColumnDataSource, MultiLine, Range1d, Scatter
 from bokeh.plotting import figure
 
-from core import jobs, systems, teach
-from dashboards.jobs import Runner, Ticker, on_session_close
+from core import systems
+from core.pictures import textbook
+from core.runtime import jobs
+from dashboards.background import Runner, Ticker, on_session_close
 from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection, plain
 
 TICK_MS = 50  # 20 frames a second
-CHUNK = 400  # frames asked for at once (fewer for large ensembles: teach.CHUNK_BYTES)
+CHUNK = 400  # frames asked for at once (fewer for large ensembles: textbook.CHUNK_BYTES)
 TRAIL = 120  # frames of trail behind each member, for ten members or fewer
 TRAIL_MEMBERS = 10
 MEMBER_COLOURS = ["#ff922b", "#4dabf7", "#69db7c", "#f783ac", "#ffd43b", "#b197fc", "#63e6be", "#ff6b6b",
@@ -39,9 +41,8 @@ class ButterflyView(param.Parameterized):
     def __init__(self, selection: Selection, show_error, **params):
         super().__init__(**params)
         self.sel, self._report = selection, show_error
-        width, height = teach.BUTTERFLY_PIXELS
-        self.view = RasterView("", "", height=height, width=width, axes=False,
-                               title="nearby states on the attractor", cmap="dimgray")
+        self.view = RasterView("", "", textbook.BUTTERFLY_PIXELS, axes=False,
+                               title="nearby states on the attractor", cmap=textbook.BUTTERFLY_CMAP)
         self.members = ColumnDataSource({"x": np.zeros(0, np.float32), "y": np.zeros(0, np.float32), "colour": [],
                                          "size": []})
         self.trails = ColumnDataSource(_empty("xs", "ys", "colour"))
@@ -78,12 +79,12 @@ class ButterflyView(param.Parameterized):
             pn.Row(self.view.panel(css_classes=["butterfly"]), pn.pane.Bokeh(plot, css_classes=["separation"])),
             visible=False)
         self.starts, self.chunks = Runner(), Runner()
-        self._start: teach.ButterflyStart | None = None
+        self._start: textbook.ButterflyStart | None = None
         self._system: systems.System | None = None  # the one the start was computed for
         self._streamed_until = -np.inf  # time of the last frame whose separation is plotted
         self._key = None  # what the start was computed for
         self._generation = 0  # bumped by every start and reset: older frames are dropped
-        self._queue: list[teach.Frames] = []  # chunks to play, the one playing first
+        self._queue: list[textbook.Frames] = []  # chunks to play, the one playing first
         self._frame = 0  # index of the shown frame in the first chunk
         self._asked = False  # a chunk is being computed
         self._trail = np.zeros((0, 0, 2), np.float32)
@@ -129,7 +130,7 @@ class ButterflyView(param.Parameterized):
             self._key = None
             self.note.object = f"**The animation did not start:** {plain(message)}"
 
-        self.starts.run(teach.butterfly_start, system, sel.butterfly_members, sel.butterfly_distance, coords,
+        self.starts.run(textbook.butterfly_start, system, sel.butterfly_members, sel.butterfly_distance, coords,
                         sel.azimuth, sel.elevation, sel.seed, kind=jobs.INTERACTIVE, label="butterfly start",
                         on_result=started, on_error=failed)
 
@@ -180,7 +181,7 @@ class ButterflyView(param.Parameterized):
             if generation != self._generation:
                 return
             self._asked = False
-            frames: teach.Frames = job.result
+            frames: textbook.Frames = job.result
             self._queue.append(frames)
             if len(self._queue) == 1 and self.frames_shown == 0:
                 self._show(0)
@@ -191,7 +192,7 @@ class ButterflyView(param.Parameterized):
                 self.pause()
                 self._report(message)
 
-        self.chunks.run(teach.butterfly_frames, self._system, states, t0, CHUNK, start.step,
+        self.chunks.run(textbook.butterfly_frames, self._system, states, t0, CHUNK, start.step,
                         start.camera, kind=jobs.INTERACTIVE, label="butterfly frames", on_result=arrived,
                         on_error=failed)
 
@@ -245,7 +246,7 @@ class ButterflyView(param.Parameterized):
             self._stream(chunk, frame)
         self._say(chunk, frame)
 
-    def _stream(self, chunk: teach.Frames, frame: int) -> None:
+    def _stream(self, chunk: textbook.Frames, frame: int) -> None:
         """Trails and separation up to ``frame`` of ``chunk``: every frame not streamed yet (those a
         fast speed skips over too), none on a repeat."""
         new = np.arange(int(np.searchsorted(chunk.t, self._streamed_until, side="right")), frame + 1)
@@ -262,7 +263,7 @@ class ButterflyView(param.Parameterized):
         keep = np.isfinite(d) & (d > 0)
         self.separation.stream({"t": self._time_scale(chunk.t[new][keep]), "d": d[keep]}, rollover=20_000)
 
-    def _say(self, chunk: teach.Frames, frame: int) -> None:
+    def _say(self, chunk: textbook.Frames, frame: int) -> None:
         start = self._start
         t, d = float(chunk.t[frame]), float(chunk.separation[frame])
         time = f"iterate {t:.0f}" if self._system.kind == "map" else f"t = {t:.2f}"

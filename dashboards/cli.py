@@ -6,7 +6,7 @@ spelled once: a port, a Dask scheduler to use instead of the local cluster, a cl
 (Panel's basic auth on the lab's offline login page, with a cookie secret new at each start, so a
 restart signs everyone out). Any other option goes to ``panel serve`` as written
 (``chaoslab serve --num-procs 2``). ``sweep`` and ``pretrain`` take the options of
-``python -m core.sweep`` and ``python -m core.pretrain`` (``chaoslab sweep --help``).
+``python -m core.forecasting.sweep`` and ``python -m core.forecasting.pretrain`` (``chaoslab sweep --help``).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def serve_command(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    commands = {"serve": "serve the lab in the browser", "sweep": "run the catalog sweep (python -m core.sweep)",
-                "pretrain": "train the shipped checkpoints (python -m core.pretrain)"}
+    commands = {"serve": "serve the lab in the browser", "sweep": "run the catalog sweep (python -m core.forecasting.sweep)",
+                "pretrain": "train the shipped checkpoints (python -m core.forecasting.pretrain)"}
     if not argv or argv[0] not in commands:
         parser = argparse.ArgumentParser(prog="chaoslab", description=__doc__.split("\n\n")[0])
         sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,sweep,pretrain}")
@@ -55,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command, rest = argv[0], argv[1:]
     if command == "sweep":
-        from core import sweep
+        from core.forecasting import sweep
 
         sweep.main(rest, prog="chaoslab sweep")
         return 0
     if command == "pretrain":
-        from core import pretrain
+        from core.forecasting import pretrain
 
         return pretrain.main(rest, prog="chaoslab pretrain")
     panel = serve_command(rest)

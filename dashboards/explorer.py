@@ -10,9 +10,10 @@ import panel as pn
 import param
 from bokeh.models import Range1d, RangeTool
 
-from core import explore, systems
-from core.raster import palette
-from dashboards.jobs import Runner, on_session_close
+from core import systems
+from core.pictures import portraits
+from core.pictures.raster import palette
+from dashboards.background import Runner, on_session_close
 from dashboards.render import RasterView, colour_mapper, one_update
 from dashboards.selection import TYPED, Selection, parse_number, parse_vector, plain, typed_system
 
@@ -68,7 +69,7 @@ class Explorer(param.Parameterized):
         super().__init__(**params)
         self.sel = selection
         self._handle = None  # the shown exploration, kept by the worker that made it (or here)
-        self._shown: explore.Exploration | None = None  # its images and counts
+        self._shown: portraits.Exploration | None = None  # its images and counts
         self._resetting = False
         self._param_widgets: dict = {}
         self._build_widgets()
@@ -187,8 +188,8 @@ class Explorer(param.Parameterized):
         return widget
 
     def _build_views(self) -> None:
-        # the images are aggregated at the plots' own sizes (explore.SIZES)
-        self._mappers = {cmap: colour_mapper(palette(cmap)) for cmap in set(explore.CMAPS.values())}  # shared per colour map
+        # the images are aggregated at the plots' own sizes (portraits.SIZES)
+        self._mappers = {cmap: colour_mapper(palette(cmap)) for cmap in set(portraits.CMAPS.values())}  # shared per colour map
         self.attractor = self._raster_view("attractor", "screen x", "screen y")
         self.embedding = self._raster_view("embedding", "x(t)", "x(t - lag)")
         time_axis = Range1d(0, 1)  # the three time series pan and zoom together
@@ -210,14 +211,14 @@ class Explorer(param.Parameterized):
                       **{f"x{i}": view for i, view in enumerate(self.series)}}
         self.cloud_box = pn.Column(pn.pane.Markdown(
             "*Choose Mode: ensemble in the sidebar's Ensemble card to evolve a cloud of members.*"))
-        self.zooms = {name: Runner(coalesce=True) for name in explore.SIZES}  # per view: the newest zoom wins
+        self.zooms = {name: Runner(coalesce=True) for name in portraits.SIZES}  # per view: the newest zoom wins
         self.series_panes = [v.panel() for v in self.series]
         self.overview_box = self.overview.panel(css_classes=["series-overview"])
 
     def _raster_view(self, name: str, xlabel: str, ylabel: str, **kwargs) -> RasterView:
         """The view ``name`` at its image's size, with the page's mapper of its colour map."""
-        colours = self._mappers[explore.CMAPS[name]]
-        return RasterView(xlabel, ylabel, *explore.SIZES[name][::-1], colours=colours, **kwargs)
+        colours = self._mappers[portraits.CMAPS[name]]
+        return RasterView(xlabel, ylabel, portraits.SIZES[name], colours=colours, **kwargs)
 
     def _view(self, name: str) -> RasterView:
         if name == "cloud" and name not in self.views:
@@ -405,10 +406,10 @@ class Explorer(param.Parameterized):
             if handle is self._handle:  # an integration that finished meanwhile has the newer picture
                 self._publish_views(job.result, spec)
 
-        self.redraws.run(explore.rerender, handle, spec, on_result=show, on_error=self._show_error,
+        self.redraws.run(portraits.rerender, handle, spec, on_result=show, on_error=self._show_error,
                          label="redraw")
 
-    # -- computation (a job on the cluster: core.explore) -------------------------------------
+    # -- computation (a job on the cluster: core.pictures.portraits) -------------------------------------
     def _validated(self) -> tuple[systems.System, dict]:
         system = self.sel.current_system()
         ic = parse_vector("initial condition", self.sel.ic, system.state_dim if system.kind != "delay" else 1)
@@ -418,9 +419,9 @@ class Explorer(param.Parameterized):
         )
         return system, kwargs
 
-    def _spec(self) -> explore.ViewSpec:
+    def _spec(self) -> portraits.ViewSpec:
         sel = self.sel
-        return explore.ViewSpec((sel.coord_x, sel.coord_y, sel.coord_z), sel.azimuth, sel.elevation,
+        return portraits.ViewSpec((sel.coord_x, sel.coord_y, sel.coord_z), sel.azimuth, sel.elevation,
                                 sel.embed_coord, sel.embed_lag)
 
     def request(self, wait: bool = False) -> None:
@@ -440,19 +441,19 @@ class Explorer(param.Parameterized):
         ensemble = (self.sel.ensemble_size, float(self.sel.ensemble_time)) if self.sel.mode == "ensemble" else None
         on_result = lambda job: self._on_explored(job, spec)  # noqa: E731
         if wait:
-            self.integrations.run_here(explore.run_remembered, system, kwargs, spec, ensemble, keep=True,
+            self.integrations.run_here(portraits.run_remembered, system, kwargs, spec, ensemble, keep=True,
                                        label=f"integrate {system.name}", on_result=on_result,
                                        on_error=self._show_error)
             return
-        self.integrations.run(explore.run, system, kwargs, spec, ensemble, keep=True, label=f"integrate {system.name}",
-                              share=explore.share_name(system, kwargs, spec, ensemble), on_result=on_result,
+        self.integrations.run(portraits.run, system, kwargs, spec, ensemble, keep=True, label=f"integrate {system.name}",
+                              share=portraits.share_name(system, kwargs, spec, ensemble), on_result=on_result,
                               on_error=self._show_error)
 
     def _on_explored(self, job, spec) -> None:
         self._handle, self._shown = job.handle, job.result
         self._publish_views(job.result.views, spec)
 
-    def _publish_views(self, views: dict, spec: explore.ViewSpec) -> None:
+    def _publish_views(self, views: dict, spec: portraits.ViewSpec) -> None:
         """On the event loop: swap every prepared image in, as one document update."""
         self.error.visible = False
         with one_update(holoviews=False):
@@ -473,7 +474,7 @@ class Explorer(param.Parameterized):
 
     def _zoom(self, handle, spec, name, extent, done) -> None:
         """A pan or zoom: the window at full resolution, aggregated next to the data."""
-        self.zooms[name].run(explore.zoom, handle, spec, name, extent, label=f"zoom {name}",
+        self.zooms[name].run(portraits.zoom, handle, spec, name, extent, label=f"zoom {name}",
                              on_result=lambda job: done(job.result), on_error=self._show_error)
 
     def _refresh_status(self, *_) -> None:

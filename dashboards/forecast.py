@@ -1,7 +1,7 @@
 """The forecast tab: train (tuned or by hand) or load a model on the selected system, and judge it.
 
-The experiment itself — split, λ1, scores — is ``core.evaluate``'s and the search is
-``core.tuning``'s; this module only runs them on the training service and draws what they return.
+The experiment itself — split, λ1, scores — is ``core.forecasting.experiment``'s and the search is
+``core.forecasting.tuning``'s; this module only runs them on the training service and draws what they return.
 Short term first (the forecast, its VPT and the error growth, about a second after Train), long
 term after (the free-run attractor beside the truth on the same axes, D_stsp, D_H, λ1 of the free
 run), and the comparison of this session's models.
@@ -16,13 +16,14 @@ import pandas as pd
 import panel as pn
 import param
 
-from core import evaluate, experiment, jobs
-from core.experiment import ForecastRequest, Outcome, system_label
-from core.experiment import run as run_experiment
-from core.forecasters import registry
-from core.store import ModelStore
+from core.forecasting import experiment, live
+from core.forecasting.families import registry
+from core.forecasting.live import ForecastRequest, Outcome, system_label
+from core.forecasting.store import ModelStore
+from core.pictures import rollout
+from core.runtime import jobs
+from dashboards.background import Runner
 from dashboards.forecast_plots import GrowthPlot, LossPlot, SeriesPlots, TrialsPlot
-from dashboards.jobs import Runner
 from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection, plain
 
@@ -120,7 +121,7 @@ class ForecastDashboard(param.Parameterized):
             system = self.sel.current_system()
         except (KeyError, ValueError):
             return None
-        return evaluate.timescales(system, float(self.sel.dt or system.dt)) if system.kind != "delay" else None
+        return experiment.timescales(system, float(self.sel.dt or system.dt)) if system.kind != "delay" else None
 
     def _tunable(self) -> bool:
         ts = self._timescales()
@@ -247,8 +248,7 @@ class ForecastDashboard(param.Parameterized):
         self.series, self.growth = SeriesPlots(), GrowthPlot()
         self.series_box.objects = [pn.pane.Bokeh(self.series.layout, css_classes=["forecast-series"])]
         self.growth_box.objects = [pn.pane.Bokeh(self.growth.figure, css_classes=["forecast-growth"])]
-        width, height = experiment.ATTRACTOR_PIXELS
-        self.attractor_views = {which: RasterView("projected x", "projected y", height, width, title=which)
+        self.attractor_views = {which: RasterView("projected x", "projected y", rollout.ATTRACTOR_PIXELS, title=which)
                                 for which in ("truth", "free")}
         self.attractors.objects = [view.panel() for view in self.attractor_views.values()]
         self.trials_box.append(pn.pane.Bokeh(self.trials.figure, css_classes=["forecast-trials"]))
@@ -259,8 +259,8 @@ class ForecastDashboard(param.Parameterized):
         registry.create(self.sel.model, **hparams)  # validates (ValueError with the bound)
         return hparams
 
-    def _task(self, system, dt=None) -> evaluate.ForecastTask:
-        return evaluate.ForecastTask(system, dt=dt or self.sel.dt or None, n_train=self.sel.n_train,
+    def _task(self, system, dt=None) -> experiment.ForecastTask:
+        return experiment.ForecastTask(system, dt=dt or self.sel.dt or None, n_train=self.sel.n_train,
                                      noise=float(self.sel.train_noise), seed=int(self.sel.seed), horizon=float(self.sel.horizon),
                                      eps=float(self.sel.eps))
 
@@ -290,7 +290,7 @@ class ForecastDashboard(param.Parameterized):
             self.trials_box.visible, self.tuning_note.object = True, ""
         verb = "loading" if load_only else ("tuning and training" if tune_budget else "training")
         self.training_note.object = f"*{verb} {family} on {system_label(system)}…*"
-        self.runner.run(run_experiment, request, kind=jobs.TRAIN, label=f"{family} on {system.name}",
+        self.runner.run(live.run, request, kind=jobs.TRAIN, label=f"{family} on {system.name}",
                         on_result=self._on_done, on_error=self._on_failed, on_progress=self._watch,
                         on_partial=self._publish)
 
@@ -426,7 +426,7 @@ class ForecastDashboard(param.Parameterized):
         runner = self.zooms.setdefault(key, Runner())
 
         def zoom(extent, done) -> None:
-            runner.run(experiment.attractor_image, xy, lines, pixels, extent, kind=jobs.INTERACTIVE,
+            runner.run(rollout.image, xy, lines, pixels, extent, kind=jobs.INTERACTIVE,
                        label=f"zoom {key}", on_result=lambda job: done(job.result), on_error=self._show_error)
         return zoom
 
@@ -437,15 +437,14 @@ class ForecastDashboard(param.Parameterized):
                 view.figure.visible = images[which] is not None
             if images[which] is not None:
                 view.show(images[which], ("projected x", "projected y"), title=images["titles"][which],
-                          zoom=self._zoom(which, points[which], images["lines"], experiment.ATTRACTOR_PIXELS))
+                          zoom=self._zoom(which, points[which], images["lines"], rollout.ATTRACTOR_PIXELS))
 
     def _grid_view(self, result: Outcome) -> RasterView:
-        width, height = experiment.GRID_PIXELS
-        view = RasterView("projected x", "projected y", height, width, axes=False)
+        view = RasterView("projected x", "projected y", rollout.GRID_PIXELS, axes=False)
         view.show(result.images["grid"], ("projected x", "projected y"),
                   title=f"{result.family} (VPT {result.short.vpt:.1f})",
                   zoom=self._zoom(f"grid {id(result)}", result.images["points"]["free"], result.images["lines"],
-                                  experiment.GRID_PIXELS))
+                                  rollout.GRID_PIXELS))
         return view
 
     def _show_error(self, message: str) -> None:

@@ -8,7 +8,7 @@ from typing import Callable
 
 import panel as pn
 
-from dashboards.jobs import on_session_loop
+from dashboards.background import on_session_loop
 
 
 class LazyTab:

@@ -1,6 +1,6 @@
 """The Leaderboard tab: which forecaster works on which system, from the catalog sweep.
 
-The shipped table (``assets/leaderboard.parquet``, rebuilt by ``python -m core.sweep``) and the
+The shipped table (``assets/leaderboard.parquet``, rebuilt by ``python -m core.forecasting.sweep``) and the
 page's own sweeps: VPT per family across systems, a sortable table of systems × families whose
 cells open the Forecast tab on that system with that family and its tuned hyper-parameters, VPT
 against λ1 and against the correlation dimension, and how each family degrades with noise and
@@ -26,9 +26,11 @@ from bokeh.models import ColumnDataSource, DataRange1d, FactorRange, FixedTicker
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
-from core import jobs, sweep, systems
-from core.forecasters import registry
-from dashboards.jobs import Runner, on_session_loop
+from core import systems
+from core.forecasting import sweep
+from core.forecasting.families import registry
+from core.runtime import jobs
+from dashboards.background import Runner, on_session_loop
 from dashboards.lazy import LazyTab, lazy_tabs
 from dashboards.selection import Selection, plain
 
@@ -145,7 +147,7 @@ class LeaderboardDashboard(param.Parameterized):
     def _draw(self) -> None:
         rows = self.shown()
         if not len(rows):
-            self.note.object = ("*No results yet: rebuild the shipped table with `python -m core.sweep`, or sweep a "
+            self.note.object = ("*No results yet: rebuild the shipped table with `python -m core.forecasting.sweep`, or sweep a "
                                 "few systems below.*")
             return
         summary = sweep.family_summary(rows)
@@ -319,7 +321,7 @@ class LeaderboardDashboard(param.Parameterized):
             return
         if not cells or len(cells) > PAGE_SWEEP_CELLS:
             self.sweep_note.object = (f"**Not swept:** choose 1 to {PAGE_SWEEP_CELLS} cells (systems × families); "
-                                      f"{len(cells)} asked for. Larger sweeps: `python -m core.sweep`.")
+                                      f"{len(cells)} asked for. Larger sweeps: `python -m core.forecasting.sweep`.")
             return
         folder = self.sources[-1]
         self.sweep_note.object = f"*sweeping {len(cells)} cells on the cluster…*"
@@ -332,7 +334,7 @@ class LeaderboardDashboard(param.Parameterized):
             self.setting.value = (setting.n_train, setting.noise, setting.sampling)
             self.refresh()
             left = (f" {counts['unfinished']} not run: a page's sweep stops after {PAGE_SWEEP_SECONDS / 60:g} "
-                    f"minutes (larger sweeps: `python -m core.sweep`)." if counts["unfinished"] else "")
+                    f"minutes (larger sweeps: `python -m core.forecasting.sweep`)." if counts["unfinished"] else "")
             self.sweep_note.object = (f"*{counts['ok'] + counts['blow-up'] + counts['error']} cells computed "
                                       f"({counts['error']} failed, {counts['skipped']} already known), shown under "
                                       f"“{label}”.{left}*")

@@ -1,7 +1,7 @@
-"""Zoomable raster views: a shaded ``core.raster.Raster`` drawn by a plain Bokeh figure.
+"""Zoomable raster views: a shaded ``core.pictures.raster.Raster`` drawn by a plain Bokeh figure.
 
 The images arrive aggregated and shaded next to the data (a Dask worker), so the page only maps
-colour levels to colours: one byte a pixel (``core.raster.Raster.index``) and the image's palette,
+colour levels to colours: one byte a pixel (``core.pictures.raster.Raster.index``) and the image's palette,
 a quarter of what RGBA pixels weigh on the wire and in every student's browser. A new image
 replaces the columns of the figure's image source: no HoloViews
 re-render and no recomputation of the Bokeh document's model graph (measured on the explorer:
@@ -20,11 +20,26 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.events import RangesUpdate
-from bokeh.models import (AllLabels, BasicTicker, BasicTickFormatter, BoxZoomTool, ColumnDataSource, Image,
-                          LinearAxis, LinearColorMapper, PanTool, Plot, Range1d, ResetTool, SaveTool, Title,
-                          Toolbar, WheelZoomTool)
+from bokeh.models import (
+    AllLabels,
+    BasicTicker,
+    BasicTickFormatter,
+    BoxZoomTool,
+    ColumnDataSource,
+    Image,
+    LinearAxis,
+    LinearColorMapper,
+    PanTool,
+    Plot,
+    Range1d,
+    ResetTool,
+    SaveTool,
+    Title,
+    Toolbar,
+    WheelZoomTool,
+)
 
-from core.raster import LEVELS, Raster, palette
+from core.pictures.raster import LEVELS, Raster, palette
 
 BACKGROUND = "#0b0b12"
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
@@ -60,7 +75,8 @@ class RasterView(param.Parameterized):
 
     render_time = param.Number(default=0.0, doc="seconds of the last aggregation and shading")
 
-    def __init__(self, xlabel="x", ylabel="y", height=420, width=520, x_range: Range1d | None = None, title: str = "",
+    def __init__(self, xlabel="x", ylabel="y", pixels: tuple[int, int] = (520, 420), x_range: Range1d | None = None,
+                 title: str = "",
                  axes: bool = True, cmap: str = "fire", tools: str = TOOLS,
                  colours: LinearColorMapper | None = None, **params):
         super().__init__(**params)
@@ -75,6 +91,7 @@ class RasterView(param.Parameterized):
         tool_list = [TOOL_TYPES[name]() for name in tools.split(",") if name]
         toolbar = Toolbar(tools=tool_list, active_scroll=next(
             (tool for tool in tool_list if isinstance(tool, WheelZoomTool)), "auto"))
+        width, height = pixels  # (width, height), as every size in core.pictures
         self.figure = Plot(frame_width=width, frame_height=height, x_range=x_range or Range1d(0, 1),
                            y_range=Range1d(0, 1), toolbar=toolbar, toolbar_location="right",
                            background_fill_color=BACKGROUND, output_backend="canvas", title=Title(text=title))

@@ -10,8 +10,7 @@ import math
 import param
 
 from core import systems
-from core.forecasters import registry
-
+from core.forecasting.families import registry
 
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|~"})
 
@@ -52,7 +51,7 @@ TYPED = "Typed by hand"  # the system slot of the equations a user typed (``Sele
 def typed_system(text: str) -> systems.System:
     """The system of a typed text, parsed once per server process and text (a class types the
     teacher's equations thirty times); its kernel is compiled next to the data, on a worker, and
-    cached there by the same text (``core.compiled``). A text that cannot be read raises each time."""
+    cached there by the same text (``core.systems.compiled``). A text that cannot be read raises each time."""
     return systems.custom(text)
 
 
@@ -60,7 +59,7 @@ class Selection(param.Parameterized):
     """State of the page; mirrored in the URL, so a copied link reopens the same view."""
 
     system = param.Selector(default="Lorenz", objects=systems.names() + [TYPED], doc="catalog name, or TYPED")
-    equations = param.String(default="", doc="the system typed by hand (core.equations), shown when system is TYPED")
+    equations = param.String(default="", doc="the system typed by hand (core.systems.equations), shown when system is TYPED")
     param_overrides = param.Dict(default={}, doc="parameters changed from the published ones, e.g. {'rho': 35.0}")
     ic = param.String(default="", doc="initial condition; empty for the published one")
     dt = param.Number(default=None, allow_None=True, doc="output sampling; empty for the system's default")

@@ -18,9 +18,11 @@ from bokeh.events import Tap
 from bokeh.models import ColumnDataSource, Scatter, Span
 from bokeh.plotting import figure
 
-from core import jobs, systems, teach
+from core import systems
+from core.pictures import textbook
+from core.runtime import jobs
+from dashboards.background import Runner, Ticker
 from dashboards.butterfly import ButterflyView
-from dashboards.jobs import Runner, Ticker
 from dashboards.render import RasterView, one_update
 from dashboards.selection import TYPED, Selection, plain
 
@@ -37,8 +39,7 @@ class TeachDashboard(param.Parameterized):
     def __init__(self, selection: Selection, **params):
         super().__init__(**params)
         self.sel = selection
-        width, height = teach.ORBIT_PIXELS
-        self.view = RasterView("parameter", "state", height=height, width=width, title="orbit diagram")
+        self.view = RasterView("parameter", "state", textbook.ORBIT_PIXELS, title="orbit diagram")
         self.marker = Span(location=0.0, dimension="height", line_color="#4dabf7", line_dash="dashed", line_width=2)
         self.view.figure.add_layout(self.marker)
         self.view.figure.on_event(Tap, self._on_tap)
@@ -120,7 +121,7 @@ class TeachDashboard(param.Parameterized):
             if sel.orbit_parameter not in scalars:
                 sel.orbit_parameter = scalars[0] if scalars else ""
             if sel.orbit_parameter and (sel.orbit_low is None or sel.orbit_high is None):
-                sel.orbit_low, sel.orbit_high = teach.default_window(system, sel.orbit_parameter)
+                sel.orbit_low, sel.orbit_high = textbook.default_window(system, sel.orbit_parameter)
             if not 0 <= sel.orbit_coordinate < system.dim:
                 sel.orbit_coordinate = 0
         self.parameter.options, self.parameter.value = scalars, sel.orbit_parameter
@@ -194,7 +195,7 @@ class TeachDashboard(param.Parameterized):
             self._drawn = None
             self._show_error(message)
 
-        self.runner.run(teach.orbit_view, *args, kind=jobs.INTERACTIVE, label=f"orbit diagram {system.name}",
+        self.runner.run(textbook.orbit_view, *args, kind=jobs.INTERACTIVE, label=f"orbit diagram {system.name}",
                         on_result=shown, on_error=failed)
 
     def _zoomer(self, args, labels):
@@ -203,11 +204,11 @@ class TeachDashboard(param.Parameterized):
                 done(job.result.raster)
                 self._show_lyapunov(job.result)
 
-            self.zooms.run(teach.orbit_view, *args, extent, kind=jobs.INTERACTIVE, label="orbit zoom",
+            self.zooms.run(textbook.orbit_view, *args, extent, kind=jobs.INTERACTIVE, label="orbit zoom",
                            on_result=shown, on_error=self._show_error)
         return zoom
 
-    def _show_lyapunov(self, result: teach.OrbitView) -> None:
+    def _show_lyapunov(self, result: textbook.OrbitView) -> None:
         shown = result.lyapunov is not None  # flows: their spectra are the Lyapunov tab's
         if self.lyapunov_figure.visible != shown:
             self.lyapunov_figure.visible = shown
@@ -264,7 +265,7 @@ class TeachDashboard(param.Parameterized):
             pn.Row(self.cobweb_coordinate, self.cobweb_n, self.cobweb_start, self.step_button, self.run_button,
                    self.reset_button),
             pn.Row(pn.pane.Bokeh(web, css_classes=["cobweb"]), pn.pane.Bokeh(series)), visible=False)
-        self._cobweb: teach.Cobweb | None = None
+        self._cobweb: textbook.Cobweb | None = None
         self._steps = 0
         self._run = Ticker(lambda: self._advance(1), 250)
 
@@ -290,7 +291,7 @@ class TeachDashboard(param.Parameterized):
             self._filling = False
         start = self.sel.cobweb_start if self.sel.cobweb_start is not None else float(system.ic[coordinate])
         try:
-            self._cobweb = teach.cobweb(system, start, self.COBWEB_STEPS, self.sel.cobweb_n, coordinate=coordinate)
+            self._cobweb = textbook.cobweb(system, start, self.COBWEB_STEPS, self.sel.cobweb_n, coordinate=coordinate)
         except ValueError as exc:
             self._show_error(str(exc))
             return
@@ -347,8 +348,7 @@ class TeachDashboard(param.Parameterized):
                       "#b197fc": "violet", "#63e6be": "teal"}
 
     def _build_section(self) -> None:
-        width, height = teach.SECTION_PIXELS
-        self.section_view = RasterView("u", "v", height=height, width=width, title="click to launch an orbit there")
+        self.section_view = RasterView("u", "v", textbook.SECTION_PIXELS, title="click to launch an orbit there")
         self.launched = ColumnDataSource({"x": [], "y": [], "colour": []})
         self.section_view.figure.add_glyph(self.launched, Scatter(x="x", y="y", fill_color="colour", line_color="colour",
                                                                   size=3))
@@ -389,7 +389,7 @@ class TeachDashboard(param.Parameterized):
         finally:
             self._filling = False
         if sel.section_value is None:
-            sel.section_value = teach.default_section_value(system, coordinate)  # draws through the watcher
+            sel.section_value = textbook.default_section_value(system, coordinate)  # draws through the watcher
             return
         spec = (system, coordinate, float(sel.section_value), int(sel.section_direction))
 
@@ -402,12 +402,12 @@ class TeachDashboard(param.Parameterized):
                                          "click to launch an orbit there")
             self.section_note.object = f"*{result.count} crossings of one orbit; each click adds another orbit's.*"
 
-        self.section_jobs.run(teach.section_view, *spec, kind=jobs.INTERACTIVE, label="Poincaré section",
+        self.section_jobs.run(textbook.section_view, *spec, kind=jobs.INTERACTIVE, label="Poincaré section",
                               on_result=shown_section, on_error=self._show_error)
 
     def _section_zoom(self, spec):
         def zoom(extent, done) -> None:
-            self.section_jobs.run(teach.section_view, *spec, 3000, extent, kind=jobs.INTERACTIVE, label="section zoom",
+            self.section_jobs.run(textbook.section_view, *spec, 3000, extent, kind=jobs.INTERACTIVE, label="section zoom",
                                   on_result=lambda job: done(job.result.raster), on_error=self._show_error)
         return zoom
 
@@ -426,7 +426,7 @@ class TeachDashboard(param.Parameterized):
             self.section_note.object = (f"*launched from ({event.x:.4g}, {event.y:.4g}): {len(points)} crossings "
                                         f"in {self.LAUNCH_COLOURS[colour]}*")
 
-        self.launch_jobs.run(teach.launched_crossings, *self._section, (float(event.x), float(event.y)),
+        self.launch_jobs.run(textbook.launched_crossings, *self._section, (float(event.x), float(event.y)),
                              kind=jobs.INTERACTIVE, label="launch orbit", on_result=add, on_error=self._show_error)
 
     def main(self):

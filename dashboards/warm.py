@@ -17,18 +17,18 @@ limit_threads()  # before the heavy imports, as app.py does: the server runs thi
 
 from bokeh.document import Document  # noqa: E402
 
-from core import jobs, warm  # noqa: E402
+from core.runtime import jobs, warmup  # noqa: E402
 
 start = time.perf_counter()
 try:
     client = jobs.connect(jobs.scheduler_from_argv(sys.argv))
 except jobs.SchedulerUnreachable as exc:
     raise SystemExit(f"Chaos Lab cannot start: {exc}") from None
-jobs.on_every_worker(warm.compile_kernels)
-warm.compile_kernels()
+jobs.on_every_worker(warmup.compile_kernels)
+warmup.compile_kernels()
 jobs.service()
 
-from dashboards.app import serve  # noqa: E402  (after the cluster: the page uses it)
+from dashboards.lab import serve  # noqa: E402  (after the cluster: the page uses it)
 
 serve(Document())
 # everything loaded so far (modules, the catalog, compiled kernels, plot classes) lives as long as

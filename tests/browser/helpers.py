@@ -146,7 +146,7 @@ def text(page, css) -> str:
 
 # Bokeh logs this when a browser tab closes while a session is still being set up (a test ends, the
 # page closes): a race in the web server on disconnect, not the lab's error. A write to a closed
-# socket is not noise: the server logs it in one line (``dashboards.app._quiet_disconnects``).
+# socket is not noise: the server logs it in one line (``dashboards.lab._quiet_disconnects``).
 DISCONNECT_NOISE = ("assert self._session is not None",)
 
 

@@ -17,8 +17,7 @@ import pytest
 from distributed import Client
 
 from tests.browser.conftest import ARTIFACTS, LOCAL_HOSTS, ROOT, _free_port, served_lab
-from tests.browser.helpers import (attractor, open_app, server_errors, set_text, text, wait_for,
-                                   wait_for_change)
+from tests.browser.helpers import attractor, open_app, server_errors, set_text, text, wait_for, wait_for_change
 
 DASK = str(Path(sys.executable).parent / "dask")
 PASSWORD = "lorenz-63"

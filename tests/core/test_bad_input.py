@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import integrate, lyapunov, systems
+from core import systems
+from core.dynamics import integrate, lyapunov
 from core.errors import ChaosLabError
-from core.forecasters import registry
+from core.forecasting.families import registry
 
 BAD_NUMBERS = [np.nan, np.inf, -np.inf, 0, -1, "abc", None, 10**12]
 LORENZ = systems.get("Lorenz")

@@ -4,8 +4,8 @@ message, and the models already shown stay."""
 import holoviews as hv
 import pytest
 
-from core.forecasters import registry
-from core.store import ModelStore
+from core.forecasting.families import registry
+from core.forecasting.store import ModelStore
 from dashboards.forecast import ForecastDashboard
 from dashboards.selection import Selection
 

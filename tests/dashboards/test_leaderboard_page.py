@@ -7,10 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import sweep
+from core.forecasting import sweep
 from dashboards.leaderboard import LeaderboardDashboard
 from dashboards.selection import Selection
-
 
 
 @pytest.fixture(scope="module")

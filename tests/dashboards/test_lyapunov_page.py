@@ -3,7 +3,7 @@ and reports bad input in the page."""
 
 import holoviews as hv
 
-from dashboards.lyapunov import LyapunovDashboard
+from dashboards.diagnostics import LyapunovDashboard
 from dashboards.selection import Selection
 
 hv.extension("bokeh")

@@ -1,4 +1,4 @@
-"""dashboards.jobs.Runner in a session: the newest request wins, and a coalescing runner keeps at
+"""dashboards.background.Runner in a session: the newest request wins, and a coalescing runner keeps at
 most one job in flight however fast requests come (a session flooding widget events)."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from core import jobs
-from dashboards import jobs as page_jobs
-from dashboards.jobs import Runner
+from core.runtime import jobs
+from dashboards import background as page_jobs
+from dashboards.background import Runner
 
 
 class FakeService:

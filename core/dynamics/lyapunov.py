@@ -1,0 +1,842 @@
+"""Lyapunov diagnostics: spectra from tangent dynamics, Kaplan–Yorke dimension, Lyapunov time.
+
+``spectrum`` integrates the variational equations ``dQ/dt = J(x) Q`` beside the trajectory and
+re-orthonormalises ``Q`` periodically (Benettin et al. 1980, Meccanica 15:9; Shimada & Nagashima
+1979, Prog. Theor. Phys. 61:1605). Jacobian–vector products are central differences of the
+compiled right-hand side along each tangent vector, so every catalog system is supported, with a
+relative step ``eps``; the exponents are the time averages of ``log R_ii`` of the QR steps.
+Delay systems are not supported yet (their tangent space is infinite-dimensional).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import sys
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+from core.dynamics import integrate
+from core.dynamics.runge_kutta import RK4, call_rhs, runge_kutta_step, scratch
+from core.errors import IntegrationError, LyapunovError, NotChaotic, Stopped
+from core.systems import System, compiled
+
+log = logging.getLogger("chaoslab.lyapunov")
+
+
+@dataclass(frozen=True)
+class LyapunovResult:
+    """``exponents`` (descending), their running estimates ``history[k]`` at times ``t[k]``."""
+
+    exponents: np.ndarray
+    history: np.ndarray
+    t: np.ndarray
+    wall_time: float = 0.0
+    mean_trace: float | None = None  # time average of trace J (= div f) along the orbit
+    jacobian: str = ""
+    step: float | None = None
+
+    @property
+    def max(self) -> float:
+        return float(self.exponents[0])
+
+
+@njit(cache=True, nogil=True)
+def _jv(f, x, v, p, t, eps, out, xp, fp):
+    """Directional derivative ``J(x) v`` by central differences, into ``out``."""
+    d = x.shape[0]
+    along, norm_v = 0.0, 0.0
+    for i in range(d):
+        along += x[i] * v[i]
+        norm_v += v[i] * v[i]
+    norm_v = max(math.sqrt(norm_v), 1e-300)
+    # scale by the state's size *along v*: a large unbounded coordinate (a phase, a clock)
+    # must not coarsen the difference in the others
+    step = eps * max(1.0, abs(along) / norm_v) / norm_v
+    for i in range(d):
+        xp[i] = x[i] + step * v[i]
+    f(t, xp.ctypes, p.ctypes, out.ctypes)
+    for i in range(d):
+        xp[i] = x[i] - step * v[i]
+    f(t, xp.ctypes, p.ctypes, fp.ctypes)
+    for i in range(d):
+        out[i] = (out[i] - fp[i]) / (2.0 * step)
+
+
+@njit(cache=True, nogil=True)
+def _gram_schmidt(Q, logs):
+    """Orthonormalise the rows of ``Q`` in place (modified Gram–Schmidt); add log norms to ``logs``."""
+    k, d = Q.shape
+    for a in range(k):
+        for b in range(a):
+            dot = 0.0
+            for i in range(d):
+                dot += Q[a, i] * Q[b, i]
+            for i in range(d):
+                Q[a, i] -= dot * Q[b, i]
+        norm = 0.0
+        for i in range(d):
+            norm += Q[a, i] * Q[a, i]
+        norm = math.sqrt(norm)
+        logs[a] += math.log(norm)
+        for i in range(d):
+            Q[a, i] /= norm
+
+
+@njit(cache=True, nogil=True)
+def _tangent_products(f, jac, use_jac, y, Y, p, t, eps, K, J, xp, fp):
+    """``K[a] = J(y) Y[a]`` for every tangent vector, analytic or by central differences."""
+    k, d = Y.shape
+    if use_jac:
+        jac(t, y.ctypes, p.ctypes, J.ctypes)
+        for a in range(k):
+            for i in range(d):
+                acc = 0.0
+                for j in range(d):
+                    acc += J[i * d + j] * Y[a, j]
+                K[a, i] = acc
+    else:
+        for a in range(k):
+            _jv(f, y, Y[a], p, t, eps, K[a], xp, fp)
+
+
+@njit(cache=True, nogil=True)
+def _trace(f, jac, use_jac, x, p, t, eps, J, xp, fp, e, col):
+    """The divergence of the vector field, trace J(x)."""
+    d = x.shape[0]
+    total = 0.0
+    if use_jac:
+        jac(t, x.ctypes, p.ctypes, J.ctypes)
+        for i in range(d):
+            total += J[i * d + i]
+        return total
+    for i in range(d):
+        e[:] = 0.0
+        e[i] = 1.0
+        _jv(f, x, e, p, t, eps, col, xp, fp)
+        total += col[i]
+    return total
+
+
+class TangentField(NamedTuple):
+    """The variational equations as one right-hand side on ``z = (x, Q, v)``: ``x' = f(x)``,
+    ``Q' = J(x) Q`` for the ``k`` tangent vectors (rows of Q), and ``v' = trace J(x)``, whose
+    integral, taken by the same Runge–Kutta steps as ``log |det Q|``, checks Liouville's formula.
+    Built inside the integrator, around its scratch ``work`` (rows: J flattened, then four vectors)."""
+
+    f: object
+    jac: object
+    use_jac: bool
+    dim: int
+    k: int
+    eps: float
+    work: np.ndarray
+
+
+@njit(inline="always", nogil=True)
+def _tangent_rhs(field, t, z, p, out):
+    d, k = field.dim, field.k
+    x = z[:d]
+    w = field.work
+    J, xp, fp, e, col = w[0], w[1, :d], w[2, :d], w[3, :d], w[4, :d]
+    call_rhs(field.f, t, x, p, out[:d].reshape((1, d)), 0)
+    _tangent_products(field.f, field.jac, field.use_jac, x, z[d:d + k * d].reshape((k, d)), p, t, field.eps,
+                      out[d:d + k * d].reshape((k, d)), J, xp, fp)
+    out[d + k * d] = _trace(field.f, field.jac, field.use_jac, x, p, t, field.eps, J, xp, fp, e, col)
+
+
+@overload(call_rhs, inline="always")
+def _call_tangent_field(f, t, x, p, K, row):
+    if isinstance(f, types.BaseNamedTuple) and getattr(f, "instance_class", None) is TangentField:
+        def tangent(f, t, x, p, K, row):
+            _tangent_rhs(f, t, x, p, K[row])
+        return tangent
+    return None
+
+
+@njit(cache=True, nogil=True)
+def _flow_tangent(f, jac, use_jac, k, eps, tab, z, p, t, h, steps_per_qr, n_qr, history, xs_out):
+    """Runge–Kutta steps of the tangent field from ``z = (x, Q, v)``; QR every ``steps_per_qr``.
+
+    ``history[r]`` gets the running sums of log R_ii and ``xs_out[r]`` the state at each QR;
+    ``z[-1]`` accumulates the integral of trace J (its time average should equal the sum of all
+    exponents). Returns ``(QRs done, t)``; fewer QRs than asked means the state left the reals.
+    """
+    n, a, b, c = z.shape[0], tab.a, tab.b, tab.c
+    d = (n - 1) // (k + 1)
+    field = TangentField(f, jac, use_jac, d, k, eps, scratch(5, d * d))
+    K, y = scratch(a.shape[0], n), scratch(1, n)[0]
+    logs = np.zeros(k)
+    Q = z[d:d + k * d].reshape((k, d))
+    for r in range(n_qr):
+        for _ in range(steps_per_qr):
+            call_rhs(field, t, z, p, K, 0)
+            runge_kutta_step(field, a, b, c, z, p, t, h, K, y, z, y, False)  # into z: fixed steps
+            t += h
+        for i in range(d):
+            if not np.isfinite(z[i]):
+                return r, t
+        _gram_schmidt(Q, logs)
+        for j in range(k):
+            history[r, j] = logs[j]
+        xs_out[r] = z[:d]
+    return n_qr, t
+
+
+@njit(cache=True, nogil=True)
+def _map_tangent(f, x, Q, p, n_qr, steps_per_qr, eps, history, xs_out):
+    """Iterate the map and its tangent map ``Q <- J(x) Q``; QR every ``steps_per_qr`` iterates."""
+    k, d = Q.shape
+    y = np.empty(d)
+    out, xp, fp = np.empty(d), np.empty(d), np.empty(d)
+    logs = np.zeros(k)
+    n = 0
+    for r in range(n_qr):
+        for _ in range(steps_per_qr):
+            for a in range(k):
+                _jv(f, x, Q[a], p, float(n), eps, y, xp, fp)
+                for i in range(d):
+                    Q[a, i] = y[i]
+            f(float(n), x.ctypes, p.ctypes, out.ctypes)
+            for i in range(d):
+                x[i] = out[i]
+            n += 1
+        for i in range(d):
+            if not np.isfinite(x[i]):
+                return r
+        _gram_schmidt(Q, logs)
+        for a in range(k):
+            history[r, a] = logs[a]
+        xs_out[r] = x
+    return n_qr
+
+
+@dataclass(frozen=True)
+class _TangentRun:
+    times: np.ndarray  # time (or iterate) of each QR
+    log_growth: np.ndarray  # running sums of log R_ii, (n_qr, k)
+    states: np.ndarray  # state at each QR, (n_qr, d)
+    mean_trace: float | None
+    jacobian: str
+    step: float
+
+
+def numerical_jacobian(system: System, x: np.ndarray, t: float = 0.0) -> np.ndarray:
+    """J(x) by central differences of the right-hand side, relative step 1e-6 per coordinate."""
+    d = len(x)
+    J = np.empty((d, d))
+    for j in range(d):
+        step = 1e-6 * max(1.0, abs(x[j]))
+        e = np.zeros(d)
+        e[j] = step
+        J[:, j] = (system.rhs(x + e, t) - system.rhs(x - e, t)) / (2 * step)
+    return J
+
+
+def _jacobian_for(system: System, x: np.ndarray, eps: float):
+    """The analytic Jacobian if dysts has one that agrees with finite differences at ``x``."""
+    jac = system.jacobian_kernel
+    if jac is None:
+        return None, "finite differences"
+    d = system.state_dim
+    analytic = np.empty(d * d)
+    compiled.evaluate(jac, x, system.param_vector, 0.0, analytic)
+    numeric = numerical_jacobian(system, x)
+    if np.abs(analytic.reshape(d, d) - numeric).max() > 1e-4 * (np.abs(numeric).max() + 1e-12):
+        log.warning("%s: dysts's analytic Jacobian disagrees with finite differences; not used", system.name)
+        return None, "finite differences (dysts's analytic Jacobian disagrees)"
+    return jac, "analytic (dysts)"
+
+
+def _stable_step(system: System, states: np.ndarray, samples: int = 40) -> float:
+    """An RK4 step resolving the fastest local time scale: 0.2 / max spectral radius of J.
+
+    The spectral radius is sampled at points of the trajectory (finite-difference Jacobians), so
+    stiff systems get a small step and gentle ones keep period / 200.
+    """
+    radius = 0.0
+    for x in states[np.linspace(0, len(states) - 1, min(samples, len(states))).astype(int)]:
+        J = numerical_jacobian(system, x)
+        if np.all(np.isfinite(J)):
+            radius = max(radius, float(np.max(np.abs(np.linalg.eigvals(J)))))
+    return 0.2 / radius if radius > 0 else np.inf
+
+
+def _liouville_holds(exponents: np.ndarray, mean_trace: float) -> bool:
+    scale = 0.01 * (np.abs(exponents).max() + abs(mean_trace))
+    return abs(exponents.sum() - mean_trace) <= scale
+
+
+def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, progress=None, stop=None) -> _TangentRun:
+    if system.kind == "delay":
+        raise LyapunovError(f"{system.name} is a delay system: its Lyapunov spectrum is not supported yet")
+    d = system.state_dim
+    if not 1 <= k <= d:
+        raise LyapunovError(f"n_exponents must be between 1 and {d}, got {k}")
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(rng.standard_normal((d, k)))[0].T.copy()
+    f, p = system.rhs_kernel, system.param_vector
+    if system.kind == "map":
+        n = int(t_max or 100_000)
+        every = max(1, int(qr_interval or 1))
+        n_qr = max(1, n // every)
+        skip = int(transient if transient is not None else max(1000, n // 10))
+        x = integrate.trajectory(system, n=1, ic=ic, transient=skip, postprocess=False).x[-1].copy()
+        history, states = np.zeros((n_qr, k)), np.zeros((n_qr, d))
+        done = _map_tangent(f, x, Q, p, n_qr, every, eps, history, states)
+        times = np.arange(1, n_qr + 1, dtype=float) * every
+        mean_trace, how, h = None, "finite differences", 1.0
+    else:
+        period = system.period or 1.0
+        t_max = float(t_max or min(10_000.0, 3000 * period))
+        skip = float(transient if transient is not None else 0.1 * t_max)
+        warm = integrate.trajectory(system, n=max(2, int(skip / system.dt) + 1), ic=ic, postprocess=False).x
+        x0 = warm[-1].copy()
+        jac, how = _jacobian_for(system, x0, eps)
+        h = float(h or min(period / 200, _stable_step(system, warm)))
+        for attempt in range(4):
+            every = max(1, round((qr_interval or 10 * h) / h))
+            n_qr = max(1, int(round(t_max / (every * h))))
+            z = np.concatenate([x0, Q.ravel(), [0.0]])  # (x, Q, integral of trace J)
+            history, states = np.zeros((n_qr, k)), np.zeros((n_qr, d))
+            done, t, chunk = 0, 0.0, max(1, n_qr // 20)
+            while done < n_qr:  # in chunks: progress is reported and a stop request honoured
+                if stop is not None and stop.is_set():
+                    raise Stopped(f"{system.name}: the Lyapunov computation was stopped")
+                m = min(chunk, n_qr - done)
+                ok, t = _flow_tangent(f, jac if jac is not None else f, jac is not None, k, eps, RK4, z, p, t, h, every, m,
+                                      history[done:done + m], states[done:done + m])
+                if done:  # each call restarts its running sums at zero
+                    history[done:done + ok] += history[done - 1]
+                done += ok
+                if ok < m:
+                    break
+                if progress is not None:
+                    progress((attempt + done / n_qr) / 4 if attempt else done / n_qr)
+            times = np.arange(1, n_qr + 1) * every * h
+            mean_trace = float(z[-1] / times[-1])
+            if done == n_qr and (k < d or _liouville_holds(history[-1] / times[-1], mean_trace)):
+                break
+            # a stiff spot defeated RK4 (the state blew up), or the exponents miss Liouville's formula
+            # sum(lambda) = <div f>: the step is too coarse for the tangent dynamics
+            h /= 3
+    if done < n_qr:
+        raise IntegrationError(
+            f"{system.name} diverged while computing Lyapunov exponents at t={times[max(done - 1, 0)]:.4g}"
+        )
+    return _TangentRun(times, history, states, mean_trace, how, h)
+
+
+def spectrum(
+    system: System,
+    n_exponents: int | None = None,
+    t_max: float | None = None,
+    transient: float | None = None,
+    h: float | None = None,
+    qr_interval: float | None = None,
+    eps: float = 1e-7,
+    ic=None,
+    seed: int = 0,
+    progress=None,
+    stop=None,
+) -> LyapunovResult:
+    """The Lyapunov spectrum of a flow or map by tangent dynamics with periodic QR.
+
+    For flows ``t_max`` (default 3000 dominant periods, at most 10^4 time units) is the averaging
+    time after ``transient`` (default 10 % of it); ``h`` the RK4 step (default period / 200) and
+    ``qr_interval`` the time between re-orthonormalisations (default 10 steps). The tangent
+    dynamics use dysts's analytic Jacobian where it has one (checked against finite differences),
+    otherwise central differences. The full spectrum checks itself against Liouville's formula
+    (sum of exponents = time average of trace J, the divergence of the field) and refines the step until it holds. For
+    maps ``t_max`` counts iterates (default 10^5) and QR is done every iterate. Returns the
+    exponents in descending order with their running estimates. ``progress(fraction)`` is called
+    as it goes; setting the ``stop`` event raises ``errors.Stopped``.
+    """
+    start = time.perf_counter()
+    k = system.state_dim if n_exponents is None else int(n_exponents)
+    run = _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, progress, stop)
+    running = run.log_growth / run.times[:, None]
+    return LyapunovResult(
+        exponents=running[-1].copy(), history=running, t=run.times, wall_time=time.perf_counter() - start,
+        mean_trace=run.mean_trace, jacobian=run.jacobian, step=run.step,
+    )
+
+
+@dataclass(frozen=True)
+class FTLEResult:
+    """Finite-time largest exponents ``values[k]`` over windows ending at ``t[k]`` in state ``x[k]``."""
+
+    t: np.ndarray
+    x: np.ndarray
+    values: np.ndarray
+    window: float
+
+
+def ftle(system: System, trajectory=None, window: float | None = None, t_max: float | None = None,
+         samples_per_window: int = 10, eps: float = 1e-7, seed: int = 0, progress=None, stop=None) -> FTLEResult:
+    """Finite-time largest Lyapunov exponents along a trajectory: where prediction is hard.
+
+    The leading tangent vector is evolved from the trajectory's first state over its duration
+    (or ``t_max``; default 300 windows), re-normalised ``samples_per_window`` times per window.
+    The exponent at each of those points is the log-growth over the ``window`` that ends there,
+    divided by the window; ``x`` holds the (postprocessed) states. ``window`` defaults to one
+    dominant period (10 iterates for maps).
+    """
+    ic, duration = None, t_max
+    if trajectory is not None:
+        if trajectory.system is None or trajectory.system.postprocess_with is None:
+            ic = trajectory.x[0]
+        duration = duration or float(trajectory.t[-1] - trajectory.t[0])
+    if system.kind == "map":
+        window = float(int(window or 10))
+        per = max(1, int(window))
+        run = _tangent_run(system, 1, duration or 300 * window, 0 if ic is not None else None, None, 1, eps, ic,
+                           seed, progress, stop)
+    else:
+        window = float(window or system.period or 1.0)
+        if not window > 0:
+            raise LyapunovError(f"window must be positive, got {window}")
+        per = int(samples_per_window)
+        run = _tangent_run(system, 1, duration or 300 * window, 0 if ic is not None else None, None,
+                           window / per, eps, ic, seed, progress, stop)
+    growth = np.concatenate([[0.0], run.log_growth[:, 0]])
+    if len(growth) <= per:
+        raise LyapunovError(f"the trajectory is shorter than one window ({window:g})")
+    span = run.times[per - 1:] - np.concatenate([[0.0], run.times])[: len(run.times) - per + 1]
+    values = (growth[per:] - growth[:-per]) / span
+    return FTLEResult(t=run.times[per - 1:], x=system.postprocess(run.states[per - 1:]), values=values,
+                      window=float(span.mean()))
+
+
+def kaplan_yorke_dimension(exponents) -> float:
+    """Kaplan & Yorke (1979): D = j + (λ1 + … + λj) / |λ_{j+1}|, j the largest with a non-negative sum."""
+    lam = np.sort(np.asarray(exponents, dtype=float))[::-1]
+    sums = np.cumsum(lam)
+    if sums[0] < 0:
+        return 0.0
+    j = int(np.flatnonzero(sums >= 0)[-1]) + 1
+    if j == len(lam):
+        return float(j)
+    return j + sums[j - 1] / abs(lam[j])
+
+
+def lyapunov_time(exponents_or_max) -> float:
+    """1 / λ1, the e-folding time of small errors (infinite when λ1 <= 0)."""
+    lam = float(np.max(np.atleast_1d(exponents_or_max)))
+    return math.inf if lam <= 0 else 1.0 / lam
+
+
+# ---------------------------------------------------------------------------------------------
+# The largest exponent from a time series
+
+
+@dataclass(frozen=True)
+class DataExponent:
+    """Largest exponent estimated from data, with the Rosenstein curve and the fit behind it."""
+
+    exponent: float
+    delay: int
+    dimension: int
+    theiler: int
+    t: np.ndarray  # k * dt
+    log_distance: np.ndarray  # the Rosenstein curve: mean log distance of initially nearest neighbours
+    fit: tuple[int, int]  # indices [start, stop) of the linear region used
+    intercept: float
+
+
+def delay_embed(x: np.ndarray, dimension: int, delay: int) -> np.ndarray:
+    """Takens delay vectors ``(x[i], x[i + delay], ..., x[i + (dimension-1) delay])``."""
+    x = np.asarray(x, dtype=float)
+    n = len(x) - (dimension - 1) * delay
+    if n < 1:
+        raise LyapunovError(f"a series of {len(x)} points is too short to embed in {dimension} dims at delay {delay}")
+    return np.stack([x[i * delay : i * delay + n] for i in range(dimension)], axis=1)
+
+
+def mutual_information_delay(x: np.ndarray, max_lag: int | None = None, bins: int = 32) -> int:
+    """First local minimum of the time-delayed mutual information (Fraser & Swinney 1986)."""
+    x = np.asarray(x, dtype=float)
+    max_lag = max_lag or max(2, len(x) // 20)
+    edges = np.quantile(x, np.linspace(0, 1, bins + 1))
+    codes = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, bins - 1)
+    previous = np.inf
+    for lag in range(1, max_lag):
+        joint = np.bincount(codes[:-lag] * bins + codes[lag:], minlength=bins * bins).reshape(bins, bins)
+        pxy = joint / joint.sum()
+        px, py = pxy.sum(axis=1, keepdims=True), pxy.sum(axis=0, keepdims=True)
+        nz = pxy > 0
+        mi = float(np.sum(pxy[nz] * np.log(pxy[nz] / (px @ py)[nz])))
+        if mi > previous:
+            return lag - 1
+        previous = mi
+    return max_lag - 1
+
+
+def false_nearest_neighbours(x: np.ndarray, delay: int, max_dimension: int = 10, rtol: float = 10.0,
+                             atol: float = 2.0, threshold: float = 0.01) -> tuple[int, np.ndarray]:
+    """Embedding dimension by false nearest neighbours (Kennel, Brown & Abarbanel 1992).
+
+    Returns the first dimension whose fraction of false neighbours is below ``threshold``, and the
+    fractions for dimensions 1..max_dimension-1.
+    """
+    from scipy.spatial import cKDTree
+
+    x = np.asarray(x, dtype=float)
+    spread = np.std(x)
+    fractions = []
+    for m in range(1, max_dimension):
+        emb = delay_embed(x, m + 1, delay)
+        low = emb[:, :m]
+        dist, idx = cKDTree(low).query(low, k=2)
+        dist, idx = dist[:, 1], idx[:, 1]
+        extra = np.abs(emb[:, m] - emb[idx, m])
+        false = (extra > rtol * np.maximum(dist, 1e-12)) | (np.sqrt(dist**2 + extra**2) > atol * spread)
+        fractions.append(float(np.mean(false)))
+        if fractions[-1] < threshold:
+            return m, np.array(fractions)
+    return int(np.argmin(fractions)) + 1, np.array(fractions)
+
+
+def mean_period(x: np.ndarray) -> float:
+    """Mean period in samples: 1 / the power-weighted mean frequency (Rosenstein et al. 1993)."""
+    x = np.asarray(x, dtype=float)
+    power = np.abs(np.fft.rfft(x - x.mean())) ** 2
+    freqs = np.fft.rfftfreq(len(x))
+    mean_frequency = np.sum(freqs[1:] * power[1:]) / np.sum(power[1:])
+    return 1.0 / mean_frequency
+
+
+def _check_series(x) -> np.ndarray:
+    try:
+        x = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise LyapunovError(f"expected a series of numbers, got {type(x).__name__}") from None
+    if x.ndim not in (1, 2):
+        raise LyapunovError(f"expected a series of shape (n,) or (n, dim), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise LyapunovError("the series contains NaN or infinite values; remove them first")
+    if np.all(np.ptp(x, axis=0) == 0):
+        raise LyapunovError("the series is constant: it has no exponent to estimate")
+    return x
+
+
+MIN_POINTS = 1000
+
+
+def max_exponent_from_data(x, dt: float, delay: int | None = None, dimension: int | None = None,
+                           theiler: int | None = None, horizon: int | None = None) -> DataExponent:
+    """Largest Lyapunov exponent of a scalar or vector series (Rosenstein, Collins & De Luca 1993).
+
+    A scalar series is delay-embedded with ``delay`` (default: first minimum of the mutual
+    information) in ``dimension`` (default: false nearest neighbours); a vector series ``(n, dim)``
+    is used as the state itself. Each point's nearest neighbour, outside a Theiler window
+    (default: one mean period), is followed for ``horizon`` steps (default: four mean periods);
+    the mean log distance grows with slope λ1 until it saturates at the attractor's size. The
+    slope is fitted where the curve has risen from 20 % to 70 % of the way to its saturation
+    (on Lorenz x, 10^4 points at dt = 0.005 ... 0.03: within 8 % of 0.906).
+    """
+    from scipy.spatial import cKDTree
+
+    x = _check_series(x)
+    if len(x) < MIN_POINTS:
+        raise LyapunovError(f"the series has {len(x)} points; at least {MIN_POINTS} are needed")
+    if not dt > 0:
+        raise LyapunovError(f"dt must be positive, got {dt}")
+    scalar = x if x.ndim == 1 else x[:, 0]
+    period = mean_period(scalar)
+    if x.ndim == 1 or x.shape[1] == 1:
+        scalar = np.ravel(x)
+        delay = int(delay or mutual_information_delay(scalar))
+        dimension = int(dimension or false_nearest_neighbours(scalar, delay)[0])
+        states = delay_embed(scalar, dimension, delay)
+    else:
+        delay, dimension = 1, x.shape[1]
+        states = (x - x.mean(axis=0)) / np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+    theiler = int(theiler if theiler is not None else max(1, round(period)))
+    horizon = int(horizon or max(20, round(4 * period)))
+    n = len(states)
+    usable = n - horizon
+    if usable < 2 * theiler + 10:
+        raise LyapunovError(
+            f"the series is too short for this horizon and Theiler window: {n} states, "
+            f"need at least {horizon + 2 * theiler + 10}"
+        )
+    tree = cKDTree(states)
+    neighbours = np.full(usable, -1)
+    k = min(n, 2 * theiler + 8)
+    dist, idx = tree.query(states[:usable], k=k)
+    for i in range(usable):
+        ok = (np.abs(idx[i] - i) > theiler) & (idx[i] < usable) & (dist[i] > 0)
+        if ok.any():
+            neighbours[i] = idx[i][np.argmax(ok)]
+    pairs = np.flatnonzero(neighbours >= 0)
+    if len(pairs) < 10:
+        raise LyapunovError("too few neighbour pairs outside the Theiler window; use a longer series")
+    j = neighbours[pairs]
+    curve = np.empty(horizon)
+    for step in range(horizon):
+        d = np.linalg.norm(states[pairs + step] - states[j + step], axis=1)
+        curve[step] = np.mean(np.log(d[d > 0]))
+    start, stop = _linear_region(curve)
+    slope, intercept = np.polyfit(np.arange(start, stop), curve[start:stop], 1)
+    return DataExponent(
+        exponent=float(slope / dt), delay=delay, dimension=dimension, theiler=theiler,
+        t=np.arange(horizon) * dt, log_distance=curve, fit=(start, stop), intercept=float(intercept),
+    )
+
+
+def _linear_region(curve: np.ndarray, low: float = 0.2, high: float = 0.7) -> tuple[int, int]:
+    """Indices where a log-distance curve rises from ``low`` to ``high`` of its total rise."""
+    base, top = curve[0], np.max(curve)
+    rise = top - base
+    if rise <= 0:
+        return 0, max(2, len(curve) // 4)
+    start = int(np.argmax(curve >= base + low * rise))
+    stop = int(np.argmax(curve >= base + high * rise)) + 1
+    if stop - start < 3:
+        stop = min(len(curve), start + 3)
+    return start, stop
+
+
+# ---------------------------------------------------------------------------------------------
+# Separation of nearby trajectories
+
+
+@dataclass(frozen=True)
+class PairSeparation:
+    """Mean log separation of initially close pairs versus time, with its fitted slope."""
+
+    t: np.ndarray
+    log_separation: np.ndarray
+    saturation: float  # mean log separation once the pairs are uncorrelated
+    slope: float  # fitted growth rate in the linear region: an estimate of lambda_1
+    fit: tuple[int, int]
+    initial_separation: float
+
+    @property
+    def intercept(self) -> float:
+        """The fitted line's value at t = 0: ``log_separation ≈ intercept + slope t`` over ``fit``."""
+        a, b = self.fit
+        return float(np.mean(self.log_separation[a:b] - self.slope * self.t[a:b]))
+
+    @property
+    def horizon(self) -> float:
+        """The predictability horizon: when the fitted growth reaches saturation, the time after
+        which the pairs are uncorrelated (NaN when they do not separate)."""
+        return (self.saturation - self.intercept) / self.slope if self.slope > 0 else float("nan")
+
+
+def pair_separation(system: System, n_pairs: int = 200, t_max: float | None = None, dt: float | None = None,
+                    separation: float = 1e-8, seed: int = 0) -> PairSeparation:
+    """The butterfly effect measured: pairs of trajectories started ``separation`` apart on the attractor.
+
+    Pairs start at ``n_pairs`` points of a long trajectory (so on the attractor), each with a
+    random perturbation of relative size ``separation``; the mean log distance grows with slope
+    λ1 until it saturates at the attractor's size. ``t_max`` defaults to 30 Lyapunov times
+    (from dysts's estimate; 20 periods when unknown).
+    """
+    if system.kind == "delay":
+        raise LyapunovError(f"{system.name} is a delay system: separation of pairs is not supported yet")
+    rng = np.random.default_rng(seed)
+    dt = float(dt or system.dt)
+    if system.kind == "map":
+        t_max = float(t_max or 60)
+    else:
+        lam = system.lyapunov_max if system.lyapunov_max and system.lyapunov_max > 0 else None
+        t_max = float(t_max or (30 / lam if lam else 20 * (system.period or 1.0)))
+    n = max(3, int(round(t_max / dt)) + 1)
+    base = integrate.trajectory(system, n=n_pairs * 10, dt=dt, transient=1000, postprocess=False).x
+    starts = base[rng.choice(len(base), n_pairs, replace=False)]
+    scale = np.std(base, axis=0) + 1e-12
+    kick = rng.standard_normal(starts.shape)
+    kick *= separation * np.linalg.norm(scale) / np.linalg.norm(kick, axis=1, keepdims=True)
+    both = integrate.ensemble(system, np.concatenate([starts, starts + kick]), n=n, dt=dt,
+                              method="dop853" if system.kind == "flow" else "rk4", postprocess=False,
+                              on_divergence="nan")
+    a, b = both[:n_pairs], both[n_pairs:]
+    distance = np.linalg.norm((a - b) / scale, axis=2)
+    with np.errstate(divide="ignore"):
+        logs = np.log(distance)
+    curve = np.nanmean(np.where(np.isfinite(logs), logs, np.nan), axis=0)
+    saturation = float(np.nanmean(curve[-max(2, n // 5):]))
+    start, stop = _linear_region(curve)
+    slope = np.polyfit(np.arange(start, stop) * dt, curve[start:stop], 1)[0]
+    return PairSeparation(t=np.arange(n) * dt, log_separation=curve, saturation=saturation, slope=float(slope),
+                      fit=(start, stop), initial_separation=separation)
+
+
+# ---------------------------------------------------------------------------------------------
+# Literature values, for comparison tables (parameters they hold for, and the source)
+
+LITERATURE = {
+    "Lorenz": ({"sigma": 10.0, "rho": 28.0, "beta": 8 / 3}, (0.9056, 0.0, -14.5723),
+               "Sprott (2003), Chaos and Time-Series Analysis, Table A.1"),
+    "Rossler": ({"a": 0.2, "b": 0.2, "c": 5.7}, (0.0714, 0.0, -5.3943),
+                "Sprott (2003), Chaos and Time-Series Analysis, Table A.1"),
+    "Henon": ({"a": 1.4, "b": 0.3}, (0.4192, -1.6232), "Sprott (2003), Chaos and Time-Series Analysis, Table A.1"),
+    "Logistic": ({"r": 4.0}, (math.log(2),), "exact: conjugate to the tent map"),
+}
+
+
+def verdict(exponents: np.ndarray, kind: str) -> str:
+    """Chaotic or not, said plainly (λ1 near 0 is a periodic or quasi-periodic orbit)."""
+    lam = float(exponents[0])
+    # λ1 of a periodic orbit converges to 0 only as 1/T: judge it against the spectrum's scale
+    if lam > max(0.005, 0.01 * float(np.max(np.abs(exponents)))):
+        return "chaotic: nearby states separate exponentially"
+    if lam < -0.005:
+        return "not chaotic at these parameters: orbits settle onto a stable fixed point or cycle"
+    what = "a periodic or quasi-periodic orbit" if kind == "flow" else "a periodic orbit"
+    return f"not chaotic at these parameters: λ1 ≈ 0, {what}"
+
+
+def literature_spectrum(system: System) -> tuple[tuple[float, ...], str] | None:
+    """A published spectrum for these parameters (to 0.1 %), with its source, or None."""
+    entry = LITERATURE.get(system.name)
+    if entry is None:
+        return None
+    params, values, source = entry
+    if all(math.isclose(float(system.params[k]), v, rel_tol=1e-3) for k, v in params.items()):
+        return values, source
+    return None
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Everything the Lyapunov tab shows for one system: the spectrum, finite-time exponents on
+    the attractor, the separation of nearby pairs, and λ1 from the x series (or why not)."""
+
+    spectrum: LyapunovResult
+    ftle: FTLEResult
+    separation: PairSeparation
+    from_data: DataExponent | str
+
+
+def diagnostics(system: System, t_max: float | None = None, window: float | None = None, *, job) -> Diagnostics:
+    """A job (``job.progress``, ``job.stop``): the tab's diagnostics, FTLE on 500 windows of
+    ``window`` (default one period, 10 iterates for maps) with 40 samples each."""
+    def stage(lo, hi):
+        return lambda f: job.progress(lo + (hi - lo) * f)
+
+    result = spectrum(system, t_max=t_max, progress=stage(0.0, 0.6), stop=job.stop)
+    w = window or (10.0 if system.kind == "map" else system.period or 1.0)
+    local = ftle(system, window=w, t_max=500 * w, samples_per_window=40, progress=stage(0.6, 0.85), stop=job.stop)
+    pairs = pair_separation(system)
+    truth = integrate.trajectory(system, n=10_000, transient=1000)
+    try:
+        from_data: DataExponent | str = max_exponent_from_data(truth.x[:, 0], float(truth.t[1] - truth.t[0]))
+    except LyapunovError as exc:
+        from_data = str(exc)
+    return Diagnostics(result, local, pairs, from_data)
+
+
+class RecentDiagnostics:
+    """The diagnostics of the last ``size`` requests, shared by every session of a server: a class
+    asks for the same system and settings over and over (the Lyapunov tab's cache). Keyed by the
+    system's dynamics (``System.dynamics_key``) and the settings; safe across threads."""
+
+    def __init__(self, size: int = 32):
+        self.size = size
+        self._held: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, system: System, *settings) -> Diagnostics | None:
+        key = (system.dynamics_key, settings)
+        with self._lock:
+            if key in self._held:
+                self._held.move_to_end(key)
+                return self._held[key]
+        return None
+
+    def put(self, system: System, *settings, result: Diagnostics) -> None:
+        with self._lock:
+            self._held[(system.dynamics_key, settings)] = result
+            while len(self._held) > self.size:
+                self._held.popitem(last=False)
+
+
+RECENT = RecentDiagnostics()
+
+
+# ---------------------------------------------------------------------------------------------
+# The lab's λ1 of a system: one policy for every Lyapunov time the lab measures in (forecast
+# horizons, VPT, the butterfly's clock). Always the lab's own spectrum, never dysts's metadata
+# estimate: shipped for published parameters in assets/lyapunov_max.json (rebuilt by
+# ``python -m core.dynamics.lyapunov``, about 5 minutes), otherwise computed once per dynamics.
+
+TABLE = Path(__file__).resolve().parents[2] / "assets" / "lyapunov_max.json"
+_LARGEST: dict[tuple, "LyapunovMax"] = {}
+_LARGEST_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class LyapunovMax:
+    value: float
+    source: str
+
+    def __str__(self) -> str:
+        return f"λ1 = {self.value:.4g} ({self.source})"
+
+
+@functools.cache
+def shipped_table() -> dict:
+    """λ1 at published parameters, by the lab's spectrum: ``{name: λ1}``."""
+    try:
+        return json.loads(TABLE.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def largest(system: System) -> LyapunovMax:
+    """λ1 of ``system`` by the lab's spectrum: shipped for published parameters, else computed once.
+
+    Raises ``NotChaotic`` when λ1 ≤ 0 and ``LyapunovError`` for systems without a spectrum (delay).
+    """
+    key = system.dynamics_key
+    with _LARGEST_LOCK:
+        if key in _LARGEST:
+            return _LARGEST[key]
+    entry = shipped_table().get(system.name) if system.is_published and system.origin != "typed" else None
+    if entry is not None:
+        found = LyapunovMax(float(entry), "the lab's spectrum, shipped table")
+    else:
+        found = LyapunovMax(float(spectrum(system, n_exponents=1).max), "the lab's spectrum, computed now")
+    if not found.value > 0:
+        raise NotChaotic(f"{system.name} is not chaotic at these parameters (λ1 = {found.value:.3g}): "
+                         "there is no Lyapunov time to measure forecasts in")
+    with _LARGEST_LOCK:
+        _LARGEST[key] = found
+    return found
+
+
+def build_table(path: Path = TABLE) -> dict:
+    """λ1 of every flow and map at published parameters by the lab's spectrum (about 5 minutes)."""
+    from core import systems
+
+    table = {}
+    for name in systems.names():
+        system = systems.get(name)
+        if system.kind == "delay":
+            continue
+        try:
+            table[name] = round(float(spectrum(system, n_exponents=1).max), 6)
+        except (LyapunovError, IntegrationError) as exc:
+            print(f"{name}: no spectrum ({exc})", file=sys.stderr)
+            continue
+        print(f"{name:28s} λ1 = {table[name]:.5g}", flush=True)
+    path.write_text(json.dumps(table, indent=0, sort_keys=True))
+    return table
+
+
+if __name__ == "__main__":
+    build_table()

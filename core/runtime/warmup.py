@@ -1,0 +1,33 @@
+"""Pay every compilation of the lab's computations once per process, before the first request.
+
+Numba kernels load from the on-disk cache (compiled on the very first run only) and Datashader's
+aggregations are exercised once. The server runs it at start (``dashboards/warm.py``) and every
+Dask worker runs it as it joins (``jobs.OnStart``), so no visitor pays a JIT.
+"""
+
+import time
+
+import numpy as np
+
+
+def compile_kernels() -> float:
+    """Warm the integrators, tangent dynamics, the data exponent and the rasters; returns seconds."""
+    from core import systems
+    from core.dynamics import integrate, lyapunov
+    from core.pictures import portraits
+    from core.runtime.jobs import local_context
+
+    start = time.perf_counter()
+    lorenz = systems.get("Lorenz")
+    integrate.trajectory(lorenz, n=200, method="rk4")
+    integrate.trajectory(lorenz, n=200, noise=0.01, seed=0)
+    integrate.ensemble(lorenz, np.tile(lorenz.ic, (4, 1)), n=3)
+    integrate.trajectory(systems.get("Henon"), n=200)
+    integrate.trajectory(systems.get("MackeyGlass"), n=200)
+    lyapunov.spectrum(lorenz, t_max=10)
+    lyapunov.ftle(lorenz, t_max=20)
+    lyapunov.spectrum(systems.get("Henon"), t_max=100)
+    lyapunov.max_exponent_from_data(integrate.trajectory(lorenz, n=2000).x[:, 0], lorenz.dt)
+    portraits.run(lorenz, {"n": 1000}, portraits.ViewSpec(), (10, 0.1), job=local_context())
+    portraits.run(systems.get("Henon"), {"n": 1000}, portraits.ViewSpec(embed_lag=1), job=local_context())
+    return time.perf_counter() - start

@@ -1,0 +1,187 @@
+"""The Lyapunov tab: how chaotic the selected system is, and where on the attractor prediction fails."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+
+from core.dynamics import lyapunov
+from core.pictures import raster
+from core.runtime import jobs
+from dashboards.background import Runner
+from dashboards.render import RasterView, one_update
+from dashboards.selection import Selection, plain
+
+
+class LyapunovDashboard(param.Parameterized):
+    """Spectrum, convergence, separation of nearby pairs, FTLE-coloured attractor and the exponent from data."""
+
+    active = param.Boolean(default=False, doc="the tab is shown: compute on changes")
+
+    def __init__(self, selection: Selection, **params):
+        super().__init__(**params)
+        self.sel = selection
+        self.summary = pn.pane.Markdown("", css_classes=["lyapunov-summary"], sizing_mode="stretch_width")
+        self.error = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["lyapunov-error"],
+                                   sizing_mode="stretch_width")
+        self.progress = pn.indicators.Progress(value=0, max=100, visible=False, width=300, bar_color="info")
+        self.stop_button = pn.widgets.Button(label="Stop", color="warning", visible=False, width=80)
+        self.runner = Runner(self.progress, self.stop_button, coalesce=True)
+        self.table = pn.pane.DataFrame(pd.DataFrame(), index=False, sizing_mode="stretch_width")
+        self.spectrum_pane = pn.pane.HoloViews(hv.Bars([]), linked_axes=False)
+        self.convergence_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
+        self.separation_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
+        # coarse pixels, each the mean of many points; re-aggregated next to the data on zoom
+        self.ftle_view = RasterView("rotated x", "rotated y", raster.FTLE_FRAME, cmap=raster.FIELD_CMAP)
+        self.ftle_note = pn.pane.Markdown("", css_classes=["lyapunov-ftle"])
+        self.ftle_jobs = Runner()
+        self.data_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
+        self.data_text = pn.pane.Markdown("", css_classes=["lyapunov-data"])
+        self.settings = pn.Row(
+            pn.widgets.FloatInput.from_param(selection.param.averaging_time, label="Averaging time (empty: auto)", width=200),
+            pn.widgets.FloatInput.from_param(selection.param.ftle_window, label="FTLE window (empty: one period)", width=200),
+        )
+        selection.param.watch(self._on_change, ["system", "equations", "param_overrides", "averaging_time", "ftle_window"])
+        self.param.watch(self._on_change, ["active"])
+
+    def main(self):
+        return pn.Column(
+            pn.Row(self.settings, self.progress, self.stop_button),
+            self.error,
+            self.summary,
+            pn.Row(pn.Column("#### Spectrum", self.spectrum_pane, self.table),
+                   pn.Column("#### Convergence of each exponent", self.convergence_pane)),
+            pn.Row(pn.Column("#### Separation of nearby trajectories", self.separation_pane),
+                   pn.Column("#### Attractor coloured by finite-time exponent", self.ftle_note,
+                             self.ftle_view.panel())),
+            pn.Row(pn.Column("#### Largest exponent from the x time series", self.data_pane, self.data_text)),
+            sizing_mode="stretch_width",
+        )
+
+    # -- scheduling ---------------------------------------------------------------------------
+    def _on_change(self, *_) -> None:
+        if self.active:
+            self.request()
+
+    def request(self) -> None:
+        try:
+            system = self.sel.current_system()
+        except (KeyError, ValueError) as exc:
+            self._show_error(str(exc))
+            return
+        settings = (self.sel.averaging_time, self.sel.ftle_window)
+        known = lyapunov.RECENT.get(system, *settings)  # another session asked the same
+        if known is not None:
+            self.runner.stop()
+            self._publish(system, known)
+            return
+
+        def computed(job) -> None:
+            lyapunov.RECENT.put(system, *settings, result=job.result)
+            self._publish(system, job.result)
+
+        self.runner.run(lyapunov.diagnostics, system, *settings, label=f"Lyapunov {system.name}",
+                        on_result=computed, on_error=self._show_error)
+
+    def _publish(self, system, result: lyapunov.Diagnostics) -> None:
+        try:
+            figures = self._figures(system, result)
+        except (lyapunov.LyapunovError, ValueError) as exc:
+            self._show_error(str(exc))
+            return
+        self.error.visible = False
+        with one_update():
+            self.summary.object = figures["summary"]
+            self.table.object = figures["table"]
+            self.spectrum_pane.object = figures["bars"]
+            self.convergence_pane.object = figures["convergence"]
+            self.separation_pane.object = figures["separation"]
+            self.ftle_note.object = figures["ftle_note"]
+            self.data_pane.object = figures["data"]
+            self.data_text.object = figures["data_text"]
+        self._draw_ftle(result.ftle)
+
+    def _draw_ftle(self, ftle: lyapunov.FTLEResult) -> None:
+        """The attractor coloured by finite-time exponents: aggregated and shaded as a job (one
+        rendering path with the explorer's views), again over the window of each zoom."""
+        coords = tuple(range(min(3, ftle.x.shape[1])))
+        xy = raster.picture(ftle.x, coords, self.sel.azimuth, self.sel.elevation)
+        values = ftle.values[: len(xy)]
+        limit = float(np.nanpercentile(np.abs(values), 98)) or 1.0  # one colour scale for every zoom
+        width, height = raster.FTLE_PIXELS
+
+        def draw(extent, done) -> None:
+            self.ftle_jobs.run(raster.field_picture, xy, values, width, height, limit, extent, kind=jobs.INTERACTIVE,
+                               label="FTLE image", on_result=lambda job: done(job.result), on_error=self._show_error)
+
+        labels = {3: ("rotated x", "rotated y"), 2: ("x0", "x1"), 1: ("x(k)", "x(k+1)")}[len(coords)]
+        draw(None, lambda image: self.ftle_view.show(image, labels, zoom=draw))
+
+    def _show_error(self, message: str) -> None:
+        self.error.object = f"**Lyapunov diagnostics not updated:** {plain(message)}"
+        self.error.visible = True
+
+    # -- figures ------------------------------------------------------------------------------
+    def _figures(self, system, result: lyapunov.Diagnostics) -> dict:
+        spec = result.spectrum
+        lam = spec.exponents
+        names = [f"λ{i + 1}" for i in range(len(lam))]
+        lyap_time = lyapunov.lyapunov_time(lam)
+        ky = lyapunov.kaplan_yorke_dimension(lam)
+        unit = "per iterate" if system.kind == "map" else "per time unit"
+        summary = (
+            f"**{system.name}: λ1 = {lam[0]:.4f}** {unit} · Lyapunov time "
+            f"{'∞' if np.isinf(lyap_time) else f'{lyap_time:.4g}'} · Kaplan–Yorke dimension {ky:.3f} · "
+            f"{lyapunov.verdict(lam, system.kind)}  \n"
+            f"*{spec.jacobian} Jacobian; {spec.t[-1]:.4g} {'iterates' if system.kind == 'map' else 'time units'}"
+            f" averaged in {spec.wall_time:.2f} s"
+            + (f"; sum of exponents {lam.sum():.4f} vs mean trace J {spec.mean_trace:.4f}*"
+               if spec.mean_trace is not None else "*")
+        )
+        table = pd.DataFrame({"exponent": names, "ours": np.round(lam, 4)})
+        if system.lyapunov_spectrum:
+            table["dysts (reference)"] = np.round(np.resize(system.lyapunov_spectrum, len(lam)), 4)
+        literature = lyapunov.literature_spectrum(system)
+        if literature:
+            values, source = literature
+            table[f"literature ({source.split(',')[0]})"] = np.resize(values, len(lam))
+        bars = hv.Bars(list(zip(names, lam)), kdims=["exponent"], vdims=["λ"]).opts(
+            width=420, height=260, color="#d9480f", tools=["hover"], title="")
+        step = max(1, len(spec.t) // 1500)
+        curves = [hv.Curve((spec.t[::step], spec.history[::step, i]), "time", "estimate", label=names[i])
+                  for i in range(len(lam))]
+        convergence = hv.Overlay(curves).opts(width=520, height=300, logx=True, legend_position="right")
+        pairs = result.separation
+        a, b = pairs.fit
+        fit_t, intercept, horizon = pairs.t[a:b], pairs.intercept, pairs.horizon
+        separation = (
+            hv.Curve((pairs.t, pairs.log_separation), "time", "mean log separation", label="pairs")
+            * hv.Curve((fit_t, intercept + pairs.slope * fit_t), label=f"slope {pairs.slope:.3f}").opts(
+                color="black", line_dash="dashed")
+            * hv.HLine(pairs.saturation).opts(color="grey", line_dash="dotted")
+        )
+        if np.isfinite(horizon):
+            separation = separation * hv.VLine(horizon).opts(color="#d9480f")
+        separation = separation.opts(width=520, height=300, legend_position="bottom_right",
+                                     title=f"predictability horizon ≈ {horizon:.3g}" if np.isfinite(horizon) else "")
+        ftle_note = f"*window {result.ftle.window:.3g}: red = fast separation, blue = contraction*"
+        data = result.from_data
+        if isinstance(data, str):
+            data_fig, data_text = hv.Curve([]), f"*not estimated: {data}*"
+        else:
+            a, b = data.fit
+            data_fig = (
+                hv.Curve((data.t, data.log_distance), "time", "mean log distance", label="Rosenstein curve")
+                * hv.Curve((data.t[a:b], data.intercept + data.exponent * data.t[a:b]), label="fit").opts(
+                    color="black", line_dash="dashed")
+            ).opts(width=520, height=280, legend_position="bottom_right")
+            data_text = (
+                f"From 10,000 points of x0: **λ1 ≈ {data.exponent:.3f}** (spectrum: {lam[0]:.3f}); "
+                f"delay {data.delay}, dimension {data.dimension}, Theiler window {data.theiler} samples, "
+                f"fit over t = {data.t[a]:.3g} … {data.t[b - 1]:.3g}."
+            )
+        return {"summary": summary, "table": table, "bars": bars, "convergence": convergence,
+                "separation": separation, "ftle_note": ftle_note, "data": data_fig, "data_text": data_text}

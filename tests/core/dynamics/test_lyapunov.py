@@ -1,0 +1,149 @@
+"""Lyapunov spectra against literature values (each cited), and the derived quantities."""
+
+import math
+
+import numpy as np
+import pytest
+
+from core import systems
+from core.dynamics import integrate, lyapunov
+
+# Lorenz at sigma = 10, rho = 28, beta = 8/3: Sprott (2003), Chaos and Time-Series Analysis, Table A.1
+LORENZ = lyapunov.LITERATURE["Lorenz"][1]  # (0.9056, 0, -14.5723)
+
+
+def test_lorenz_spectrum():
+    result = lyapunov.spectrum(systems.get("Lorenz", sigma=10, rho=28, beta=8 / 3))
+    lam = result.exponents
+    assert lam[0] == pytest.approx(LORENZ[0], rel=0.01)
+    assert abs(lam[1]) < 0.01
+    assert lam[2] == pytest.approx(LORENZ[2], rel=0.01)
+    # the sum equals the (constant) divergence of the Lorenz field: -(sigma + 1 + beta)
+    assert lam.sum() == pytest.approx(-(10 + 1 + 8 / 3), rel=0.01)
+    assert result.history.shape == (len(result.t), 3)
+    assert np.allclose(result.history[-1], lam)
+
+
+def test_rossler_largest_exponent():
+    # Sprott (2003), Table A.1: Rossler a = b = 0.2, c = 5.7: lambda_1 = 0.0714
+    lam = lyapunov.spectrum(systems.get("Rossler", a=0.2, b=0.2, c=5.7)).exponents
+    assert lam[0] == pytest.approx(0.0714, rel=0.03)
+
+
+def test_henon_spectrum():
+    # Sprott (2003), Table A.1: Henon a = 1.4, b = 0.3: (0.4192, -1.6232); sum = ln b
+    lam = lyapunov.spectrum(systems.get("Henon", a=1.4, b=0.3)).exponents
+    assert lam[0] == pytest.approx(0.4192, rel=0.01)
+    assert lam.sum() == pytest.approx(math.log(0.3), rel=1e-3)
+
+
+def test_logistic_map_at_r4_is_ln2():
+    # the r = 4 logistic map is conjugate to the tent map: lambda = ln 2 exactly
+    lam = lyapunov.spectrum(systems.get("Logistic", r=4.0)).exponents
+    assert lam[0] == pytest.approx(math.log(2), rel=0.005)
+
+
+def test_delay_systems_are_reported_unsupported():
+    with pytest.raises(lyapunov.LyapunovError, match="delay"):
+        lyapunov.spectrum(systems.get("MackeyGlass"))
+
+
+def test_kaplan_yorke_dimension():
+    # Lorenz: 2 + lambda_1 / |lambda_3|
+    assert lyapunov.kaplan_yorke_dimension(LORENZ) == pytest.approx(2 + LORENZ[0] / -LORENZ[2])
+    assert lyapunov.kaplan_yorke_dimension([-0.1, -1.0]) == 0.0
+    assert lyapunov.kaplan_yorke_dimension([0.5, 0.1]) == 2.0
+
+
+def test_lyapunov_time():
+    assert lyapunov.lyapunov_time(LORENZ[0]) == pytest.approx(1 / LORENZ[0])
+    assert lyapunov.lyapunov_time([0.5, -1.0]) == 2.0
+    assert lyapunov.lyapunov_time(-0.1) == math.inf
+
+
+@pytest.mark.parametrize("name", [n for n in systems.names("flow") if systems.get(n).origin == "dysts"])
+def test_sum_of_exponents_equals_mean_trace_for_every_flow(name):
+    # Liouville: d/dt log vol = div f, so sum(lambda) = <div f> along the path, for dissipative
+    # flows (negative) and volume-preserving ones (ABC, the double gyre: 0) alike; the tolerance
+    # is a percent of the spectrum's scale, as the spectrum's own check (_liouville_holds)
+    system = systems.get(name)
+    result = lyapunov.spectrum(system, t_max=20 * (system.period or 1.0))
+    scale = np.abs(result.exponents).max() + abs(result.mean_trace)
+    assert abs(result.exponents.sum() - result.mean_trace) <= 0.01 * scale + 1e-9  # Torus: all exponents 0
+
+
+def test_analytic_jacobian_is_used_where_dysts_has_one():
+    assert lyapunov.spectrum(systems.get("Lorenz"), t_max=10).jacobian == "analytic (dysts)"
+    assert lyapunov.spectrum(systems.get("Colpitts"), t_max=10).jacobian == "finite differences"
+
+
+def test_exponent_from_lorenz_x_data():
+    # Rosenstein et al. (1993) on 10^4 points of Lorenz x: within 10 % of the literature
+    lorenz = systems.get("Lorenz", sigma=10, rho=28, beta=8 / 3)
+    x = integrate.trajectory(lorenz, n=10_000, dt=0.01, transient=2000).x[:, 0]
+    result = lyapunov.max_exponent_from_data(x, 0.01)
+    assert result.exponent == pytest.approx(LORENZ[0], rel=0.10)
+    assert result.dimension == 3 and result.delay > 1
+    start, stop = result.fit
+    assert 0 <= start < stop <= len(result.log_distance)
+
+
+def test_exponent_from_data_rejects_bad_series():
+    with pytest.raises(lyapunov.LyapunovError, match="at least 1000"):
+        lyapunov.max_exponent_from_data(np.sin(np.arange(100)), 0.1)
+    with pytest.raises(lyapunov.LyapunovError, match="constant"):
+        lyapunov.max_exponent_from_data(np.ones(5000), 0.1)
+    series = np.sin(np.arange(5000) * 0.1)
+    series[10] = np.nan
+    with pytest.raises(lyapunov.LyapunovError, match="NaN"):
+        lyapunov.max_exponent_from_data(series, 0.1)
+
+
+def test_periodic_parameters_give_no_positive_exponent():
+    # Lorenz at rho = 160 lies in a periodic window (Sparrow 1982): lambda_1 ~ 0, not positive
+    lam = lyapunov.spectrum(systems.get("Lorenz", rho=160.0), t_max=500).exponents
+    assert lam[0] < 0.01
+    # below the Hopf bifurcation (rho < 24.74) the orbits settle on a fixed point: all negative
+    lam = lyapunov.spectrum(systems.get("Lorenz", rho=15.0), t_max=200).exponents
+    assert lam[0] < 0
+
+
+def test_separation_of_nearby_trajectories():
+    result = lyapunov.pair_separation(systems.get("Lorenz"), n_pairs=100)
+    assert result.slope == pytest.approx(LORENZ[0], rel=0.15)
+    assert result.log_separation[0] < result.saturation - 10  # e^10 growth before saturation
+
+
+def test_finite_time_exponents_average_to_the_largest():
+    result = lyapunov.ftle(systems.get("Lorenz"), window=1.0, t_max=2000)
+    assert result.values.shape == result.t.shape and result.x.shape == (len(result.t), 3)
+    assert result.values.mean() == pytest.approx(LORENZ[0], rel=0.05)
+    assert result.values.std() > 0.3  # prediction is much harder in some places than others
+
+
+def test_the_verdict_says_chaotic_periodic_or_settling_against_the_spectrums_scale():
+    assert lyapunov.verdict(np.array([0.906, 0.0, -14.57]), "flow").startswith("chaotic")
+    assert "stable fixed point" in lyapunov.verdict(np.array([-0.2, -1.0]), "map")
+    # a periodic orbit's λ1 converges to 0 as 1/T: small against the spectrum is not chaos
+    assert "periodic or quasi-periodic orbit" in lyapunov.verdict(np.array([0.004, -0.3, -20.0]), "flow")
+    assert "a periodic orbit" in lyapunov.verdict(np.array([0.001, -1.0]), "map")
+
+
+def test_the_predictability_horizon_is_where_the_fitted_growth_saturates():
+    t = np.linspace(0.0, 20.0, 201)
+    log_separation = np.minimum(-18.0 + 0.9 * t, 0.0)  # grows at λ1 = 0.9 from e^-18, saturates at 0
+    pairs = lyapunov.PairSeparation(t, log_separation, 0.0, 0.9, (10, 150), 1e-8)
+    assert pairs.intercept == pytest.approx(-18.0) and pairs.horizon == pytest.approx(20.0)
+    assert np.isnan(lyapunov.PairSeparation(t, 0 * t, 0.0, -0.1, (10, 150), 1e-8).horizon)
+
+
+def test_recent_diagnostics_are_shared_by_dynamics_and_settings_and_bounded():
+    recent = lyapunov.RecentDiagnostics(size=2)
+    lorenz, lorenz35 = systems.get("Lorenz"), systems.get("Lorenz", rho=35.0)
+    recent.put(lorenz, 100.0, None, result="published")
+    assert recent.get(systems.get("Lorenz"), 100.0, None) == "published"  # another session, the same dynamics
+    assert recent.get(lorenz35, 100.0, None) is None and recent.get(lorenz, 200.0, None) is None
+    recent.put(lorenz35, 100.0, None, result="rho 35")
+    recent.get(lorenz, 100.0, None)  # used: kept over the older one
+    recent.put(lorenz, 200.0, None, result="longer")
+    assert recent.get(lorenz35, 100.0, None) is None and recent.get(lorenz, 100.0, None) == "published"

@@ -1,0 +1,57 @@
+"""core.pictures.raster: shaded images as colour levels and a palette, painting what Datashader paints."""
+
+from __future__ import annotations
+
+import colorcet
+import datashader.transfer_functions as tf
+import numpy as np
+import pytest
+import xarray as xr
+
+from core.pictures import raster
+
+
+def channels(rgba: np.ndarray) -> np.ndarray:
+    return rgba.view(np.uint8).reshape(*rgba.shape, 4).astype(int)
+
+
+def datashader_rgba(image: raster.Raster, cmap: str, **how) -> np.ndarray:
+    agg = xr.DataArray(image.counts, coords={"y": image.ys, "x": image.xs}, dims=("y", "x"))
+    colours = colorcet.palette[cmap.removesuffix("_r")]
+    colours = colours[::-1] if cmap.endswith("_r") else colours
+    return np.asarray(tf.shade(agg, cmap=colours, **how).data, dtype=np.uint32)
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    rng = np.random.default_rng(3)
+    return rng.normal(size=50_000), rng.standard_t(3, size=50_000)
+
+
+@pytest.mark.parametrize("cmap", ["fire", "kbc_r", "kgy"])
+def test_levels_and_palette_paint_what_datashader_paints_at_a_quarter_of_the_bytes(cloud, cmap):
+    counts = raster.density(*cloud, 320, 200, lines=False)
+    shaded = raster.shade(counts, cmap)
+    assert shaded.index.dtype == np.uint8 and shaded.index.shape == (200, 320) and shaded.counts is None
+    assert len(shaded.palette) == raster.LEVELS and shaded.index.max() == raster.LEVELS
+    reference = datashader_rgba(counts, cmap, how="eq_hist")
+    assert np.array_equal(shaded.index == 0, reference >> 24 == 0)  # the same pixels empty
+    difference = np.abs(channels(shaded.rgba()) - channels(reference))
+    assert difference.max() <= 24 and difference.mean() < 0.2  # a palette sampled at 255 levels
+
+
+def test_a_linear_field_keeps_its_span_so_a_zoom_keeps_the_colour_meanings(cloud):
+    x, y = cloud
+    field = raster.mean(x, y, np.tanh(x), 160, 100)
+    shaded = raster.shade_linear(field, "coolwarm", -2.0, 2.0)
+    difference = np.abs(channels(shaded.rgba()) - channels(datashader_rgba(field, "coolwarm", how="linear",
+                                                                           span=(-2.0, 2.0))))
+    assert difference.max() <= 8
+    # tanh stays within ±1 of a ±2 span: the levels reach neither end
+    assert 1 < shaded.index[shaded.index > 0].min() and shaded.index.max() < raster.LEVELS
+
+
+def test_an_empty_image_is_all_level_zero():
+    empty = raster.density(np.array([]), np.array([]), 40, 30, lines=False, extent=(0, 1, 0, 1))
+    shaded = raster.shade(empty, "fire")
+    assert shaded.index.shape == (30, 40) and not shaded.index.any() and not shaded.rgba().any()
