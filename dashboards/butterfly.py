@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import panel as pn
-import param
 from bokeh.models import ColumnDataSource, MultiLine, Range1d, Scatter
 from bokeh.plotting import figure
+from panel.viewable import Viewer
 
 from core import systems
 from core.pictures import textbook
@@ -35,7 +35,7 @@ def _empty(*names) -> dict:
     return {name: [] for name in names}
 
 
-class ButterflyView(param.Parameterized):
+class ButterflyView(Viewer):
     """Play, Pause, Step, Reset and speed over a stream of frames computed next to the data."""
 
     def __init__(self, selection: Selection, show_error, **params):
@@ -92,6 +92,9 @@ class ButterflyView(param.Parameterized):
         self._closed = False
         self.frames_shown = 0
         on_session_close(self._on_close)
+
+    def __panel__(self):
+        return self.box
 
     def _on_close(self) -> None:
         """The session closed: no more ticks (one may be running on a server thread), frames freed."""

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
+from panel.viewable import Viewer
 
 from core.dynamics import lyapunov
 from core.pictures import raster
@@ -16,14 +17,14 @@ from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection, plain
 
 
-class LyapunovDashboard(param.Parameterized):
+class LyapunovDashboard(Viewer):
     """Spectrum, convergence, separation of nearby pairs, FTLE-coloured attractor and the exponent from data."""
 
+    sel = param.ClassSelector(class_=Selection)
     active = param.Boolean(default=False, doc="the tab is shown: compute on changes")
 
     def __init__(self, selection: Selection, **params):
-        super().__init__(**params)
-        self.sel = selection
+        super().__init__(sel=selection, **params)
         self.summary = pn.pane.Markdown("", css_classes=["lyapunov-summary"], sizing_mode="stretch_width")
         self.error = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["lyapunov-error"],
                                    sizing_mode="stretch_width")
@@ -44,10 +45,8 @@ class LyapunovDashboard(param.Parameterized):
             pn.widgets.FloatInput.from_param(selection.param.averaging_time, label="Averaging time (empty: auto)", width=200),
             pn.widgets.FloatInput.from_param(selection.param.ftle_window, label="FTLE window (empty: one period)", width=200),
         )
-        selection.param.watch(self._on_change, ["system", "equations", "param_overrides", "averaging_time", "ftle_window"])
-        self.param.watch(self._on_change, ["active"])
 
-    def main(self):
+    def __panel__(self):
         return pn.Column(
             pn.Row(self.settings, self.progress, self.stop_button),
             self.error,
@@ -61,8 +60,13 @@ class LyapunovDashboard(param.Parameterized):
             sizing_mode="stretch_width",
         )
 
+    def main(self):
+        return self.__panel__()
+
     # -- scheduling ---------------------------------------------------------------------------
-    def _on_change(self, *_) -> None:
+    @param.depends("active", "sel.system", "sel.equations", "sel.param_overrides", "sel.averaging_time",
+                   "sel.ftle_window", watch=True)
+    def _on_change(self) -> None:
         if self.active:
             self.request()
 

@@ -15,55 +15,13 @@ from core.pictures import portraits
 from core.pictures.raster import palette
 from dashboards.background import Runner, on_session_close
 from dashboards.render import RasterView, colour_mapper, one_update
-from dashboards.selection import TYPED, Selection, parse_number, parse_vector, plain, typed_system
-
-EXAMPLE = """dx = sigma*(y - x)
-dy = x*(rho - z) - y
-dz = x*y - beta*z
-sigma = 10; rho = 28; beta = 8/3"""
-
-
-def system_groups() -> dict[str, list[str]]:
-    groups = {label: systems.names(group=group) for group, label in systems.GROUPS.items()}
-    return {**groups, "Your own": [TYPED]}
-
-
-def info_markdown(system: systems.System) -> str:
-    """The system card: what it is, where it comes from, its reference invariants."""
-    lines = [f"### {system.name}", plain(system.description or ""), ""] + ([f"*{plain(system.citation)}*", ""] if system.citation else [])
-    kind = {"flow": "flow", "map": "map", "delay": "delay equation"}[system.kind]
-    lines.append(f"- **kind:** {kind}, dimension {system.dim}" + (" (non-autonomous)" if system.nonautonomous else ""))
-    if system.period:
-        lines.append(f"- **dominant period:** {system.period:.4g}")
-    if system.lyapunov_max is not None:
-        lines.append(f"- **largest Lyapunov exponent (dysts):** {system.lyapunov_max:.4g}")
-    if system.lyapunov_spectrum:
-        spectrum = ", ".join(f"{v:.3g}" for v in system.lyapunov_spectrum)
-        lines.append(f"- **Lyapunov spectrum (dysts):** ({spectrum})")
-    if system.kaplan_yorke_dimension:
-        lines.append(f"- **Kaplan–Yorke dimension:** {system.kaplan_yorke_dimension:.3f}")
-    if not system.is_published:
-        lines.append("- *parameters changed: reference values apply to the published ones only*")
-    lines.append(f"- **source:** {system.origin}")
-    return "\n".join(lines)
-
-
-def folded_card(*objects, title: str, collapsed: bool) -> pn.Card:
-    """A sidebar card whose contents reach the page when it is first opened: a folded card's
-    widgets would otherwise be built into every session's document (the explorer's two folded
-    cards: 20 ms of a page's build, benchmarks/page.py)."""
-    card = pn.Card(*(() if collapsed else objects), title=title, collapsed=collapsed, sizing_mode="stretch_width")
-
-    def unfold(event) -> None:
-        if not event.new and not card.objects:
-            card.objects = list(objects)
-
-    card.param.watch(unfold, "collapsed")
-    return card
+from dashboards.selection import TYPED, Selection, parse_vector, plain
+from dashboards.sidebar import Sidebar, number_input
 
 
 class Explorer(param.Parameterized):
-    """Widgets and views over one ``Selection``; numerics come from ``core``."""
+    """The explorer's views over one ``Selection`` (the sidebar, ``sidebar.Sidebar``, edits it);
+    numerics and pictures come from ``core.pictures.portraits``."""
 
     def __init__(self, selection: Selection, **params):
         super().__init__(**params)
@@ -71,10 +29,12 @@ class Explorer(param.Parameterized):
         self._handle = None  # the shown exploration, kept by the worker that made it (or here)
         self._shown: portraits.Exploration | None = None  # its images and counts
         self._resetting = False
-        self._param_widgets: dict = {}
+        self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
+                                   css_classes=["chaoslab-error"])
+        self.sidebar = Sidebar(sel=selection, report=self._show_error)
         self._build_widgets()
         self._build_views()
-        self._refuse_bad_typed_link()
+        self.sidebar.equations.refuse_bad_link()
         self._show_system()
         self.sel.param.watch(self._on_system, ["system", "equations"])
         self.sel.param.watch(
@@ -91,34 +51,6 @@ class Explorer(param.Parameterized):
     # -- widgets ------------------------------------------------------------------------------
     def _build_widgets(self) -> None:
         sel = self.sel
-        self.search = pn.widgets.AutocompleteInput(
-            label="Search systems", options=systems.names(), case_sensitive=False, search_strategy="includes",
-            placeholder="type a name, e.g. Rossler", restrict=True, min_characters=1,
-        )
-        self.search.param.watch(self._on_search, "value")
-        self.picker = pn.widgets.Select(label="System", groups=system_groups(), value=sel.system)
-        self.picker.param.watch(lambda e: setattr(sel, "system", e.new), "value")
-        sel.param.watch(lambda e: setattr(self.picker, "value", e.new), "system")
-        self.info = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["system-card"])
-        self.param_box = pn.FlexBox()
-        self.reset = pn.widgets.Button(label="Reset to published values", color="default")
-        self.reset.on_click(lambda _: self._reset_params())
-        self.equations_input = pn.widgets.TextAreaInput(
-            value=sel.equations, placeholder=EXAMPLE, height=130, sizing_mode="stretch_width",
-            css_classes=["equations-input"],
-            description="one line per variable: dx = … (a flow) or x' = … (a map); then name = value parameters")
-        self.equations_button = pn.widgets.Button(label="Use these equations", color="primary")
-        self.equations_button.on_click(lambda _: self._use_equations())
-        self.ic_input = pn.widgets.TextInput(label="Initial condition (empty: published)")
-        self.ic_input.param.watch(self._on_ic_text, "value")
-        self.dt_input = pn.widgets.TextInput(label="dt (output sampling)")
-        self.dt_input.param.watch(self._on_dt_text, "value")
-        number = self._number_input
-        self.sampling = [  # each layout a page holds costs its build ~2 ms: none around these
-            number("n_points", "Points", 10_000), number("transient", "Transient (points)", 1_000),
-            number("noise", "Noise", 0.01), number("noise_seed", "Noise seed", 1),
-            pn.widgets.RadioButtonGroup.from_param(sel.param.method, label="Integrator"),
-        ]
         coordinate = self._coordinate_select
         self.coordinate_selects = [coordinate("coord_x", "x coordinate"), coordinate("coord_y", "y coordinate"),
                                    coordinate("coord_z", "z coordinate"), coordinate("embed_coord", "Coordinate")]
@@ -127,13 +59,8 @@ class Explorer(param.Parameterized):
             pn.widgets.FloatSlider.from_param(sel.param.elevation, label="Elevation", step=5.0),
             *self.coordinate_selects[:3], width=260,
         )
-        self.embed_widgets = pn.Column(self.coordinate_selects[3], number("embed_lag", "Lag (samples)"))
-        self.ensemble_widgets = pn.Column(
-            pn.widgets.RadioButtonGroup.from_param(sel.param.mode, label="Mode"),
-            number("ensemble_size", "Members", 1_000), number("ensemble_time", "Evolve for (time)", 0.5),
-        )
-        self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
-                                   css_classes=["chaoslab-error"])
+        self.embed_widgets = pn.Column(self.coordinate_selects[3],
+                                       number_input(sel, "embed_lag", "Lag (samples)", self._show_error))
         self.status = pn.pane.Markdown("", css_classes=["chaoslab-status"], sizing_mode="stretch_width")
         self.progress = pn.indicators.Progress(label="Integrating", value=0, max=100, visible=False,
                                                sizing_mode="stretch_width", bar_color="info",
@@ -151,31 +78,6 @@ class Explorer(param.Parameterized):
                                            color="light", width=120)
         self.npz = pn.widgets.FileDownload(callback=self._npz, filename="trajectory.npz", label="NPZ",
                                            color="light", width=120)
-
-    def _number_input(self, name: str, label: str, step: float = 1):
-        """A number box for a bounded selection parameter: out-of-range input gets a message.
-
-        The widget itself is unbounded on purpose: a browser-side clamp would change the number
-        silently, and a rejected value would leave it showing something the server never took.
-        """
-        spec = self.sel.param[name]
-        widget_type = pn.widgets.IntInput if isinstance(spec, param.Integer) else pn.widgets.FloatInput
-        widget = widget_type(label=label, value=getattr(self.sel, name), step=step)
-        low, high = spec.bounds or (None, None)
-
-        def commit(event):
-            value = event.new
-            if value is None:
-                self._show_error(f"{label}: enter a number")
-            elif (low is not None and value < low) or (high is not None and value > high):
-                hint = f"between {low:,} and {high:,}" if high is not None else f"at least {low:,}"
-                self._show_error(f"{label} must be {hint}, got {value:,}")
-            else:
-                setattr(self.sel, name, value)
-
-        widget.param.watch(commit, "value")
-        self.sel.param.watch(lambda e: setattr(widget, "value", e.new), name)
-        return widget
 
     def _coordinate_select(self, name: str, label: str):
         """A coordinate picked by its name (x, y, z … or a typed system's own); the selection
@@ -227,18 +129,6 @@ class Explorer(param.Parameterized):
         return self.views[name]
 
     # -- layout -------------------------------------------------------------------------------
-    def sidebar(self) -> list:
-        return [
-            self.search,
-            self.picker,
-            pn.Card(self.info, title="About this system", collapsed=False, sizing_mode="stretch_width"),
-            pn.Card(self.param_box, self.reset, title="Parameters", sizing_mode="stretch_width"),
-            pn.Card(self.ic_input, self.dt_input, *self.sampling, title="Integration", sizing_mode="stretch_width"),
-            folded_card(self.ensemble_widgets, title="Ensemble", collapsed=True),
-            folded_card(self.equations_input, self.equations_button, title="Your own equations",
-                        collapsed=self.sel.system != TYPED),
-        ]
-
     def main(self):
         attractor_tab = pn.Column(pn.Row(self.attractor.panel(), self.view_widgets))
         ensemble_tab = pn.Column(
@@ -265,33 +155,6 @@ class Explorer(param.Parameterized):
         )
 
     # -- events -------------------------------------------------------------------------------
-    def _on_search(self, event) -> None:
-        if event.new and event.new in systems.names():
-            self.sel.system = event.new
-
-    def _refuse_bad_typed_link(self) -> None:
-        """A link with equations that do not parse opens Lorenz, with the reason shown."""
-        if self.sel.system != TYPED:
-            return
-        try:
-            typed_system(self.sel.equations)
-        except ValueError as exc:
-            self.sel.system = "Lorenz"
-            self._show_error(f"the link's equations were not used: {exc}")
-
-    def _use_equations(self) -> None:
-        """Parse and compile the typed equations; on success they become the selected system,
-        otherwise the message says why and the previous system stays."""
-        text = self.equations_input.value.strip()
-        try:
-            typed_system(text)
-        except ValueError as exc:
-            self._show_error(str(exc))
-            return
-        with param.parameterized.batch_call_watchers(self.sel):
-            self.sel.equations = text
-            self.sel.system = TYPED
-
     def _on_system(self, *events) -> None:
         changed = {e.name: e for e in events}
         if "system" not in changed and self.sel.system != TYPED:
@@ -313,20 +176,7 @@ class Explorer(param.Parameterized):
 
     def _show_system(self, system=None) -> None:
         system = system or self._safe_system()
-        self.info.object = info_markdown(system)
-        widgets = []
-        for name in sorted(system.params):
-            value = system.params[name]
-            if np.ndim(value) != 0:
-                continue  # matrices and vectors of coupled systems stay at their published values
-            box = pn.widgets.TextInput(label=name, value=f"{value:.6g}", width=110, css_classes=["param-input"])
-            box.param.watch(lambda e, n=name: self._on_param_text(n, e.new), "value")
-            widgets.append(box)
-        self.param_box.objects = widgets or [pn.pane.Markdown("*no scalar parameters*")]
-        self._param_widgets = {w.label: w for w in widgets}
-        self.dt_input.value = f"{system.dt:.6g}" if self.sel.dt is None else f"{self.sel.dt:.6g}"
-        self.ic_input.value = self.sel.ic
-        self.ic_input.placeholder = ", ".join(f"{v:.4g}" for v in system.ic)
+        self.sidebar.show(system)
         labels = system.coordinate_labels
         for widget in self.coordinate_selects:
             index = getattr(self.sel, widget.selection_name)
@@ -343,58 +193,9 @@ class Explorer(param.Parameterized):
         except (KeyError, ValueError):
             return self.sel.base_system()
 
-    def _reset_params(self) -> None:
-        system = self.sel.base_system()
-        self.sel.param_overrides = {}
-        for name, widget in self._param_widgets.items():
-            widget.value = f"{system.params[name]:.6g}"
-        self.info.object = info_markdown(system)
-
-    def _on_param_text(self, name: str, text: str) -> None:
-        try:
-            value = parse_number(name, text)
-        except ValueError as exc:
-            self._show_error(str(exc))
-            return
-        published = self.sel.base_system().params[name]
-        self.sel.set_override(name, None if value == published else value)
-
-    def _on_ic_text(self, event) -> None:
-        self.sel.ic = event.new.strip()
-
-    def _on_dt_text(self, event) -> None:
-        text = event.new.strip()
-        system = self.sel.base_system()
-        if not text:
-            self.sel.dt = None
-            return
-        try:
-            value = parse_number("dt", text)
-        except ValueError as exc:
-            self._show_error(str(exc))
-            return
-        if value <= 0:
-            self._show_error(f"dt must be positive, got {value:g}")
-            return
-        self.sel.dt = None if np.isclose(value, system.dt) else value
-
     def _on_request(self, *events) -> None:
-        if any(e.name == "param_overrides" for e in events):
-            self._show_param_values()  # set elsewhere too: a click on the Teach tab's orbit diagram
         if not self._resetting:
             self.request()
-
-    def _show_param_values(self) -> None:
-        try:
-            system = self.sel.current_system()
-        except (KeyError, ValueError):
-            return  # the text the user typed stays, with its message
-        for name, widget in self._param_widgets.items():
-            if name not in system.params:
-                continue  # the previous system's box, about to be replaced
-            text = f"{system.params[name]:.6g}"
-            if widget.value != text:
-                widget.value = text
 
     def _on_view(self, *_) -> None:
         """A new camera or embedding: the views again, computed next to the trajectory."""

@@ -25,6 +25,7 @@ import param
 from bokeh.models import ColumnDataSource, DataRange1d, FactorRange, FixedTicker, HoverTool, Range1d, Title
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
+from panel.viewable import Viewer
 
 from core import systems
 from core.forecasting import sweep
@@ -79,22 +80,22 @@ def _source(*columns: str) -> ColumnDataSource:
     return ColumnDataSource({c: [] for c in columns})
 
 
-class LeaderboardDashboard(param.Parameterized):
+class LeaderboardDashboard(Viewer):
     """Filters, a box plot, a clickable table and scatter plots over one results table."""
 
+    sel = param.ClassSelector(class_=Selection)
     active = param.Boolean(default=False, doc="the tab is shown")
 
     def __init__(self, selection: Selection, open_forecast: Callable[[dict], None] | None = None,
                  sources: tuple | None = None, **params):
-        super().__init__(**params)
-        self.sel, self.open_forecast = selection, open_forecast
+        super().__init__(sel=selection, **params)
+        self.open_forecast = open_forecast
         self.sources = sources or (sweep.SHIPPED, sweep.user_folder())
         self.table = sweep.leaderboard(*self.sources)
         self.families = pn.widgets.MultiChoice(label="Families", width=420)
         self.kind = pn.widgets.RadioButtonGroup(label="Systems", options=list(KINDS), value="flows and maps")
         self.setting = pn.widgets.Select(label="Setting", width=260)
-        for widget in (self.families, self.kind, self.setting):
-            widget.param.watch(lambda *_: self.refresh(), "value")
+        pn.bind(lambda *_: self.refresh(), self.families, self.kind, self.setting, watch=True)
         self.note = pn.pane.Markdown("", css_classes=["leaderboard-note"], sizing_mode="stretch_width")
         # plain Bokeh figures, built once: a redraw replaces their sources' data (HoloViews rebuilt
         # every plot on each redraw, 2.7 s of the server's time for this tab)
@@ -110,7 +111,11 @@ class LeaderboardDashboard(param.Parameterized):
         self._build_sweep_form()
         self._fill_filters()
         self._drawn = False  # the plots are drawn when the tab is first shown, not with every page
-        self.param.watch(lambda e: self.refresh() if e.new and not self._drawn else None, "active")
+
+    @param.depends("active", watch=True)
+    def _shown(self) -> None:
+        if self.active and not self._drawn:
+            self.refresh()
 
     # -- the table ------------------------------------------------------------------------------
     def _fill_filters(self) -> None:
@@ -353,6 +358,9 @@ class LeaderboardDashboard(param.Parameterized):
                          sizing_mode="stretch_width")
 
     def main(self):
+        return self.__panel__()
+
+    def __panel__(self):
         overview = pn.Column(
             pn.FlexBox(self.boxes, self.summary, gap="0 24px", sizing_mode="stretch_width"),  # wraps on a narrow screen
             "#### Systems × families (VPT; click a header to sort, a cell to open that forecast)",

@@ -3,7 +3,6 @@ the Lyapunov settings, the forecast comparison and the open tab."""
 
 from __future__ import annotations
 
-import functools
 import html
 import math
 
@@ -45,14 +44,6 @@ def parse_vector(name: str, text: str, size: int) -> list[float] | None:
 
 TYPED = "Typed by hand"  # the system slot of the equations a user typed (``Selection.equations``)
 
-
-@functools.lru_cache(maxsize=64)
-@functools.lru_cache(maxsize=64)
-def typed_system(text: str) -> systems.System:
-    """The system of a typed text, parsed once per server process and text (a class types the
-    teacher's equations thirty times); its kernel is compiled next to the data, on a worker, and
-    cached there by the same text (``core.systems.compiled``). A text that cannot be read raises each time."""
-    return systems.custom(text)
 
 
 class Selection(param.Parameterized):
@@ -125,7 +116,7 @@ class Selection(param.Parameterized):
 
     def base_system(self) -> systems.System:
         """The selected system at its published (or typed) parameters."""
-        return typed_system(self.equations) if self.system == TYPED else systems.get(self.system)
+        return systems.typed(self.equations) if self.system == TYPED else systems.get(self.system)
 
     def current_system(self) -> systems.System:
         overrides = self.overrides()

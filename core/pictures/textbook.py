@@ -12,7 +12,7 @@ import numpy as np
 
 from core import systems
 from core.dynamics import bifurcation, integrate, lyapunov
-from core.errors import LyapunovError
+from core.errors import ArgumentError, LyapunovError
 from core.pictures import raster
 
 ORBIT_PIXELS = (640, 400)
@@ -42,7 +42,7 @@ def orbit_view(system: systems.System, parameter: str, low: float, high: float, 
     if extent is not None:
         low, high = extent[0], extent[1]
     if not (np.isfinite(low) and np.isfinite(high) and high > low):
-        raise ValueError(f"the parameter window must be two finite numbers, low < high; got {low:g} … {high:g}")
+        raise ArgumentError(f"the parameter window must be two finite numbers, low < high; got {low:g} … {high:g}")
     values = np.linspace(low, high, width if system.kind == "map" else max(2, width // 4))
     diagram = bifurcation.orbit_diagram(system, parameter, values, coordinate, keep=ORBIT_KEEP[system.kind],
                                         transient=ORBIT_TRANSIENT[system.kind], job=job)
@@ -109,7 +109,7 @@ def _on_the_attractor(system: systems.System) -> np.ndarray:
 
 
 def cobweb(system: systems.System, start: float, steps: int = 20, n: int = 1, low: float | None = None,
-           high: float | None = None, points: int = 600, coordinate: int = 0) -> Cobweb:
+           high: float | None = None, points: int = 600, coordinate: int = 0, *, job=None) -> Cobweb:
     """The cobweb of a map's coordinate (a catalog map or one typed by hand), from ``start``.
 
     The window defaults to the range a long orbit visits, widened by a tenth and to include
@@ -117,14 +117,14 @@ def cobweb(system: systems.System, start: float, steps: int = 20, n: int = 1, lo
     puts them. Raises ``ValueError`` for anything but a map.
     """
     if system.kind != "map":
-        raise ValueError(f"{system.name} is a {system.kind}: cobwebs are drawn for maps (the logistic, tent, sine "
+        raise ArgumentError(f"{system.name} is a {system.kind}: cobwebs are drawn for maps (the logistic, tent, sine "
                          "and Gauss maps, a neuron map's fast variable, or one typed by hand)")
     if not (int(coordinate) == coordinate and 0 <= coordinate < system.state_dim):
-        raise ValueError(f"coordinate must be 0 … {system.state_dim - 1} for {system.name}, got {coordinate}")
+        raise ArgumentError(f"coordinate must be 0 … {system.state_dim - 1} for {system.name}, got {coordinate}")
     if not (int(n) == n and 1 <= n <= 16 and int(steps) == steps and 0 <= steps <= 10_000):
-        raise ValueError(f"n must be 1 … 16 and steps 0 … 10000, got n={n}, steps={steps}")
+        raise ArgumentError(f"n must be 1 … 16 and steps 0 … 10000, got n={n}, steps={steps}")
     if not np.isfinite(start):
-        raise ValueError(f"the starting point must be a finite number, got {start}")
+        raise ArgumentError(f"the starting point must be a finite number, got {start}")
     n, steps, coordinate = int(n), int(steps), int(coordinate)
     base = np.asarray(system.ic, dtype=float) if system.state_dim == 1 else _on_the_attractor(system)
     if low is None or high is None:
@@ -274,12 +274,12 @@ def separation(x: np.ndarray) -> np.ndarray:
 
 def _check_butterfly(system: systems.System, members: int, distance: float) -> None:
     if system.kind == "delay":
-        raise ValueError(f"{system.name} is a delay system: its state is a whole history, so the animation "
+        raise ArgumentError(f"{system.name} is a delay system: its state is a whole history, so the animation "
                          "is drawn for flows and maps")
     if not (int(members) == members and 2 <= members <= MAX_MEMBERS):
-        raise ValueError(f"members must be a whole number from 2 to {MAX_MEMBERS}, got {members}")
+        raise ArgumentError(f"members must be a whole number from 2 to {MAX_MEMBERS}, got {members}")
     if not (np.isfinite(distance) and 0 < distance <= 1):
-        raise ValueError(f"the initial distance must be a number in (0, 1], got {distance}")
+        raise ArgumentError(f"the initial distance must be a number in (0, 1], got {distance}")
 
 
 def butterfly_start(system: systems.System, members: int = 2, distance: float = 1e-5,

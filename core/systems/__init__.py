@@ -13,6 +13,7 @@ functions, or their restatements in ``core.systems.ports`` where dysts's are not
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import logging
 import warnings
@@ -431,6 +432,15 @@ def custom(text: str, ic=None, dt: float | None = None, name: str | None = None)
         citation="", group="ours", published_params=_freeze(parsed.params), source=source, origin="typed",
         coordinate_names=parsed.variables,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def typed(text: str) -> System:
+    """``custom(text)`` with its defaults, parsed once per process and text and remembered (64
+    texts at most): a class types its teacher's equations thirty times, a page reads them at every
+    redraw. The kernel is compiled next to the data and cached on disk by the same text
+    (``core.systems.compiled``). A text that cannot be read raises each time (nothing remembered)."""
+    return custom(text)
 
 
 def get(name: str, **params) -> System:

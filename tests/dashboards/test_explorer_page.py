@@ -35,15 +35,15 @@ def test_a_request_draws_every_view_and_a_closed_session_lets_go_of_the_trajecto
 def test_equations_typed_by_hand_become_the_system_and_bad_ones_leave_it_be():
     selection = Selection(n_points=2_000)
     explorer = Explorer(selection)
-    explorer.equations_input.value = "x' = r*x*(1 - x); r = 3.7"
-    explorer._use_equations()
+    explorer.sidebar.equations.input.value = "x' = r*x*(1 - x); r = 3.7"
+    explorer.sidebar.equations.use()
     assert selection.system == TYPED and selection.equations.startswith("x' = r*x")
-    assert r"Typed by hand: x' = r \* x \* \(1 \- x\)" in explorer.info.object  # Markdown-escaped
+    assert r"Typed by hand: x' = r \* x \* \(1 \- x\)" in explorer.sidebar.picker.info.object  # Markdown-escaped
     assert "2,000 points" in explorer.status.object and not explorer.error.visible
-    assert [w.label for w in explorer.param_box] == ["r"]
+    assert [w.label for w in explorer.sidebar.parameters.box] == ["r"]
     for hostile in ("x' = __import__('os').system('ls')", "x' = x.real", "x' = 1e999", "x' = " + "x*" * 10**6):
-        explorer.equations_input.value = hostile
-        explorer._use_equations()
+        explorer.sidebar.equations.input.value = hostile
+        explorer.sidebar.equations.use()
         assert explorer.error.visible and "Cannot update" in explorer.error.object
         assert selection.equations.startswith("x' = r*x")  # the previous system stays
     assert r"\_\_import\_\_" in Explorer(Selection(system=TYPED, equations="dx = __import__('os')")).error.object
@@ -60,7 +60,7 @@ def test_switching_systems_keeps_the_parameter_boxes_consistent():
     selection = Selection(n_points=1_000)
     explorer = Explorer(selection)
     selection.system = "Henon"  # resets the overrides while Lorenz's boxes are still shown
-    assert sorted(explorer._param_widgets) == ["a", "b"] and not explorer.error.visible
+    assert sorted(explorer.sidebar.parameters.widgets) == ["a", "b"] and not explorer.error.visible
 
 
 def test_a_two_dimensional_system_hides_the_third_series_and_a_cloud_view_comes_with_the_first_cloud():

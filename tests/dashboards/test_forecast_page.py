@@ -18,16 +18,16 @@ def page(tmp_path):
     dashboard.main()
     dashboard.sel.model = "nvar"
     dashboard.request(load_only=False)  # a first model, which must survive what follows
-    assert "nvar on Lorenz" in dashboard.summary.object
+    assert "nvar on Lorenz" in dashboard.outcome.summary.object
     return dashboard
 
 
 def test_a_hyper_parameter_out_of_range_is_a_message_and_the_previous_model_stays(page):
     page.sel.model = "neural_ode"
-    page._hyper_widgets["epochs"].value = 0
+    page.settings.widgets["epochs"].value = 0
     page.request(load_only=False)
     assert page.message.visible and "epochs must be between 1 and 10000, got 0" in page.message.object
-    assert "nvar on Lorenz" in page.summary.object and len(page.results) == 1
+    assert "nvar on Lorenz" in page.outcome.summary.object and len(page.comparison.results) == 1
 
 
 def test_a_nan_loss_is_a_message_and_the_previous_model_stays(page, monkeypatch):
@@ -42,41 +42,41 @@ def test_a_nan_loss_is_a_message_and_the_previous_model_stays(page, monkeypatch)
 
     monkeypatch.setattr(registry, "create", diverging)
     page.sel.model = "gru"
-    page._hyper_widgets["epochs"].value = 2
+    page.settings.widgets["epochs"].value = 2
     page.request(load_only=False)
     assert page.message.visible and "the loss became NaN at epoch 1; lower the learning rate" in page.message.object
-    assert "nvar on Lorenz" in page.summary.object and len(page.results) == 1
+    assert "nvar on Lorenz" in page.outcome.summary.object and len(page.comparison.results) == 1
 
 
 def test_plrnn_and_alrnn_show_latent_size_and_subregions(page):
     page.sel.model = "alrnn"
     for name, value in {"epochs": 2, "window": 20, "latent": 6, "relus": 3}.items():
-        page._hyper_widgets[name].value = value
+        page.settings.widgets[name].value = value
     page.request(load_only=False)
-    assert "alrnn on Lorenz" in page.summary.object, page.message.object
-    assert "Latent dimension 6 (3 observed + 3 hidden)" in page.about.object
-    assert "linear sub-regions" in page.about.object and "of 8 linear" in page.about.object
-    assert len(page.results) == 2 and list(page.table.value["model"]) != []
+    assert "alrnn on Lorenz" in page.outcome.summary.object, page.message.object
+    assert "Latent dimension 6 (3 observed + 3 hidden)" in page.outcome.about.object
+    assert "linear sub-regions" in page.outcome.about.object and "of 8 linear" in page.outcome.about.object
+    assert len(page.comparison.results) == 2 and list(page.comparison.table.value["model"]) != []
 
 
 def test_auto_tune_fills_the_widgets_records_provenance_and_load_reproduces_it(tmp_path):
     page = ForecastDashboard(Selection(system="Rucklidge"), store=ModelStore(tmp_path))
     page.main()
-    assert page.sel.auto_tune and not page.loss_box.visible  # classical: tuned by default, no epoch plot
+    assert page.sel.auto_tune and not page.training.loss_box.visible  # classical: tuned by default, no epoch plot
     page.sel.budget = 1.0
     page.request(load_only=False)
-    assert "nvar on Rucklidge" in page.summary.object, page.message.object
-    assert "tuned:" in page.summary.object and "the lab's spectrum" in page.summary.object
+    assert "nvar on Rucklidge" in page.outcome.summary.object, page.message.object
+    assert "tuned:" in page.outcome.summary.object and "the lab's spectrum" in page.outcome.summary.object
     tuned = page.shown.tuning
-    assert tuned["trials"] >= 1 and page.trials_box.visible
-    assert {k: page._hyper_widgets[k].value for k in tuned["params"]} == tuned["params"]
+    assert tuned["trials"] >= 1 and page.training.trials_box.visible
+    assert {k: page.settings.widgets[k].value for k in tuned["params"]} == tuned["params"]
     record = page.store.load(page.shown.split.spec("nvar", tuned["params"]))
     assert record is not None and record.provenance["tuning"]["params"] == tuned["params"]
     vpt = page.shown.short.vpt
     assert vpt > 1  # Rucklidge: the defaults of the Lorenz era blew up after 70 steps
     page.sel.auto_tune = False
     page.request(load_only=True)  # the widgets now hold the tuned values: Load finds that model
-    assert "loaded from the store" in page.summary.object and page.shown.short.vpt == vpt
+    assert "loaded from the store" in page.outcome.summary.object and page.shown.short.vpt == vpt
 
 
 def test_a_result_says_when_it_belongs_to_another_system(page):
@@ -89,9 +89,9 @@ def test_a_result_says_when_it_belongs_to_another_system(page):
 
 def test_time_aware_defaults_follow_the_system(page):
     page.sel.model = "esn"
-    lorenz_leak = page._hyper_widgets["leak"].value
+    lorenz_leak = page.settings.widgets["leak"].value
     page.sel.system = "Henon"
-    assert page._hyper_widgets["leak"].value == 1.0 != lorenz_leak  # a map: no leak
+    assert page.settings.widgets["leak"].value == 1.0 != lorenz_leak  # a map: no leak
 
 
 def test_a_blow_up_says_how_long_the_forecast_stayed_valid(page, monkeypatch):
@@ -112,12 +112,12 @@ def test_a_blow_up_says_how_long_the_forecast_stayed_valid(page, monkeypatch):
 
     monkeypatch.setattr(registry, "create", unstable)
     page.request(load_only=False)
-    assert "dmd on Lorenz" in page.summary.object and "blew up after" in page.summary.object
-    assert "it was valid until then" in page.summary.object
+    assert "dmd on Lorenz" in page.outcome.summary.object and "blew up after" in page.outcome.summary.object
+    assert "it was valid until then" in page.outcome.summary.object
 
 
 def test_both_attractors_are_shaded_images_that_re_aggregate_on_zoom(page):
-    truth, free = page.attractor_views["truth"], page.attractor_views["free"]
+    truth, free = page.outcome.attractor_views["truth"], page.outcome.attractor_views["free"]
     for view in (truth, free):
         image = view.source.data["image"][0]
         assert image.dtype.name == "uint8" and (image != 0).any()
@@ -127,7 +127,7 @@ def test_both_attractors_are_shaded_images_that_re_aggregate_on_zoom(page):
     zoomed = []
     truth._zoom((x0, (x0 + x1) / 2, y0, y1), zoomed.append)
     assert zoomed and zoomed[0].extent == (x0, (x0 + x1) / 2, y0, y1) and (zoomed[0].index != 0).any()
-    grid = page._grid_panes[0][1].object  # the session's models, small: the same kind of image
+    grid = page.comparison.panes[0][1].object  # the session's models, small: the same kind of image
     assert grid.title.text.startswith("nvar (VPT")
 
 
@@ -135,9 +135,28 @@ def test_hyper_parameters_live_in_the_shared_state(tmp_path):
     # a link carries them: the page opens with them, and what the user sets goes back
     selection = Selection(model="esn", auto_tune=False, hparams={"units": 300, "bogus": 1})
     page = ForecastDashboard(selection, store=ModelStore(tmp_path), linked=frozenset({"model", "hparams"}))
-    assert page._hyper_widgets["units"].value == 300  # an unknown name is ignored
+    assert page.settings.widgets["units"].value == 300  # an unknown name is ignored
     assert not selection.auto_tune  # the link's, not the family's default
-    page._hyper_widgets["spectral_radius"].value = 0.7
+    page.settings.widgets["spectral_radius"].value = 0.7
     assert selection.hparams["spectral_radius"] == 0.7 and selection.hparams["units"] == 300
     selection.model = "nvar"  # another family: its own defaults
-    assert "units" not in selection.hparams and "units" not in page._hyper_widgets
+    assert "units" not in selection.hparams and "units" not in page.settings.widgets
+
+
+def test_the_family_sets_its_own_tuning_defaults_and_a_leaderboard_configuration_is_taken_as_it_is():
+    from dashboards.forecast_settings import DEFAULT_BUDGET, ModelSettings
+
+    selection = Selection(system="Lorenz")
+    settings = ModelSettings(sel=selection)
+    selection.model = "gru"  # iterative: not tuned by default, a longer budget
+    assert not selection.auto_tune and selection.budget == DEFAULT_BUDGET[True]
+    assert not any(w.disabled for w in settings.widgets.values())
+    selection.model = "esn"  # classical and tunable: tuned by default, the widgets show the search's choice
+    assert selection.auto_tune and selection.budget == DEFAULT_BUDGET[False]
+    assert all(w.disabled for w in settings.widgets.values())
+    settings.show_configuration("nvar", {"ridge": 1e-4})  # a leaderboard cell: reproduced, not re-tuned
+    assert selection.model == "nvar" and not selection.auto_tune
+    assert settings.widgets["ridge"].value == 1e-4 and settings.hparams()["ridge"] == 1e-4
+    settings.widgets["ridge"].value = -1.0
+    with pytest.raises(ValueError):
+        settings.hparams()

@@ -110,3 +110,12 @@ def test_another_process_rebuilds_a_typed_system_from_its_pickle(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "CHAOSLAB_CACHE": str(tmp_path / "fresh")}).stdout
     assert float(out.split()[-1]) == pytest.approx(2.0 * math.exp(-0.5 * 2.0), rel=1e-8)
+
+
+def test_a_typed_text_is_parsed_once_and_a_bad_one_raises_every_time():
+    text = "x' = r*x*(1 - x); r = 3.7"
+    assert systems.typed(text) is systems.typed(text)  # remembered: the same immutable System
+    assert systems.typed(text).params["r"] == 3.7
+    for _ in range(2):
+        with pytest.raises(EquationError):
+            systems.typed("x' = x.real")
