@@ -126,6 +126,35 @@ class Ticker:
             self.callback()
 
 
+
+class PlayToggle:
+    """A Play/Pause toggle driving a ``Ticker``: on Pause the ticker stops first and the label
+    changes after, so the label's change reaches the page after the last frame painted (nothing
+    moves after Pause; a test waits on the label, not on the clock)."""
+
+    def __init__(self, callback: Callable[[], None], period: int, label: str = "Play", width: int = 80):
+        self.label = label
+        self.ticker = Ticker(callback, period)
+        self.button = pn.widgets.Toggle(label=label, width=width, color="primary")
+        pn.bind(self._toggled, self.button, watch=True)
+
+    def _toggled(self, playing: bool) -> None:
+        if playing:
+            self.ticker.start()
+            self.button.label = "Pause"
+        else:
+            self.ticker.stop()
+            self.button.label = self.label
+
+    @property
+    def playing(self) -> bool:
+        return self.button.value
+
+    def pause(self) -> None:
+        if self.button.value:
+            self.button.value = False
+
+
 def _remove_periodic(doc, handle) -> None:
     try:
         doc.remove_periodic_callback(handle)

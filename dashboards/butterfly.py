@@ -19,7 +19,7 @@ from panel.viewable import Viewer
 from core import systems
 from core.pictures import textbook
 from core.runtime import jobs
-from dashboards.background import Runner, Ticker, on_session_close
+from dashboards.background import PlayToggle, Runner, on_session_close
 from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection, plain
 
@@ -65,10 +65,10 @@ class ButterflyView(Viewer):
                                                                label="initial distance", width=130)
         self.speed_input = pn.widgets.Select.from_param(selection.param.butterfly_speed, label="frames per tick",
                                                         width=110)
-        self.play_button = pn.widgets.Toggle(label="Play", width=80, color="primary")
+        self.play = PlayToggle(self.tick, TICK_MS)
+        self.play_button = self.play.button
         self.step_button = pn.widgets.Button(label="Step frame", width=100)
         self.reset_button = pn.widgets.Button(label="Reset to t = 0", width=120)
-        self.play_button.param.watch(self._on_play, "value")
         self.step_button.on_click(lambda _: self.step())
         self.reset_button.on_click(lambda _: self.reset())
         self.note = pn.pane.Markdown("", css_classes=["butterfly-note"], sizing_mode="stretch_width")
@@ -88,7 +88,6 @@ class ButterflyView(Viewer):
         self._frame = 0  # index of the shown frame in the first chunk
         self._asked = False  # a chunk is being computed
         self._trail = np.zeros((0, 0, 2), np.float32)
-        self._ticker = Ticker(self.tick, TICK_MS)
         self._closed = False
         self.frames_shown = 0
         on_session_close(self._on_close)
@@ -99,7 +98,7 @@ class ButterflyView(Viewer):
     def _on_close(self) -> None:
         """The session closed: no more ticks (one may be running on a server thread), frames freed."""
         self._closed = True
-        self._ticker.stop()
+        self.play.ticker.stop()
         self._queue, self._start = [], None
 
     # -- starting ---------------------------------------------------------------------------------
@@ -200,19 +199,8 @@ class ButterflyView(Viewer):
                         on_error=failed)
 
     # -- playing ----------------------------------------------------------------------------------
-    def _on_play(self, event) -> None:
-        """Play or Pause: the ticker first, then the label, so the label's change reaches the page
-        after the last frame painted (a test waits on it, not on the clock)."""
-        if event.new:
-            self._ticker.start()
-            self.play_button.label = "Pause"
-        else:
-            self._ticker.stop()
-            self.play_button.label = "Play"
-
     def pause(self) -> None:
-        if self.play_button.value:
-            self.play_button.value = False
+        self.play.pause()
 
     def step(self) -> None:
         """One frame on, paused."""

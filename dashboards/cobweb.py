@@ -16,7 +16,7 @@ from bokeh.plotting import figure
 from core import systems
 from core.pictures import textbook
 from core.runtime import jobs
-from dashboards.background import Runner, Ticker
+from dashboards.background import PlayToggle, Runner
 from dashboards.card import TeachCard
 from dashboards.render import one_update
 
@@ -35,11 +35,11 @@ class CobwebView(TeachCard):
         self.coordinate = pn.widgets.Select(label="coordinate", width=110, visible=False)
         pn.bind(self._coordinate_picked, self.coordinate, watch=True)
         self.step_button = pn.widgets.Button(label="Step", width=80)
-        self.run_button = pn.widgets.Toggle(label="Run", width=80, color="primary")
+        self.run = PlayToggle(lambda: self.advance(1), TICK_MS, label="Run")
+        self.run_button = self.run.button
         self.reset_button = pn.widgets.Button(label="Reset", width=80)
         self.step_button.on_click(lambda _: self.advance(1))
         self.reset_button.on_click(lambda _: self.show_steps(0))
-        pn.bind(self._run_toggled, self.run_button, watch=True)
         # plain Bokeh figures whose columns are replaced: a step costs a small patch, not a re-render
         self.sources = {name: ColumnDataSource({"x": [], "y": []})
                         for name in ("graph", "diagonal", "stair", "start", "series")}
@@ -65,7 +65,6 @@ class CobwebView(TeachCard):
         self.steps = 0
         self._asked = None  # what the cobweb shown (or being computed) is of
         self.jobs = Runner(coalesce=True)  # a flood of clicks or typed n keeps one job in flight
-        self._ticker = Ticker(lambda: self.advance(1), TICK_MS)
 
     def __panel__(self):
         return self.box
@@ -123,18 +122,8 @@ class CobwebView(TeachCard):
         if self.cobweb is not None:
             self.show_steps(min(self.steps + k, STEPS))
 
-    def _run_toggled(self, running: bool) -> None:
-        """Run or Pause: the ticker first, then the label (nothing is revealed after Pause)."""
-        if running:
-            self._ticker.start()
-            self.run_button.label = "Pause"
-        else:
-            self._ticker.stop()
-            self.run_button.label = "Run"
-
     def pause(self) -> None:
-        if self.run_button.value:
-            self.run_button.value = False
+        self.run.pause()
 
     def show_steps(self, steps: int) -> None:
         """The graph of fⁿ, the diagonal and the first ``steps`` steps of the staircase."""

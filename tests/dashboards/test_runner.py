@@ -126,3 +126,18 @@ def test_work_for_the_session_runs_on_its_loop_with_the_document_held(monkeypatc
     page_jobs.on_session_loop(lambda: ran.append("not held"), hold=False)
     scheduled.pop()()
     assert ran[-1] == "not held" and held == [doc]
+
+
+def test_play_ticks_on_the_sessions_loop_and_nothing_moves_after_pause(session):
+    ticks, periodic = [], []
+    doc = page_jobs.session_doc()
+    doc.add_periodic_callback = lambda callback, period: periodic.append(callback) or callback
+    toggle = page_jobs.PlayToggle(lambda: ticks.append(1), 50, label="Run")
+    toggle.button.value = True
+    assert toggle.playing and toggle.button.label == "Pause" and len(periodic) == 1
+    periodic[0]()
+    periodic[0]()
+    assert len(ticks) == 2
+    toggle.pause()
+    periodic[0]()  # a tick already due when Pause arrived: dropped, nothing painted
+    assert len(ticks) == 2 and toggle.button.label == "Run" and not toggle.playing
