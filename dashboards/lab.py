@@ -150,7 +150,7 @@ def build_page() -> pn.template.BaseTemplate:
     template = pn.template.BootstrapTemplate(
         title="Chaos Lab",
         logo=str(ASSETS / "logo.svg"),
-        sidebar=[explorer.sidebar],
+        sidebar=explorer.sidebar.items(),
         main=[tabs],
         header_background="#1b1b2f",
         sidebar_width=340,

@@ -117,10 +117,14 @@ class SystemPicker(Viewer):
     def show(self, system: systems.System) -> None:
         self.info.object = info_markdown(system)
 
+    def items(self) -> list:
+        """Its pieces, each an item of the page's sidebar (no layout around them: every layout
+        the page holds costs BokehJS work on every update of the page)."""
+        return [self.search, self.picker,
+                pn.Card(self.info, title="About this system", collapsed=False, sizing_mode="stretch_width")]
+
     def __panel__(self):
-        return pn.Column(self.search, self.picker,
-                         pn.Card(self.info, title="About this system", collapsed=False, sizing_mode="stretch_width"),
-                         sizing_mode="stretch_width")
+        return pn.Column(*self.items(), sizing_mode="stretch_width")
 
 
 class ParameterEditor(Viewer):
@@ -145,7 +149,9 @@ class ParameterEditor(Viewer):
             if np.ndim(value) != 0:
                 continue
             box = pn.widgets.TextInput(label=name, value=f"{value:.6g}", width=110, css_classes=["param-input"])
-            pn.bind(self._typed, name, box, watch=True)
+            # a plain watcher, not pn.bind: the lab's most frequent event (a class types here), and
+            # the bound function cost the key press ~50 ms more in Chromium (benchmarks/page.py)
+            box.param.watch(lambda event, name=name: self._typed(name, event.new), "value")
             widgets.append(box)
         self.box.objects = widgets or [pn.pane.Markdown("*no scalar parameters*")]
         self.widgets = {w.label: w for w in widgets}
@@ -299,7 +305,10 @@ class Sidebar(Viewer):
         self.parameters.show(system)
         self.integration.show(system)
 
+    def items(self) -> list:
+        """The cards, each an item of the page's sidebar (the template lays them out)."""
+        return [*self.picker.items(), self.parameters, self.integration,
+                folded_card(self.ensemble, title="Ensemble", collapsed=True), self.equations]
+
     def __panel__(self):
-        return pn.Column(self.picker, self.parameters, self.integration,
-                         folded_card(self.ensemble, title="Ensemble", collapsed=True), self.equations,
-                         sizing_mode="stretch_width")
+        return pn.Column(*self.items(), sizing_mode="stretch_width")
