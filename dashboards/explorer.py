@@ -9,6 +9,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.models import Range1d, RangeTool
+from panel.viewable import Viewer
 
 from core import systems
 from core.pictures import portraits
@@ -19,13 +20,14 @@ from dashboards.selection import TYPED, Selection, parse_vector, plain
 from dashboards.sidebar import Sidebar, number_input
 
 
-class Explorer(param.Parameterized):
+class Explorer(Viewer):
     """The explorer's views over one ``Selection`` (the sidebar, ``sidebar.Sidebar``, edits it);
     numerics and pictures come from ``core.pictures.portraits``."""
 
+    sel = param.ClassSelector(class_=Selection)
+
     def __init__(self, selection: Selection, **params):
-        super().__init__(**params)
-        self.sel = selection
+        super().__init__(sel=selection, **params)
         self._handle = None  # the shown exploration, kept by the worker that made it (or here)
         self._shown: portraits.Exploration | None = None  # its images and counts
         self._resetting = False
@@ -129,6 +131,9 @@ class Explorer(param.Parameterized):
         return self.views[name]
 
     # -- layout -------------------------------------------------------------------------------
+    def __panel__(self):
+        return self.main()
+
     def main(self):
         attractor_tab = pn.Column(pn.Row(self.attractor.panel(), self.view_widgets))
         ensemble_tab = pn.Column(
