@@ -33,19 +33,8 @@ import numba
 import numpy as np
 from numba import njit
 
-from core.dynamics.runge_kutta import (
-    DOP853,
-    HEUN,
-    RK4,
-    call_rhs,
-    dense_coefficients,
-    error_ratio,
-    initial_step,
-    interpolate,
-    runge_kutta_step,
-    scratch,
-    step_factor,
-)
+from core.dynamics.runge_kutta import (DOP853, HEUN, RK4, call_rhs, dense_coefficients, error_ratio,
+                                       initial_step, interpolate, runge_kutta_step, scratch, step_factor)
 from core.errors import IntegrationError
 from core.systems import System
 

@@ -2,17 +2,8 @@
 
 import re
 
-from tests.browser.helpers import (
-    attractor,
-    choose_system,
-    open_app,
-    server_errors,
-    set_text,
-    text,
-    titled_images,
-    wait_for,
-    wait_for_change,
-)
+from tests.browser.helpers import (attractor, choose_system, open_app, server_errors, set_text, text, titled_images,
+                                   wait_for, wait_for_change)
 
 
 def open_forecast(page, url):

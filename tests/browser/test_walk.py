@@ -3,22 +3,8 @@ error in the browser console along the way fails it (a class sees what the serve
 
 import re
 
-from tests.browser.helpers import (
-    FRAME,
-    IDLE,
-    WATCH_FRAMES,
-    attractor,
-    choose_system,
-    images,
-    open_app,
-    server_errors,
-    set_text,
-    text,
-    titled_images,
-    wait_for,
-    wait_for_change,
-)
-
+from tests.browser.helpers import (FRAME, IDLE, WATCH_FRAMES, attractor, choose_system, images, open_app,
+                                   server_errors, set_text, text, titled_images, wait_for, wait_for_change)
 
 def tab(page, label):
     page.locator(".bk-tab", has_text=label).first.click()
