@@ -52,6 +52,7 @@ def serve(doc) -> None:
     model graph for the whole page rather than one per root added (fourteen, each walking every
     model: about 0.15 core-s of a session's build)."""
     _quiet_disconnects()
+    _collect_when_quiet()
     with doc.models.freeze():
         build_page().server_doc(doc, title="Chaos Lab")
 
@@ -79,6 +80,24 @@ def _without_mathjax() -> None:
 
     pn.pane.Markdown.param.disable_math.default = True
     resources._panel_use_mathjax = lambda roots: False
+
+
+GC_QUIET = 60.0  # seconds without a session closing before Panel collects the garbage of those that did
+
+
+@functools.cache
+def _collect_when_quiet() -> None:
+    """Panel runs a full ``gc.collect()`` 5 s after the last session was destroyed. In a lesson,
+    sessions close all the time (Bokeh destroys them in batches every 17 s), and each full
+    collection walks every live session's objects with the server's loop stopped: 0.5-0.8 s
+    during which no page of the class got an answer (measured with ``gc.callbacks`` in the
+    server during ``benchmarks/classroom.py``: one every 17 s). Python's own collector still
+    frees a closed session's cycles as the garbage grows; Panel's eager collection now waits
+    for a quiet minute. ``tests/dashboards/test_lab.py`` checks that Panel still reads the
+    value, so a Panel that renames it fails there, not silently."""
+    from panel.io import document
+
+    document.GC_DEBOUNCE = GC_QUIET
 
 
 def _quiet_disconnects() -> None:
