@@ -40,6 +40,19 @@ def test_levels_and_palette_paint_what_datashader_paints_at_a_quarter_of_the_byt
     assert difference.max() <= 24 and difference.mean() < 0.2  # a palette sampled at 255 levels
 
 
+@pytest.mark.parametrize("lines", [False, True])
+def test_the_one_channel_equalisation_gives_exactly_the_levels_of_datashader_s_own_shading(cloud, lines):
+    """``shade`` interpolates only the level's channel; ``_levels`` goes through ``tf.shade``."""
+    rng = np.random.default_rng(5)
+    images = [raster.density(*cloud, 320, 200, lines=lines),
+              raster.density(rng.normal(size=300), rng.normal(size=300), 64, 48, lines=lines),  # sparse
+              raster.density(np.zeros(50), np.zeros(50), 20, 10, lines=False, extent=(-1, 1, -1, 1))]  # one pixel
+    for counts in images:
+        fast = raster.shade(counts, "fire").index
+        reference = raster._levels(counts, "fire", 0.0, how="eq_hist").index
+        assert fast.dtype == reference.dtype and np.array_equal(fast, reference)
+
+
 def test_a_linear_field_keeps_its_span_so_a_zoom_keeps_the_colour_meanings(cloud):
     x, y = cloud
     field = raster.mean(x, y, np.tanh(x), 160, 100)
