@@ -211,6 +211,7 @@ def test_the_local_plan_comes_from_the_machine_and_routes_jobs_by_resources():
     assert (sixteen.interactive_threads, sixteen.train_workers) == (8, 7)
     specs = two.workers()
     assert specs["interactive"]["options"]["resources"] == {INTERACTIVE: 2}
+    assert specs["interactive"]["options"]["env"]["CHAOSLAB_NICE"] == "4"  # below the server's loop
     train = specs["train-0"]["options"]
     assert train["nthreads"] == 1 and train["resources"] == {"train": 1} and train["env"]["CHAOSLAB_NICE"] == "10"
 
