@@ -81,8 +81,50 @@ def _finite(value) -> float:
     return float(value) if value is not None and np.isfinite(value) else float("nan")
 
 
-def run_cell(cell: Cell) -> dict:
-    """Compute one cell (on a Dask worker, or here): a row of ``COLUMNS``, also when it fails."""
+def data_key(cell: Cell) -> tuple:
+    """What a cell's data depend on: cells with the same key (the families of one system in one
+    setting) are scored on the same split, built once (``run_cells``)."""
+    return cell.system, cell.setting, cell.seed, cell.horizon, cell.windows
+
+
+def by_data(cells: list[Cell]) -> list[list[Cell]]:
+    """``cells`` grouped by ``data_key``, groups in the order of their first cell."""
+    groups: dict[tuple, list[Cell]] = {}
+    for cell in cells:
+        groups.setdefault(data_key(cell), []).append(cell)
+    return list(groups.values())
+
+
+def run_cells(cells: list[Cell]) -> list[dict]:
+    """Cells of one ``data_key`` (on a Dask worker, or here): their rows, the split built once."""
+    splits: dict = {}
+    return [run_cell(cell, splits) for cell in cells]
+
+
+def _split(cell: Cell, system, splits: dict | None):
+    """The cell's split, from ``splits`` (a cache by ``data_key``) when an earlier cell built it.
+    Its arrays are read-only: a family that wrote into its training data would change the next
+    family's, so it fails loudly instead."""
+    from core.forecasting import experiment
+
+    key = data_key(cell)
+    if splits is not None and key in splits:
+        return splits[key]
+    task = experiment.ForecastTask(system, dt=system.dt * cell.setting.sampling, n_train=cell.setting.n_train,
+                                   noise=cell.setting.noise, seed=cell.seed, horizon=cell.horizon,
+                                   windows=cell.windows, free_run=FREE_RUN, max_window_steps=MAX_WINDOW_STEPS)
+    split = experiment.make_split(task)
+    for array in (split.train, split.series):
+        array.flags.writeable = False
+    if splits is not None:
+        splits.clear()  # one split at a time: a group's cells come together
+        splits[key] = split
+    return split
+
+
+def run_cell(cell: Cell, splits: dict | None = None) -> dict:
+    """Compute one cell (on a Dask worker, or here): a row of ``COLUMNS``, also when it fails.
+    ``splits``: a cache shared by cells of the same data (``run_cells``)."""
     from core import systems
     from core.forecasting import experiment
 
@@ -93,10 +135,7 @@ def run_cell(cell: Cell) -> dict:
         "attractor_note": "", "hparams": "{}", "tuning_s": 0.0,
     }
     try:
-        task = experiment.ForecastTask(system, dt=system.dt * cell.setting.sampling, n_train=cell.setting.n_train,
-                                     noise=cell.setting.noise, seed=cell.seed, horizon=cell.horizon,
-                                     windows=cell.windows, free_run=FREE_RUN, max_window_steps=MAX_WINDOW_STEPS)
-        split = experiment.make_split(task)
+        split = _split(cell, system, splits)
         row.update(dt=split.dt, lambda_max=split.lam, max_vpt=split.window_steps * split.dt * split.lam)
         fitted = experiment.fit(split, cell.family, budget=cell.budget, seed=cell.seed)  # the page's policy
         model, row["message"] = fitted.model, fitted.note  # a note: too little data to tune on, and why
@@ -223,22 +262,25 @@ def run(cells: list[Cell], out: Path, client, progress=None) -> dict:
     counts = {"skipped": len(cells) - len(todo), OK: 0, BLOW_UP: 0, ERROR: 0}
     if progress is not None:
         progress(counts["skipped"], len(cells), None)
-    # long-running cells first would balance better, but systems in order make a cut sweep useful
-    futures = client.map(run_cell, todo, key=[f"sweep-{c.key}" for c in todo], pure=False)
+    # one task per system and setting: its families share the split (long-running groups first
+    # would balance better, but systems in order make a cut sweep useful)
+    groups = by_data(todo)
+    futures = client.map(run_cells, groups, key=[f"sweep-{g[0].key}-{len(g)}" for g in groups], pure=False)
     done = counts["skipped"]
     for future in as_completed(futures, loop=client.loop) if futures else ():
+        group = groups[futures.index(future)]
         try:
-            row = future.result()
-        except Exception as exc:  # the worker died: the cell is a row with the reason, as any failure
+            rows = future.result()
+        except Exception as exc:  # the worker died: each cell is a row with the reason, as any failure
             from core.runtime import jobs
 
-            cell = todo[futures.index(future)]
-            row = _cell_row(cell, ERROR, jobs.describe(exc))
-        store(row, out)
-        counts[row["status"]] += 1
-        done += 1
-        if progress is not None:
-            progress(done, len(cells), row)
+            rows = [_cell_row(cell, ERROR, jobs.describe(exc)) for cell in group]
+        for row in rows:
+            store(row, out)
+            counts[row["status"]] += 1
+            done += 1
+            if progress is not None:
+                progress(done, len(cells), row)
         future.release()
     return counts
 
@@ -262,6 +304,7 @@ def run_here(cells: list[Cell], out: Path, *, job, max_seconds: float | None = N
     finished = done_keys(out)
     counts = {"skipped": 0, OK: 0, BLOW_UP: 0, ERROR: 0, "unfinished": 0}
     deadline = time.monotonic() + max_seconds if max_seconds is not None else None
+    splits: dict = {}  # the families of one system and setting share its split
     for i, cell in enumerate(cells):
         if job.stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
             counts["unfinished"] = len(cells) - i
@@ -269,7 +312,7 @@ def run_here(cells: list[Cell], out: Path, *, job, max_seconds: float | None = N
         if cell.key in finished:
             counts["skipped"] += 1
         else:
-            row = run_cell(cell)
+            row = run_cell(cell, splits)
             store(row, out)
             counts[row["status"]] += 1
         job.progress((i + 1) / len(cells), {"cell": f"{cell.system} {cell.family}"})

@@ -142,3 +142,24 @@ def test_the_leaderboards_filters_grid_and_cells_are_table_operations():
     assert np.isnan(grid.loc["Henon", "esn"]) and grid.loc["Henon", "kind"] == "map"
     assert sweep.latest(table, "Lorenz", "nvar", (10000, 0.0, 1.0)).finished == 6  # a rerun replaces the cell
     assert sweep.latest(table, "Henon", "esn", (10000, 0.0, 1.0)) is None
+
+
+def test_the_families_of_one_system_and_setting_share_one_split_and_score_as_if_alone(monkeypatch):
+    from core import systems
+    from core.forecasting import experiment
+
+    cells = sweep.plan(["Henon", "Lorenz"], ["nvar", "analog"], [SETTING], budget=0, windows=1)
+    assert [[c.family for c in group] for group in sweep.by_data(cells)] == [["nvar", "analog"]] * 2
+    alone = [sweep.run_cell(cell) for cell in cells]
+    built, make_split = [], experiment.make_split
+    monkeypatch.setattr(experiment, "make_split", lambda task: built.append(task.system.name) or make_split(task))
+    shared = [row for group in sweep.by_data(cells) for row in sweep.run_cells(group)]
+    assert built == ["Henon", "Lorenz"]  # once per system, not once per cell
+    scores = ("vpt", "nrmse", "smape", "d_stsp", "lambda_free")
+    for a, b in zip(alone, shared):
+        assert (a["system"], a["family"], a["status"]) == (b["system"], b["family"], b["status"]) == \
+            (a["system"], a["family"], "ok")
+        assert np.array_equal([a[s] for s in scores], [b[s] for s in scores], equal_nan=True)
+    split = sweep._split(cells[0], systems.get("Henon"), None)
+    with pytest.raises(ValueError, match="read-only"):  # a family writing into its data fails, not the next family
+        split.train[0, 0] = 0.0
