@@ -6,6 +6,9 @@ re-orthonormalises ``Q`` periodically (Benettin et al. 1980, Meccanica 15:9; Shi
 compiled right-hand side along each tangent vector, so every catalog system is supported, with a
 relative step ``eps``; the exponents are the time averages of ``log R_ii`` of the QR steps.
 Delay systems are not supported yet (their tangent space is infinite-dimensional).
+
+``covariant_vectors`` keeps the same run's Q and R factors and adds Ginelli et al.'s (2007, PRL 99,
+130601) backward pass: the directions themselves, carried onto each other by the tangent dynamics.
 """
 
 from __future__ import annotations
@@ -74,9 +77,14 @@ def _jv(f, x, v, p, t, eps, out, xp, fp):
 
 
 @njit(cache=True, nogil=True)
-def _gram_schmidt(Q, logs):
-    """Orthonormalise the rows of ``Q`` in place (modified Gram–Schmidt); add log norms to ``logs``."""
+def _gram_schmidt(Q, logs, R):
+    """Orthonormalise the rows of ``Q`` in place (modified Gram–Schmidt); add log norms to ``logs``.
+
+    With a ``(k, k)`` array ``R`` (an empty one records nothing) the triangular factor is kept:
+    row ``a`` of the old ``Q`` is ``sum_{b <= a} R[b, a]`` times row ``b`` of the new one, i.e.
+    ``Q_old.T = Q_new.T @ R`` with ``R`` upper triangular, what Ginelli's backward pass needs."""
     k, d = Q.shape
+    record = R.shape[0] > 0
     for a in range(k):
         for b in range(a):
             dot = 0.0
@@ -84,6 +92,8 @@ def _gram_schmidt(Q, logs):
                 dot += Q[a, i] * Q[b, i]
             for i in range(d):
                 Q[a, i] -= dot * Q[b, i]
+            if record:
+                R[b, a] = dot
         norm = 0.0
         for i in range(d):
             norm += Q[a, i] * Q[a, i]
@@ -91,6 +101,10 @@ def _gram_schmidt(Q, logs):
         logs[a] += math.log(norm)
         for i in range(d):
             Q[a, i] /= norm
+        if record:
+            R[a, a] = norm
+            for b in range(a + 1, k):
+                R[b, a] = 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -165,10 +179,11 @@ def _call_tangent_field(f, t, x, p, K, row):
 
 
 @njit(cache=True, nogil=True)
-def _flow_tangent(f, jac, use_jac, k, eps, tab, z, p, t, h, steps_per_qr, n_qr, history, xs_out):
+def _flow_tangent(f, jac, use_jac, k, eps, tab, z, p, t, h, steps_per_qr, n_qr, history, xs_out, qs_out, rs_out):
     """Runge–Kutta steps of the tangent field from ``z = (x, Q, v)``; QR every ``steps_per_qr``.
 
-    ``history[r]`` gets the running sums of log R_ii and ``xs_out[r]`` the state at each QR;
+    ``history[r]`` gets the running sums of log R_ii and ``xs_out[r]`` the state at each QR, and
+    ``qs_out[r]``, ``rs_out[r]`` its Q and R unless they are empty (``covariant_vectors``);
     ``z[-1]`` accumulates the integral of trace J (its time average should equal the sum of all
     exponents). Returns ``(QRs done, t)``; fewer QRs than asked means the state left the reals.
     """
@@ -186,16 +201,20 @@ def _flow_tangent(f, jac, use_jac, k, eps, tab, z, p, t, h, steps_per_qr, n_qr, 
         for i in range(d):
             if not np.isfinite(z[i]):
                 return r, t
-        _gram_schmidt(Q, logs)
+        record = rs_out.shape[0] > 0
+        _gram_schmidt(Q, logs, rs_out[r] if record else rs_out.reshape((0, 0)))
         for j in range(k):
             history[r, j] = logs[j]
         xs_out[r] = z[:d]
+        if record:
+            qs_out[r] = Q
     return n_qr, t
 
 
 @njit(cache=True, nogil=True)
-def _map_tangent(f, x, Q, p, n_qr, steps_per_qr, eps, history, xs_out):
-    """Iterate the map and its tangent map ``Q <- J(x) Q``; QR every ``steps_per_qr`` iterates."""
+def _map_tangent(f, x, Q, p, n_qr, steps_per_qr, eps, history, xs_out, qs_out, rs_out):
+    """Iterate the map and its tangent map ``Q <- J(x) Q``; QR every ``steps_per_qr`` iterates
+    (Q and R kept in ``qs_out``, ``rs_out`` unless they are empty, as for flows)."""
     k, d = Q.shape
     y = np.empty(d)
     out, xp, fp = np.empty(d), np.empty(d), np.empty(d)
@@ -214,10 +233,13 @@ def _map_tangent(f, x, Q, p, n_qr, steps_per_qr, eps, history, xs_out):
         for i in range(d):
             if not np.isfinite(x[i]):
                 return r
-        _gram_schmidt(Q, logs)
+        record = rs_out.shape[0] > 0
+        _gram_schmidt(Q, logs, rs_out[r] if record else rs_out.reshape((0, 0)))
         for a in range(k):
             history[r, a] = logs[a]
         xs_out[r] = x
+        if record:
+            qs_out[r] = Q
     return n_qr
 
 
@@ -229,6 +251,11 @@ class _TangentRun:
     mean_trace: float | None
     jacobian: str
     step: float
+    qs: np.ndarray | None = None  # with ``record``: Q after each QR, (n_qr, k, d), rows the vectors
+    rs: np.ndarray | None = None  # and its R, (n_qr, k, k): Q_before.T @ propagator = Q.T @ R
+
+
+RECORD_BYTES = 400 * 2**20  # Q and R of every QR step kept for the covariant vectors: at most this
 
 
 def numerical_jacobian(system: System, x: np.ndarray, t: float = 0.0) -> np.ndarray:
@@ -277,7 +304,22 @@ def _liouville_holds(exponents: np.ndarray, mean_trace: float) -> bool:
     return abs(exponents.sum() - mean_trace) <= scale
 
 
-def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, progress=None, stop=None) -> _TangentRun:
+def _check_record_size(system: System, n_qr: int, k: int) -> None:
+    needed = n_qr * k * (k + system.state_dim) * 8
+    if needed > RECORD_BYTES:
+        raise LyapunovError(f"{system.name}: keeping {n_qr} QR steps of {k} vectors needs {needed / 2**20:.0f} MB "
+                            f"(at most {RECORD_BYTES / 2**20:.0f} MB); ask for a shorter time or fewer vectors")
+
+
+def _recorders(record: bool, n_qr: int, k: int, d: int, system: System) -> tuple[np.ndarray, np.ndarray]:
+    if not record:
+        return np.zeros((0, k, d)), np.zeros((0, k, k))
+    _check_record_size(system, n_qr, k)
+    return np.zeros((n_qr, k, d)), np.zeros((n_qr, k, k))
+
+
+def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, progress=None, stop=None,
+                 record: bool = False) -> _TangentRun:
     if system.kind == "delay":
         raise LyapunovError(f"{system.name} is a delay system: its Lyapunov spectrum is not supported yet")
     d = system.state_dim
@@ -293,7 +335,8 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
         skip = int(transient if transient is not None else max(1000, n // 10))
         x = integrate.trajectory(system, n=1, ic=ic, transient=skip, postprocess=False).x[-1].copy()
         history, states = np.zeros((n_qr, k)), np.zeros((n_qr, d))
-        done = _map_tangent(f, x, Q, p, n_qr, every, eps, history, states)
+        qs, rs = _recorders(record, n_qr, k, d, system)
+        done = _map_tangent(f, x, Q, p, n_qr, every, eps, history, states, qs, rs)
         times = np.arange(1, n_qr + 1, dtype=float) * every
         mean_trace, how, h = None, "finite differences", 1.0
     else:
@@ -309,13 +352,15 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
             n_qr = max(1, int(round(t_max / (every * h))))
             z = np.concatenate([x0, Q.ravel(), [0.0]])  # (x, Q, integral of trace J)
             history, states = np.zeros((n_qr, k)), np.zeros((n_qr, d))
+            qs, rs = _recorders(record, n_qr, k, d, system)
             done, t, chunk = 0, 0.0, max(1, n_qr // 20)
             while done < n_qr:  # in chunks: progress is reported and a stop request honoured
                 if stop is not None and stop.is_set():
                     raise Stopped(f"{system.name}: the Lyapunov computation was stopped")
                 m = min(chunk, n_qr - done)
                 ok, t = _flow_tangent(f, jac if jac is not None else f, jac is not None, k, eps, RK4, z, p, t, h, every, m,
-                                      history[done:done + m], states[done:done + m])
+                                      history[done:done + m], states[done:done + m], qs[done:done + m] if record else qs,
+                                      rs[done:done + m] if record else rs)
                 if done:  # each call restarts its running sums at zero
                     history[done:done + ok] += history[done - 1]
                 done += ok
@@ -334,7 +379,7 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
         raise IntegrationError(
             f"{system.name} diverged while computing Lyapunov exponents at t={times[max(done - 1, 0)]:.4g}"
         )
-    return _TangentRun(times, history, states, mean_trace, how, h)
+    return _TangentRun(times, history, states, mean_trace, how, h, qs if record else None, rs if record else None)
 
 
 def spectrum(
@@ -370,6 +415,129 @@ def spectrum(
         exponents=running[-1].copy(), history=running, t=run.times, wall_time=time.perf_counter() - start,
         mean_trace=run.mean_trace, jacobian=run.jacobian, step=run.step,
     )
+
+
+@njit(cache=True, nogil=True)
+def _ginelli_backward(qs, rs, first, last, vectors, rates):
+    """Ginelli's backward pass. From the last QR step down to ``first``: ``C <- R^-1 C`` (columns
+    renormalised; C starts as the identity, any upper-triangular start converges), and for QR steps
+    ``first <= r < last`` the covariant vectors ``Q_r.T @ C`` (unit columns) into ``vectors[r - first]``
+    and the log growth of each over the step after it into ``rates[r - first]``."""
+    n, k, d = qs.shape
+    C = np.eye(k)
+    for r in range(n - 2, first - 1, -1):
+        R = rs[r + 1]
+        for j in range(k):  # back substitution: C[:, j] <- R^-1 C[:, j]; C stays upper triangular
+            for i in range(j, -1, -1):
+                acc = C[i, j]
+                for m in range(i + 1, j + 1):
+                    acc -= R[i, m] * C[m, j]
+                C[i, j] = acc / R[i, i]
+            norm = 0.0
+            for i in range(j + 1):
+                norm += C[i, j] * C[i, j]
+            norm = math.sqrt(norm)
+            for i in range(j + 1):
+                C[i, j] /= norm
+            if r < last:
+                rates[r - first, j] = -math.log(norm)  # the vector at r grows by 1 / norm up to r + 1
+        if r < last:
+            for j in range(k):
+                for i in range(d):
+                    acc = 0.0
+                    for m in range(j + 1):
+                        acc += qs[r, m, i] * C[m, j]
+                    vectors[r - first, i, j] = acc
+
+
+@dataclass(frozen=True)
+class CovariantVectors:
+    """Covariant Lyapunov vectors along an orbit: ``vectors[n, :, j]`` is the unit vector of the
+    j-th exponent at ``states[n]`` (time ``t[n]``), carried by the tangent dynamics onto the
+    j-th vector at the next point (up to length); ``rates[n, j]`` its log growth per unit time
+    over the step to the next point, whose average is the j-th exponent (``exponents``, from the
+    same run's QR steps). Signs are arbitrary."""
+
+    t: np.ndarray
+    states: np.ndarray
+    vectors: np.ndarray
+    rates: np.ndarray
+    exponents: np.ndarray
+    step: float  # time (iterates) between points
+
+    def angle(self, i: int, j: int) -> np.ndarray:
+        """The angle (radians, 0 to π/2) between the i-th and j-th vector at every point."""
+        cos = np.abs(np.einsum("nd,nd->n", self.vectors[:, :, i], self.vectors[:, :, j]))
+        return np.arccos(np.clip(cos, 0.0, 1.0))
+
+    def subspace_angle(self, first: list[int] | range, second: list[int] | range) -> np.ndarray:
+        """The smallest principal angle between the spans of two groups of vectors, at every
+        point: zero where the subspaces touch (a homoclinic tangency, no hyperbolicity there)."""
+        a = np.linalg.qr(self.vectors[:, :, list(first)])[0]
+        b = np.linalg.qr(self.vectors[:, :, list(second)])[0]
+        cos = np.linalg.svd(np.einsum("ndi,ndj->nij", a, b), compute_uv=False)[:, 0]
+        return np.arccos(np.clip(cos, 0.0, 1.0))
+
+    def unstable_stable_angle(self, tolerance: float = 1e-3) -> np.ndarray:
+        """The angle between the unstable subspace (exponents above ``tolerance`` × the largest
+        |exponent|) and the stable one (below minus that): the measure of hyperbolicity that
+        Ginelli et al. (2007) plot; the neutral direction of a flow is in neither."""
+        scale = tolerance * np.abs(self.exponents).max()
+        unstable = np.flatnonzero(self.exponents > scale)
+        stable = np.flatnonzero(self.exponents < -scale)
+        if not len(unstable) or not len(stable):
+            raise LyapunovError("an unstable and a stable direction are both needed for this angle")
+        return self.subspace_angle(unstable, stable)
+
+
+def covariant_vectors(
+    system: System,
+    t_max: float | None = None,
+    forward: float | None = None,
+    backward: float | None = None,
+    n_vectors: int | None = None,
+    h: float | None = None,
+    qr_interval: float | None = None,
+    eps: float = 1e-7,
+    ic=None,
+    seed: int = 0,
+    progress=None,
+    stop=None,
+) -> CovariantVectors:
+    """Covariant Lyapunov vectors by Ginelli et al. (2007, Phys. Rev. Lett. 99, 130601).
+
+    A forward run of the tangent dynamics with QR steps (as ``spectrum``) keeps every Q and R.
+    The first ``forward`` time lets Q settle onto the backward Lyapunov vectors; the last
+    ``backward`` time is for the backward pass, which iterates upper-triangular coefficients
+    ``C <- R^-1 C`` from the end and settles them onto the covariant vectors' coordinates; the
+    vectors ``Q.T C`` are returned at each QR step of the ``t_max`` between. Defaults: flows
+    ``t_max`` 100 dominant periods, ``forward`` and ``backward`` 50 each, QR every 10 RK4
+    steps; maps 1000 iterates and 200 each, QR every iterate. ``n_vectors`` (default all): the
+    first ones only, which need only the first Q vectors (Ginelli's triangular structure).
+    """
+    k = system.state_dim if n_vectors is None else int(n_vectors)
+    if system.kind == "map":
+        t_max, forward, backward = int(t_max or 1000), int(forward or 200), int(backward or 200)
+        every = max(1, int(qr_interval or 1))
+    else:
+        period = system.period or 1.0
+        t_max = float(t_max or 100 * period)
+        forward, backward = float(forward or 50 * period), float(backward or 50 * period)
+    for name, value in (("t_max", t_max), ("forward", forward), ("backward", backward)):
+        if not value > 0:
+            raise LyapunovError(f"{name} must be positive, got {value}")
+    if system.kind != "delay":  # before any integration: at least this many QR steps will be kept
+        first_guess = every if system.kind == "map" else (qr_interval or 10 * (h or period / 200))
+        _check_record_size(system, int((forward + t_max + backward) / first_guess), k)
+    run = _tangent_run(system, k, forward + t_max + backward, None, h, qr_interval, eps, ic, seed, progress, stop,
+                       record=True)
+    step = float(run.times[0])
+    first = int(round(forward / step))
+    last = min(first + max(1, int(round(t_max / step))), len(run.times) - 1)
+    vectors, rates = np.zeros((last - first, system.state_dim, k)), np.zeros((last - first, k))
+    _ginelli_backward(run.qs, run.rs, first, last, vectors, rates)
+    return CovariantVectors(t=run.times[first:last], states=run.states[first:last], vectors=vectors,
+                            rates=rates / step, exponents=run.log_growth[-1] / run.times[-1], step=step)
 
 
 @dataclass(frozen=True)

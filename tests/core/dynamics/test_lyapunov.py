@@ -147,3 +147,67 @@ def test_recent_diagnostics_are_shared_by_dynamics_and_settings_and_bounded():
     recent.get(lorenz, 100.0, None)  # used: kept over the older one
     recent.put(lorenz, 200.0, None, result="longer")
     assert recent.get(lorenz35, 100.0, None) is None and recent.get(lorenz, 100.0, None) == "published"
+
+
+# ---------------------------------------------------------------------------------------------
+# Covariant Lyapunov vectors (Ginelli et al. 2007)
+
+
+def _henon_jacobian(x, a=1.4, b=0.3):
+    return np.array([[-2.0 * a * x[0], 1.0], [b, 0.0]])
+
+
+def test_henon_covariant_vectors_are_the_directions_direct_iteration_of_the_tangent_map_finds():
+    """The unstable vector at a point is where any vector iterated forward from far back ends up;
+    the stable one where any vector iterated backward (inverse tangent map) from far ahead ends up."""
+    henon = systems.get("Henon")
+    assert henon.params == {"a": 1.4, "b": 0.3}
+    clv = lyapunov.covariant_vectors(henon, t_max=600)
+    x, v = clv.states, clv.vectors
+    rng = np.random.default_rng(1)
+    for n in (250, 400):
+        w = rng.standard_normal(2)
+        for m in range(n - 200, n):  # forward: J(x_m) carries a vector at x_m to x_{m+1}
+            w = _henon_jacobian(x[m]) @ w
+            w /= np.linalg.norm(w)
+        assert abs(w @ v[n, :, 0]) > 1 - 1e-10
+        w = rng.standard_normal(2)
+        for m in range(n + 40, n - 1, -1):  # backward: the inverse of J(x_m) carries x_{m+1}'s back to x_m
+            w = np.linalg.solve(_henon_jacobian(x[m]), w)
+            w /= np.linalg.norm(w)
+        assert abs(w @ v[n, :, 1]) > 1 - 1e-10
+    # covariance, and the growth along each vector averages to its exponent (0.419, -1.62)
+    carried = np.einsum("nij,nj->ni", np.array([_henon_jacobian(s) for s in x[:-1]]), v[:-1, :, 0])
+    assert np.all(np.abs(np.einsum("ni,ni->n", carried / np.linalg.norm(carried, axis=1)[:, None], v[1:, :, 0]))
+                  > 1 - 1e-10)
+    assert clv.rates.mean(axis=0) == pytest.approx([0.419, -1.623], abs=0.03)
+    assert clv.exponents == pytest.approx([0.419, -1.623], abs=0.01)
+
+
+def test_lorenz_covariant_vectors_are_carried_by_the_flow_and_its_stable_direction_stays_apart():
+    lorenz = systems.get("Lorenz")
+    clv = lyapunov.covariant_vectors(lorenz)
+    assert clv.vectors.shape == (len(clv.t), 3, 3) and np.allclose(np.linalg.norm(clv.vectors, axis=1), 1.0)
+    for n in (100, 1000):  # a small displacement along each vector, integrated to the next point, lies along it
+        x = clv.states[n]
+        start = integrate.trajectory(lorenz, n=2, dt=clv.step, ic=x, postprocess=False).x[-1]
+        for j in range(3):
+            moved = integrate.trajectory(lorenz, n=2, dt=clv.step, ic=x + 1e-6 * clv.vectors[n, :, j],
+                                         postprocess=False).x[-1] - start
+            assert abs(moved @ clv.vectors[n + 1, :, j]) / np.linalg.norm(moved) > 1 - 1e-6
+    # the neutral vector is the flow's direction
+    flow = np.array([lorenz.rhs(x, 0.0) for x in clv.states[::50]])
+    assert np.all(np.abs(np.einsum("ni,ni->n", flow / np.linalg.norm(flow, axis=1)[:, None], clv.vectors[::50, :, 1]))
+                  > 1 - 1e-4)
+    assert clv.rates.mean(axis=0)[[0, 2]] == pytest.approx([0.906, -14.57], rel=0.05)
+    # singular hyperbolicity (Tucker 2002): the stable direction never touches the centre-unstable plane
+    assert np.degrees(clv.subspace_angle([0, 1], [2]).min()) > 3
+    angles = np.degrees(clv.unstable_stable_angle())
+    assert angles.min() < angles.mean() < 90 and len(angles) == len(clv.t)
+
+
+def test_covariant_vectors_refuse_delay_systems_and_a_window_too_long_to_keep():
+    with pytest.raises(lyapunov.LyapunovError, match="delay system"):
+        lyapunov.covariant_vectors(systems.get("MackeyGlass"))
+    with pytest.raises(lyapunov.LyapunovError, match="MB"):
+        lyapunov.covariant_vectors(systems.get("Lorenz"), t_max=1e8)
