@@ -157,6 +157,15 @@ class TangentField(NamedTuple):
     work: np.ndarray
 
 
+@njit(cache=True, nogil=True)
+def _diagonal_sum(J, d):
+    """trace of the flattened ``d × d`` matrix ``J``."""
+    total = 0.0
+    for i in range(d):
+        total += J[i * d + i]
+    return total
+
+
 @njit(inline="always", nogil=True)
 def _tangent_rhs(field, t, z, p, out):
     d, k = field.dim, field.k
@@ -166,7 +175,10 @@ def _tangent_rhs(field, t, z, p, out):
     call_rhs(field.f, t, x, p, out[:d].reshape((1, d)), 0)
     _tangent_products(field.f, field.jac, field.use_jac, x, z[d:d + k * d].reshape((k, d)), p, t, field.eps,
                       out[d:d + k * d].reshape((k, d)), J, xp, fp)
-    out[d + k * d] = _trace(field.f, field.jac, field.use_jac, x, p, t, field.eps, J, xp, fp, e, col)
+    if field.use_jac:  # J(x) is already in the scratch row: no second call of the Jacobian
+        out[d + k * d] = _diagonal_sum(J, d)
+    else:
+        out[d + k * d] = _trace(field.f, field.jac, field.use_jac, x, p, t, field.eps, J, xp, fp, e, col)
 
 
 @overload(call_rhs, inline="always")
