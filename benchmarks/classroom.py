@@ -3,7 +3,7 @@ one real Chromium session measures what a person feels.
 
     .venv/bin/python -m benchmarks.classroom [--students 30] [--trainings 3]
                                                          [--duration 120] [--churn 200] [--flood 100]
-                                                         [--protocol-newcomers]
+                                                         [--protocol-newcomers] [--num-procs 2]
 
 In a lesson every browser runs on its student's own machine, so the students here are Bokeh
 websocket clients (``bokeh.client``), not Chromium renderers on the server's two cores: each pulls
@@ -18,6 +18,12 @@ box to the new image in its Bokeh document plus two painted frames.
 
 With ``--protocol-newcomers`` the newcomers are protocol clients: what a newcomer costs the server,
 apart from what its browser costs (on this machine the same two cores; in a class, the student's).
+
+With ``--num-procs 2`` the lab is served by two Panel processes (``panel serve --num-procs 2``)
+sharing a department's cluster, started here as separate processes shaped like the local one
+(``dask scheduler``; an interactive worker at nice 4, training workers at nice 10): a newcomer's
+page build then holds one process's loop, not every session's. (A LocalCluster cannot be shared
+by forked servers.)
 
 With ``--flood 100`` one more session changes ρ a hundred times a second from a script all lesson:
 the others' redraws must still meet the targets.
@@ -34,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import multiprocessing as mp
 import pkgutil
@@ -50,7 +57,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 from benchmarks.load import memory_mb, open_page, redraw, summary  # noqa: E402
-from benchmarks.served import lab_server  # noqa: E402
+from benchmarks.served import department, lab_server  # noqa: E402
 from tests.browser.conftest import CHROMIUM_FLAGS  # noqa: E402
 from tests.browser.helpers import server_errors  # noqa: E402
 
@@ -395,14 +402,14 @@ async def chromium_user(url: str, t0: float, duration: float, arrivals: float,
     return felt, pages
 
 
-def cpu_seconds(server: int, clients: set[int]) -> dict[str, float]:
+def cpu_seconds(server: int, clients: set[int], cluster: set[int] = frozenset()) -> dict[str, float]:
     """CPU seconds used so far by each part of the lesson on this machine: the lab's server, its
-    Dask workers (the server's descendants), the protocol students and trainers (``clients`` and
+    Dask workers (the server's spawned descendants, or ``cluster`` and theirs), the protocol students and trainers (``clients`` and
     their children) and Chromium. A process that already ended is not counted."""
     import psutil
 
     totals = dict.fromkeys(("server", "Dask workers", "protocol clients", "Chromium"), 0.0)
-    for process in psutil.process_iter(["pid", "name"]):
+    for process in psutil.process_iter(["pid", "name", "cmdline"]):
         try:
             times = process.cpu_times()
             parents = {p.pid for p in process.parents()}
@@ -410,8 +417,10 @@ def cpu_seconds(server: int, clients: set[int]) -> dict[str, float]:
             continue
         if process.pid == server:
             role = "server"
-        elif server in parents:
+        elif process.pid in cluster or parents & cluster:
             role = "Dask workers"
+        elif server in parents:  # a LocalCluster's workers are spawned; the forks of --num-procs serve
+            role = "Dask workers" if "multiprocessing" in " ".join(process.info["cmdline"] or ()) else "server"
         elif process.pid in clients or parents & clients:
             role = "protocol clients"
         elif "chrom" in (process.info["name"] or ""):
@@ -434,7 +443,13 @@ def run(args) -> None:
     out = ctx.Queue()
     rows = []
     store = tempfile.mkdtemp(prefix="chaoslab-class-")
-    with lab_server({"CHAOSLAB_STORE": store}) as server:
+    with contextlib.ExitStack() as stack:
+        cluster = set()
+        options = ()
+        if args.num_procs > 1:  # a LocalCluster cannot be shared by forked servers: a department's
+            address, cluster = stack.enter_context(department(Path(store) / "dask.log"))
+            options = ("--num-procs", str(args.num_procs), "--scheduler", address)
+        server = stack.enter_context(lab_server({"CHAOSLAB_STORE": store}, options=options, processes=args.num_procs))
         roles = [(k % 2 == 0, k) for k in range(args.students)]  # half follow, half explore
         groups = [roles[i::args.processes] for i in range(args.processes)]
         lesson = Lesson(ctx, args.students)
@@ -451,11 +466,11 @@ def run(args) -> None:
         while time.monotonic() < t0:
             time.sleep(0.05)
         clients = {process.pid for process in processes}
-        cpu_before = cpu_seconds(server.pid, clients)
+        cpu_before = cpu_seconds(server.pid, clients, cluster)
         cpu_after = {}
         felt_log, newcomer_log = asyncio.run(chromium_user(
             server.url, t0, args.duration, args.arrivals,
-            at_end=lambda: cpu_after.update(cpu_seconds(server.pid, clients)),
+            at_end=lambda: cpu_after.update(cpu_seconds(server.pid, clients, cluster)),
             protocol_newcomers=args.protocol_newcomers))
         for process in processes[:-1]:
             process.join(timeout=60)
@@ -484,7 +499,8 @@ def run(args) -> None:
           + (f"; one more session flooding {args.flood:g} changes a second" if args.flood else "") + ")")
     print("command: .venv/bin/python -m benchmarks.classroom "
           f"--students {args.students} --trainings {args.trainings} --duration {args.duration:g} --churn {args.churn}"
-          + (f" --flood {args.flood:g}" if args.flood else "") + (" --protocol-newcomers" if args.protocol_newcomers else ""))
+          + (f" --flood {args.flood:g}" if args.flood else "") + (" --protocol-newcomers" if args.protocol_newcomers else "")
+          + (f" --num-procs {args.num_procs}" if args.num_procs > 1 else ""))
     felt, newcomer_pages = [t for _, t in felt_log], [t for _, t in newcomer_log]
     felt_times = [t for t in felt if t is not None]
     redraw_target, page_target = TARGETS["felt redraw p95"], TARGETS["newcomer's page"]
@@ -534,6 +550,9 @@ def main() -> None:
     parser.add_argument("--arrivals", type=float, default=10.0, help="seconds between newcomers (Chromium)")
     parser.add_argument("--processes", type=int, default=3, help="processes the students are spread over")
     parser.add_argument("--churn", type=int, default=200, help="sessions of 10^6 points opened and closed")
+    parser.add_argument("--num-procs", type=int, default=1,
+                        help="Panel processes (panel serve --num-procs) against a department's cluster "
+                             "(dask scheduler and workers started as the lab's local plan shapes them)")
     parser.add_argument("--train-timeout", type=float, default=600.0)
     parser.add_argument("--flood", type=float, default=0.0,
                         help="one more session changing ρ this many times a second from a script (issue 20: 100)")

@@ -17,7 +17,8 @@ import pytest
 from distributed import Client
 
 from tests.browser.conftest import ARTIFACTS, LOCAL_HOSTS, ROOT, _free_port, served_lab
-from tests.browser.helpers import attractor, open_app, server_errors, set_text, text, wait_for, wait_for_change
+from tests.browser.helpers import (attractor, open_app, server_errors, set_text, stop_cluster, text, wait_for,
+                                   wait_for_change)
 
 DASK = str(Path(sys.executable).parent / "dask")
 PASSWORD = "lorenz-63"
@@ -52,18 +53,7 @@ def department():
             client.wait_for_workers(2, timeout=60)
         yield address
     finally:
-        # stopped as a department stops it: the workers first (each closes its own client while the
-        # scheduler still answers), then the scheduler; stopped together, every worker logged its
-        # lost connection with a traceback
-        workers, scheduler = processes[1:], processes[:1]
-        for group in (workers, scheduler):
-            for process in group:
-                process.terminate()
-            for process in group:
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop_cluster(processes[1:], processes[:1])
         log.close()
     # the one error a department's scheduler should log is the worker the test kills on purpose;
     # and one race left inside distributed, not ours: as a client closes, the scheduler answers its
