@@ -19,8 +19,13 @@ def lorenz():
 
 
 def pixel(image: raster.Raster, x, y):
-    """The (row, column) of the pixel holding each point, from the image's own pixel centres."""
-    return np.abs(image.ys[:, None] - y).argmin(axis=0), np.abs(image.xs[:, None] - x).argmin(axis=0)
+    """The (row, column) of the pixel holding each point: the nearest of the image's own pixel
+    centres (ascending), found between their midpoints. (A pixels × points table of distances
+    took 18 GB for the 2.4 million points of the test below, and the kernel killed a test worker.)"""
+    def nearest(centres, values):
+        return np.searchsorted((centres[1:] + centres[:-1]) / 2, values)
+
+    return nearest(image.ys, y), nearest(image.xs, x)
 
 
 def test_the_attractor_view_is_the_butterfly_of_its_data(lorenz):
