@@ -17,6 +17,11 @@ from dashboards.render import RasterView, one_update
 from dashboards.selection import Selection, plain
 
 
+CLV_CMAP = "rainbow4_r"  # angle 0 … 90°: red where the unstable and stable directions nearly touch, blue apart
+CLV_LABELS = {3: ("rotated x · CLV", "rotated y · CLV"), 2: ("x0 · CLV", "x1 · CLV")}
+SEGMENT = 0.02  # half a segment, as a fraction of the orbit's widest extent
+
+
 class LyapunovDashboard(Viewer):
     """Spectrum, convergence, separation of nearby pairs, FTLE-coloured attractor and the exponent from data."""
 
@@ -39,6 +44,11 @@ class LyapunovDashboard(Viewer):
         self.ftle_view = RasterView("rotated x", "rotated y", raster.FTLE_FRAME, cmap=raster.FIELD_CMAP)
         self.ftle_note = pn.pane.Markdown("", css_classes=["lyapunov-ftle"])
         self.ftle_jobs = Runner()
+        # the unstable covariant vector as short segments, coloured by the angle to the stable subspace
+        self.clv_view = RasterView(*CLV_LABELS[3], raster.FTLE_FRAME, cmap=CLV_CMAP)
+        self.clv_note = pn.pane.Markdown("", css_classes=["lyapunov-clv"], sizing_mode="stretch_width")
+        self.clv_jobs = Runner()
+        self.angle_pane = pn.pane.HoloViews(hv.Histogram([]), linked_axes=False)
         self.data_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
         self.data_text = pn.pane.Markdown("", css_classes=["lyapunov-data"])
         self.settings = pn.Row(
@@ -56,6 +66,9 @@ class LyapunovDashboard(Viewer):
             pn.Row(pn.Column("#### Separation of nearby trajectories", self.separation_pane),
                    pn.Column("#### Attractor coloured by finite-time exponent", self.ftle_note,
                              self.ftle_view.panel())),
+            pn.Row(pn.Column("#### Covariant Lyapunov vectors: the unstable direction", self.clv_view.panel()),
+                   pn.Column("#### Angle between the unstable and stable subspaces", self.angle_pane)),
+            self.clv_note,
             pn.Row(pn.Column("#### Largest exponent from the x time series", self.data_pane, self.data_text)),
             sizing_mode="stretch_width",
         )
@@ -106,7 +119,10 @@ class LyapunovDashboard(Viewer):
             self.ftle_note.object = figures["ftle_note"]
             self.data_pane.object = figures["data"]
             self.data_text.object = figures["data_text"]
+            self.angle_pane.object = figures["angles"]
+            self.clv_note.object = figures["clv_note"]
         self._draw_ftle(result.ftle)
+        self._draw_vectors(result.vectors)
 
     def _draw_ftle(self, ftle: lyapunov.FTLEResult) -> None:
         """The attractor coloured by finite-time exponents: aggregated and shaded as a job (one
@@ -123,6 +139,34 @@ class LyapunovDashboard(Viewer):
 
         labels = {3: ("rotated x", "rotated y"), 2: ("x0", "x1"), 1: ("x(k)", "x(k+1)")}[len(coords)]
         draw(None, lambda image: self.ftle_view.show(image, labels, zoom=draw))
+
+    def _draw_vectors(self, vectors: lyapunov.Hyperbolicity | str) -> None:
+        """The unstable covariant vector at each point of the orbit as a short segment through it,
+        coloured by the angle between the unstable and stable subspaces there (a job, re-drawn on
+        each zoom); an empty frame where there are no vectors to draw."""
+        if isinstance(vectors, str):
+            self.clv_jobs.stop()
+            width, height = raster.FTLE_PIXELS
+            self.clv_view.show(raster.Raster(np.zeros(width), np.zeros(height), None, (0.0, 1.0, 0.0, 1.0), 0.0,
+                                             index=np.zeros((height, width), np.uint8),
+                                             palette=raster.palette(CLV_CMAP)), CLV_LABELS[3])
+            return
+        coords = tuple(range(min(3, vectors.states.shape[1])))
+        points = vectors.states[:, list(coords)]
+        centre = points.mean(axis=0)
+        half = SEGMENT * float(np.ptp(points, axis=0).max())  # half a segment, in the state's units
+        along = vectors.unstable[:, list(coords)] * half
+        ends = [raster.picture(vectors.states[:, list(coords)] + sign * along, tuple(range(len(coords))),
+                               self.sel.azimuth, self.sel.elevation, centre) for sign in (-1.0, 1.0)]
+        angle = vectors.angles["unstable–stable"]
+        width, height = raster.FTLE_PIXELS
+
+        def draw(extent, done) -> None:
+            self.clv_jobs.run(raster.segments_picture, *ends, angle, width, height, 0.0, 90.0, extent, CLV_CMAP,
+                              kind=jobs.INTERACTIVE, label="covariant vectors image",
+                              on_result=lambda job: done(job.result), on_error=self._show_error)
+
+        draw(None, lambda image: self.clv_view.show(image, CLV_LABELS[len(coords)], zoom=draw))
 
     def _show_error(self, message: str) -> None:
         self.error.object = f"**Lyapunov diagnostics not updated:** {plain(message)}"
@@ -187,5 +231,26 @@ class LyapunovDashboard(Viewer):
                 f"delay {data.delay}, dimension {data.dimension}, Theiler window {data.theiler} samples, "
                 f"fit over t = {data.t[a]:.3g} … {data.t[b - 1]:.3g}."
             )
+        angles, clv_note = self._angle_figure(system, result.vectors)
         return {"summary": summary, "table": table, "bars": bars, "convergence": convergence,
-                "separation": separation, "ftle_note": ftle_note, "data": data_fig, "data_text": data_text}
+                "separation": separation, "ftle_note": ftle_note, "data": data_fig, "data_text": data_text,
+                "angles": angles, "clv_note": clv_note}
+
+    @staticmethod
+    def _angle_figure(system, vectors: lyapunov.Hyperbolicity | str) -> tuple:
+        """The distribution of the angles between subspaces along the orbit, and what it says."""
+        if isinstance(vectors, str):
+            return hv.Histogram([]), f"*Covariant Lyapunov vectors not shown: {plain(vectors)}*"
+        bins = np.linspace(0.0, 90.0, 46)
+        colours = {"unstable–stable": "#d9480f", "unstable–neutral": "#2f9e44", "expanding–contracting": "#1c7ed6"}
+        histograms = [hv.Histogram(np.histogram(angle, bins=bins, density=True), kdims=["angle (degrees)"],
+                                   vdims=["density"], label=name).opts(color=colours[name], alpha=0.55, line_alpha=0)
+                      for name, angle in vectors.angles.items()]
+        figure = (hv.Overlay(histograms) * hv.VLine(lyapunov.TANGENCY).opts(color="grey", line_dash="dotted")).opts(
+            width=460, height=300, legend_position="top_right", xlim=(0, 90))
+        n = len(vectors.states)
+        steps = "iterates" if system.kind == "map" else "points"
+        note = (f"*Ginelli's covariant vectors on {n} {steps} of one orbit; segments along the unstable vector, "
+                f"coloured by the unstable–stable angle (red: near-tangency, blue: perpendicular).* "
+                f"{vectors.summary()}")
+        return figure, note

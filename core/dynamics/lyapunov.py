@@ -477,6 +477,7 @@ class CovariantVectors:
     rates: np.ndarray
     exponents: np.ndarray
     step: float  # time (iterates) between points
+    flow: bool = False  # a flow's orbit: one vector is the flow's own direction (exponent zero)
 
     def angle(self, i: int, j: int) -> np.ndarray:
         """The angle (radians, 0 to π/2) between the i-th and j-th vector at every point."""
@@ -491,16 +492,84 @@ class CovariantVectors:
         cos = np.linalg.svd(np.einsum("ndi,ndj->nij", a, b), compute_uv=False)[:, 0]
         return np.arccos(np.clip(cos, 0.0, 1.0))
 
+    def directions(self, tolerance: float = 1e-3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Indices of the unstable, neutral and stable vectors. A flow's neutral vector is the one
+        whose exponent is nearest zero (the flow's direction: a finite run leaves it a little off
+        zero, -0.005 of Halvorsen's 4.9, more than a tolerance would allow); the others are
+        unstable above ``tolerance`` × the largest |exponent| and stable below minus that."""
+        exponents = self.exponents
+        neutral = np.array([int(np.argmin(np.abs(exponents)))] if self.flow else [], dtype=int)
+        rest = np.setdiff1d(np.arange(len(exponents)), neutral)
+        scale = tolerance * np.abs(exponents).max()
+        return rest[exponents[rest] > scale], neutral, rest[exponents[rest] < -scale]
+
     def unstable_stable_angle(self, tolerance: float = 1e-3) -> np.ndarray:
         """The angle between the unstable subspace (exponents above ``tolerance`` × the largest
         |exponent|) and the stable one (below minus that): the measure of hyperbolicity that
         Ginelli et al. (2007) plot; the neutral direction of a flow is in neither."""
-        scale = tolerance * np.abs(self.exponents).max()
-        unstable = np.flatnonzero(self.exponents > scale)
-        stable = np.flatnonzero(self.exponents < -scale)
+        unstable, _, stable = self.directions(tolerance)
         if not len(unstable) or not len(stable):
             raise LyapunovError("an unstable and a stable direction are both needed for this angle")
         return self.subspace_angle(unstable, stable)
+
+    def expanding_contracting_angle(self, tolerance: float = 1e-3) -> np.ndarray:
+        """The angle between the unstable and neutral directions together and the stable ones:
+        bounded away from zero on a pseudohyperbolic attractor such as Lorenz's, whose unstable
+        and neutral vectors do touch (Kuptsov & Kuznetsov 2018, Regul. Chaotic Dyn. 23, 908)."""
+        unstable, neutral, stable = self.directions(tolerance)
+        if not len(unstable) or not len(stable):
+            raise LyapunovError("an unstable and a stable direction are both needed for this angle")
+        return self.subspace_angle(np.concatenate([unstable, neutral]), stable)
+
+
+TANGENCY = 5.0  # degrees: an angle between subspaces below this counts as a near-tangency
+
+
+@dataclass(frozen=True)
+class Hyperbolicity:
+    """What the Lyapunov tab shows of the covariant vectors: the orbit's points, the unstable
+    (first) vector at each, and the angles in degrees between the unstable and stable subspaces
+    (``angles["unstable–stable"]``) and, for a flow, between the unstable ones and the flow's
+    own direction (``"unstable–neutral"``) and between the unstable-plus-neutral and stable ones
+    (``"expanding–contracting"``)."""
+
+    states: np.ndarray
+    unstable: np.ndarray
+    angles: dict[str, np.ndarray]
+    flow: bool = False
+
+    def near_tangency(self, name: str = "unstable–stable", below: float = TANGENCY) -> float:
+        """The fraction of the orbit's points where the ``name`` angle is below ``below`` degrees."""
+        return float(np.mean(self.angles[name] < below))
+
+    def summary(self) -> str:
+        """A sentence a student can read: the smallest angles and what they say."""
+        parts = []
+        for name, angle in self.angles.items():
+            parts.append(f"{name} angle ≥ {angle.min():.2g}° (median {np.median(angle):.0f}°, "
+                         f"{100 * self.near_tangency(name):.1f} % of points below {TANGENCY:g}°)")
+        touch = {name: angle.min() < TANGENCY for name, angle in self.angles.items()}
+        if touch["unstable–stable"]:
+            verdict = "near-tangencies between the unstable and stable directions: not uniformly hyperbolic"
+        elif touch.get("unstable–neutral"):
+            verdict = ("the unstable direction nearly touches the flow's own: not hyperbolic (near an "
+                       "equilibrium the flow's direction turns unstable)")
+        else:
+            verdict = "the unstable, neutral and stable directions stay apart on this orbit: no tangency seen"
+        if any(touch.values()) and "expanding–contracting" in touch and not touch["expanding–contracting"]:
+            verdict += "; the expanding and contracting subspaces stay apart, as on a pseudohyperbolic attractor"
+        return "; ".join(parts) + ". " + verdict[0].upper() + verdict[1:] + "."
+
+
+def hyperbolicity(vectors: CovariantVectors, tolerance: float = 1e-3) -> Hyperbolicity:
+    """The covariant vectors reduced to what the tab draws (raises ``LyapunovError`` without an
+    unstable and a stable direction)."""
+    angles = {"unstable–stable": np.degrees(vectors.unstable_stable_angle(tolerance))}
+    unstable, neutral, _ = vectors.directions(tolerance)
+    if len(neutral):
+        angles["unstable–neutral"] = np.degrees(vectors.subspace_angle(unstable, neutral))
+        angles["expanding–contracting"] = np.degrees(vectors.expanding_contracting_angle(tolerance))
+    return Hyperbolicity(vectors.states, np.ascontiguousarray(vectors.vectors[:, :, 0]), angles, vectors.flow)
 
 
 def covariant_vectors(
@@ -550,7 +619,8 @@ def covariant_vectors(
     vectors, rates = np.zeros((last - first, system.state_dim, k)), np.zeros((last - first, k))
     _ginelli_backward(run.qs, run.rs, first, last, vectors, rates)
     return CovariantVectors(t=run.times[first:last], states=run.states[first:last], vectors=vectors,
-                            rates=rates / step, exponents=run.log_growth[-1] / run.times[-1], step=step)
+                            rates=rates / step, exponents=run.log_growth[-1] / run.times[-1], step=step,
+                            flow=system.kind == "flow")
 
 
 @dataclass(frozen=True)
@@ -895,30 +965,43 @@ def literature_spectrum(system: System) -> tuple[tuple[float, ...], str] | None:
 @dataclass(frozen=True)
 class Diagnostics:
     """Everything the Lyapunov tab shows for one system: the spectrum, finite-time exponents on
-    the attractor, the separation of nearby pairs, and λ1 from the x series (or why not)."""
+    the attractor, the separation of nearby pairs, λ1 from the x series and the covariant
+    vectors' hyperbolicity (each of the last two: or why not)."""
 
     spectrum: LyapunovResult
     ftle: FTLEResult
     separation: PairSeparation
     from_data: DataExponent | str
+    vectors: Hyperbolicity | str  # or why not
 
 
 def diagnostics(system: System, t_max: float | None = None, window: float | None = None, *, job) -> Diagnostics:
     """A job (``job.progress``, ``job.stop``): the tab's diagnostics, FTLE on 500 windows of
-    ``window`` (default one period, 10 iterates for maps) with 40 samples each."""
+    ``window`` (default one period, 10 iterates for maps) with 40 samples each, and the covariant
+    vectors' angles over 50 periods (1000 iterates of a map)."""
     def stage(lo, hi):
         return lambda f: job.progress(lo + (hi - lo) * f)
 
-    result = spectrum(system, t_max=t_max, progress=stage(0.0, 0.6), stop=job.stop)
+    result = spectrum(system, t_max=t_max, progress=stage(0.0, 0.5), stop=job.stop)
     w = window or (10.0 if system.kind == "map" else system.period or 1.0)
-    local = ftle(system, window=w, t_max=500 * w, samples_per_window=40, progress=stage(0.6, 0.85), stop=job.stop)
+    local = ftle(system, window=w, t_max=500 * w, samples_per_window=40, progress=stage(0.5, 0.7), stop=job.stop)
+    try:
+        if system.state_dim < 2:
+            raise LyapunovError("a one-dimensional system has one direction: there is no angle to measure")
+        short = {} if system.kind == "map" else {"t_max": 50 * (system.period or 1.0),
+                                                  "forward": 25 * (system.period or 1.0),
+                                                  "backward": 25 * (system.period or 1.0)}
+        vectors: Hyperbolicity | str = hyperbolicity(covariant_vectors(
+            system, **short, progress=stage(0.7, 0.9), stop=job.stop))
+    except LyapunovError as exc:
+        vectors = str(exc)
     pairs = pair_separation(system)
     truth = integrate.trajectory(system, n=10_000, transient=1000)
     try:
         from_data: DataExponent | str = max_exponent_from_data(truth.x[:, 0], float(truth.t[1] - truth.t[0]))
     except LyapunovError as exc:
         from_data = str(exc)
-    return Diagnostics(result, local, pairs, from_data)
+    return Diagnostics(result, local, pairs, from_data, vectors)
 
 
 class RecentDiagnostics:

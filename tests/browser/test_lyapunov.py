@@ -22,10 +22,17 @@ def test_lyapunov_tab_shows_the_spectrum_and_follows_the_system(server, page):
     wait_for(lambda: "From 10,000 points of x0" in text(page, ".lyapunov-data"), why=lambda: text(page, ".lyapunov-data"))
     # the FTLE-coloured attractor: shaded on a worker, drawn as RGBA pixels
     wait_for(lambda: images(page).get("rotated x", [0])[0] > 500, why=lambda: images(page).get("rotated x"))
+    # the unstable covariant vectors as segments, and what their angles say
+    wait_for(lambda: images(page).get("rotated x · CLV", [0])[0] > 500, why=lambda: images(page).get("rotated x · CLV"))
+    note = text(page, ".lyapunov-clv")
+    assert "covariant vectors on 1000 points" in note and "pseudohyperbolic" in note
     page.screenshot(path=str(log.parent / "lyapunov_lorenz.png"), full_page=True)
     choose_system(page, "Henon")
     wait_for(lambda: "Henon" in text(page, ".lyapunov-summary"), timeout=60)
     assert 0.41 <= displayed_lambda1(page) <= 0.43  # Sprott (2003): 0.4192
+    wait_for(lambda: "1000 iterates" in text(page, ".lyapunov-clv"), why=lambda: text(page, ".lyapunov-clv"))
+    assert "not uniformly hyperbolic" in text(page, ".lyapunov-clv")  # Hénon's homoclinic tangencies
+    wait_for(lambda: images(page).get("x0 · CLV", [0])[0] > 100, why=lambda: images(page).get("x0 · CLV"))
     assert page.errors == []
     assert server_errors(log) == []
 

@@ -22,10 +22,19 @@ def test_the_tab_computes_when_shown_and_follows_the_selection():
     zoomed = []
     tab.ftle_view._zoom((full[0], (full[0] + full[1]) / 2, full[2], full[3]), zoomed.append)
     assert zoomed and zoomed[0].extent[1] == (full[0] + full[1]) / 2  # a zoom re-aggregates its window
+    # the unstable covariant vectors as segments, and the angles' distribution: Hénon's tangencies
+    segments = tab.clv_view.source.data["image"][0]
+    assert segments.dtype.name == "uint8" and (segments != 0).mean() > 0.01
+    assert tab.clv_view.figure.xaxis[0].axis_label == "x0 · CLV"
+    assert "1000 iterates" in tab.clv_note.object and "not uniformly hyperbolic" in tab.clv_note.object
+    histogram = tab.angle_pane.object.get(0)
+    assert histogram.label == "unstable–stable" and histogram.dimension_values("density").max() > 0
     selection.averaging_time = 2000  # a setting of the tab, shared (and in the URL)
     assert "2000 iterates" in tab.summary.object
     selection.system = "Logistic"
     assert "Logistic: λ1 = " in tab.summary.object and "2000 iterates" in tab.summary.object
+    assert "not shown" in tab.clv_note.object and "has one direction: there is no angle" in tab.clv_note.object
+    assert not tab.clv_view.source.data["image"][0].any()  # no segments left from Hénon
     assert not tab.error.visible
 
 

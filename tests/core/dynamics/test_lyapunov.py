@@ -206,6 +206,36 @@ def test_lorenz_covariant_vectors_are_carried_by_the_flow_and_its_stable_directi
     assert angles.min() < angles.mean() < 90 and len(angles) == len(clv.t)
 
 
+def test_hyperbolicity_tells_henons_tangencies_from_lorenzs_pseudohyperbolic_split():
+    henon = lyapunov.hyperbolicity(lyapunov.covariant_vectors(systems.get("Henon")))
+    assert list(henon.angles) == ["unstable–stable"]  # a map has no neutral direction
+    assert henon.states.shape == henon.unstable.shape == (1000, 2)
+    # the Hénon attractor has homoclinic tangencies: the angle comes near zero on a long enough orbit
+    assert henon.angles["unstable–stable"].min() < 1.0 and henon.near_tangency() > 0.005
+    assert "not uniformly hyperbolic" in henon.summary()
+    lorenz = lyapunov.hyperbolicity(lyapunov.covariant_vectors(systems.get("Lorenz")))
+    assert list(lorenz.angles) == ["unstable–stable", "unstable–neutral", "expanding–contracting"]
+    # Kuptsov & Kuznetsov (2018): Lorenz's expanding and contracting subspaces never touch, while
+    # its unstable direction and the flow's do (near the origin): pseudohyperbolic, not hyperbolic
+    assert lorenz.angles["expanding–contracting"].min() > 3.0 and lorenz.angles["unstable–neutral"].min() < 5.0
+    # a subspace and a larger one containing it: the larger one's angle to the stable one is smaller
+    assert np.all(lorenz.angles["unstable–stable"] >= lorenz.angles["expanding–contracting"] - 1e-9)
+    assert "touches the flow's own" in lorenz.summary() and "pseudohyperbolic" in lorenz.summary()
+    # Halvorsen's flow direction has exponent -0.005 of 4.9 over this run: still the neutral one
+    assert len(lyapunov.covariant_vectors(systems.get("Halvorsen")).directions()[1]) == 1
+    with pytest.raises(lyapunov.LyapunovError, match="unstable and a stable"):  # a periodic orbit
+        lyapunov.hyperbolicity(lyapunov.covariant_vectors(systems.get("Lorenz", rho=160.0)))
+
+
+def test_diagnostics_carry_the_vectors_or_why_not():
+    from core.runtime.jobs import local_context
+
+    henon = lyapunov.diagnostics(systems.get("Henon"), job=local_context())
+    assert isinstance(henon.vectors, lyapunov.Hyperbolicity) and len(henon.vectors.states) == 1000
+    logistic = lyapunov.diagnostics(systems.get("Logistic"), job=local_context())
+    assert "one direction" in logistic.vectors
+
+
 def test_covariant_vectors_refuse_delay_systems_and_a_window_too_long_to_keep():
     with pytest.raises(lyapunov.LyapunovError, match="delay system"):
         lyapunov.covariant_vectors(systems.get("MackeyGlass"))

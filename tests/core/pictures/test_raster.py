@@ -68,3 +68,14 @@ def test_an_empty_image_is_all_level_zero():
     empty = raster.density(np.array([]), np.array([]), 40, 30, lines=False, extent=(0, 1, 0, 1))
     shaded = raster.shade(empty, "fire")
     assert shaded.index.shape == (30, 40) and not shaded.index.any() and not shaded.rgba().any()
+
+
+def test_segments_are_drawn_end_to_end_coloured_by_the_mean_value_through_each_pixel():
+    starts, ends = np.array([[0.1, 0.5], [0.5, 0.1]]), np.array([[0.9, 0.5], [0.5, 0.9]])
+    image = raster.segments_picture(starts, ends, np.array([0.0, 90.0]), 50, 50, 0.0, 90.0, extent=(0, 1, 0, 1))
+    assert image.index.shape == (50, 50) and image.palette == raster.palette("rainbow4_r")
+    row, col = 25, 25  # the pixel both segments cross: the mean of 0 and 90 halfway up the scale
+    horizontal, vertical = image.index[row], image.index[:, col]
+    assert horizontal[5] == 1 and vertical[5] == raster.LEVELS and image.index[row, col] == 128
+    assert (horizontal > 0).sum() == (vertical > 0).sum() == 41  # 0.1 … 0.9 of 50 pixels, end to end
+    assert (image.index > 0).sum() == 81  # and nothing else
