@@ -137,6 +137,17 @@ def equalised_levels(counts: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(data), np.uint8(0), red)
 
 
+def _canvas(width: int, height: int, extent: tuple[float, float, float, float]) -> ds.Canvas:
+    x0, x1, y0, y1 = extent
+    return ds.Canvas(plot_width=width, plot_height=height, x_range=(x0, x1), y_range=(y0, y1))
+
+
+def _mean_raster(agg, extent: tuple[float, float, float, float], start: float) -> Raster:
+    """A mean aggregate as a ``Raster`` (float32, NaN where nothing was drawn)."""
+    return Raster(agg.coords["x"].values, agg.coords["y"].values, agg.data.astype(np.float32), tuple(extent),
+                  time.perf_counter() - start)
+
+
 def density(x: np.ndarray, y: np.ndarray, width: int, height: int, lines: bool,
             extent: tuple[float, float, float, float] | None = None, spread: int = 1) -> Raster:
     """Points (or line segments: NaN breaks a line) of ``(x, y)`` counted per pixel over ``extent``
@@ -144,8 +155,7 @@ def density(x: np.ndarray, y: np.ndarray, width: int, height: int, lines: bool,
     start = time.perf_counter()
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     extent = extent or padded_extent(x, y)
-    x0, x1, y0, y1 = extent
-    canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=(x0, x1), y_range=(y0, y1))
+    canvas = _canvas(width, height, extent)
     frame = pd.DataFrame({"x": x, "y": y}, copy=False)
     agg = canvas.line(frame, "x", "y", agg=ds.count()) if len(frame) and lines else \
         canvas.points(frame, "x", "y", agg=ds.count())
@@ -164,12 +174,9 @@ def mean(x: np.ndarray, y: np.ndarray, values: np.ndarray, width: int, height: i
     start = time.perf_counter()
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     extent = extent or padded_extent(x, y)
-    x0, x1, y0, y1 = extent
-    canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=(x0, x1), y_range=(y0, y1))
+    canvas = _canvas(width, height, extent)
     frame = pd.DataFrame({"x": x, "y": y, "v": np.asarray(values, dtype=float)}, copy=False)
-    agg = canvas.points(frame, "x", "y", agg=ds.mean("v"))
-    return Raster(agg.coords["x"].values, agg.coords["y"].values, agg.data.astype(np.float32), tuple(extent),
-                  time.perf_counter() - start)
+    return _mean_raster(canvas.points(frame, "x", "y", agg=ds.mean("v")), extent, start)
 
 
 def shade_linear(image: Raster, cmap: str, low: float, high: float) -> Raster:
@@ -203,11 +210,8 @@ def segments_picture(starts: np.ndarray, ends: np.ndarray, values: np.ndarray, w
     starts, ends = np.asarray(starts, dtype=float), np.asarray(ends, dtype=float)
     both = np.concatenate([starts, ends])
     extent = extent or padded_extent(both[:, 0], both[:, 1])
-    x0, x1, y0, y1 = extent
-    canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=(x0, x1), y_range=(y0, y1))
+    canvas = _canvas(width, height, extent)
     frame = pd.DataFrame({"x0": starts[:, 0], "x1": ends[:, 0], "y0": starts[:, 1], "y1": ends[:, 1],
                           "v": np.asarray(values, dtype=float)}, copy=False)
     agg = canvas.line(frame, x=["x0", "x1"], y=["y0", "y1"], axis=1, agg=ds.mean("v"))
-    image = Raster(agg.coords["x"].values, agg.coords["y"].values, agg.data.astype(np.float32), tuple(extent),
-                   time.perf_counter() - start)
-    return shade_linear(image, cmap, low, high)
+    return shade_linear(_mean_raster(agg, extent, start), cmap, low, high)
