@@ -44,6 +44,7 @@ test: $(STAMP) chromium
 bench: $(STAMP) chromium
 	$(BIN)/python -m benchmarks.integrate
 	$(BIN)/python -W ignore -m benchmarks.lyapunov
+	$(BIN)/python -m benchmarks.lyapunov_delay
 	$(BIN)/python -m benchmarks.explorer
 
 clean:

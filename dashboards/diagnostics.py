@@ -179,12 +179,17 @@ class LyapunovDashboard(Viewer):
         names = [f"λ{i + 1}" for i in range(len(lam))]
         lyap_time = lyapunov.lyapunov_time(lam)
         ky = lyapunov.kaplan_yorke_dimension(lam)
+        # a delay system's leading exponents only: when their sum is still positive, D_KY exceeds their number
+        dimension = f"≥ {len(lam)} (more exponents needed)" if spec.grid_points and lam.sum() >= 0 else f"{ky:.3f}"
         unit = "per iterate" if system.kind == "map" else "per time unit"
         summary = (
             f"**{system.name}: λ1 = {lam[0]:.4f}** {unit} · Lyapunov time "
-            f"{'∞' if np.isinf(lyap_time) else f'{lyap_time:.4g}'} · Kaplan–Yorke dimension {ky:.3f} · "
+            f"{'∞' if np.isinf(lyap_time) else f'{lyap_time:.4g}'} · Kaplan–Yorke dimension {dimension} · "
             f"{lyapunov.verdict(lam, system.kind)}  \n"
-            f"*{spec.jacobian} Jacobian; {spec.t[-1]:.4g} {'iterates' if system.kind == 'map' else 'time units'}"
+            + (f"*method of steps on N = {spec.grid_points} points per delay (a tangent space of "
+               f"{2 * (spec.grid_points + 1)} dimensions), its {len(lam)} leading exponents; "
+               if spec.grid_points else "*")
+            + f"{spec.jacobian} Jacobian; {spec.t[-1]:.4g} {'iterates' if system.kind == 'map' else 'time units'}"
             f" averaged in {spec.wall_time:.2f} s"
             + (f"; sum of exponents {lam.sum():.4f} vs mean trace J {spec.mean_trace:.4f}*"
                if spec.mean_trace is not None else "*")
@@ -202,19 +207,7 @@ class LyapunovDashboard(Viewer):
         curves = [hv.Curve((spec.t[::step], spec.history[::step, i]), "time", "estimate", label=names[i])
                   for i in range(len(lam))]
         convergence = hv.Overlay(curves).opts(width=520, height=300, logx=True, legend_position="right")
-        pairs = result.separation
-        a, b = pairs.fit
-        fit_t, intercept, horizon = pairs.t[a:b], pairs.intercept, pairs.horizon
-        separation = (
-            hv.Curve((pairs.t, pairs.log_separation), "time", "mean log separation", label="pairs")
-            * hv.Curve((fit_t, intercept + pairs.slope * fit_t), label=f"slope {pairs.slope:.3f}").opts(
-                color="black", line_dash="dashed")
-            * hv.HLine(pairs.saturation).opts(color="grey", line_dash="dotted")
-        )
-        if np.isfinite(horizon):
-            separation = separation * hv.VLine(horizon).opts(color="#d9480f")
-        separation = separation.opts(width=520, height=300, legend_position="bottom_right",
-                                     title=f"predictability horizon ≈ {horizon:.3g}" if np.isfinite(horizon) else "")
+        separation = self._separation_figure(result.separation)
         ftle_note = f"*window {result.ftle.window:.3g}: red = fast separation, blue = contraction*"
         data = result.from_data
         if isinstance(data, str):
@@ -235,6 +228,25 @@ class LyapunovDashboard(Viewer):
         return {"summary": summary, "table": table, "bars": bars, "convergence": convergence,
                 "separation": separation, "ftle_note": ftle_note, "data": data_fig, "data_text": data_text,
                 "angles": angles, "clv_note": clv_note}
+
+    @staticmethod
+    def _separation_figure(pairs: lyapunov.PairSeparation | str):
+        """The mean log separation of nearby pairs with its fitted slope (or why it is not measured)."""
+        if isinstance(pairs, str):
+            return hv.Curve([], "time", "mean log separation").opts(
+                width=520, height=300, title=f"not measured: {plain(pairs).split(': ', 1)[-1]}")
+        a, b = pairs.fit
+        fit_t, intercept, horizon = pairs.t[a:b], pairs.intercept, pairs.horizon
+        separation = (
+            hv.Curve((pairs.t, pairs.log_separation), "time", "mean log separation", label="pairs")
+            * hv.Curve((fit_t, intercept + pairs.slope * fit_t), label=f"slope {pairs.slope:.3f}").opts(
+                color="black", line_dash="dashed")
+            * hv.HLine(pairs.saturation).opts(color="grey", line_dash="dotted")
+        )
+        if np.isfinite(horizon):
+            separation = separation * hv.VLine(horizon).opts(color="#d9480f")
+        return separation.opts(width=520, height=300, legend_position="bottom_right",
+                               title=f"predictability horizon ≈ {horizon:.3g}" if np.isfinite(horizon) else "")
 
     @staticmethod
     def _angle_figure(system, vectors: lyapunov.Hyperbolicity | str) -> tuple:

@@ -54,3 +54,16 @@ def test_a_link_to_the_tab_opens_it_with_its_diagnostics(server, page):
     assert "Rossler" in summary and "500 time units averaged" in summary
     wait_for(lambda: images(page).get("rotated x", [0])[0] > 100, why=lambda: images(page).get("rotated x"))
     assert page.errors == [] and server_errors(log) == []
+
+
+def test_a_delay_systems_spectrum_and_why_some_views_are_empty(server, page):
+    url, log = server
+    open_app(page, url + '?tab=lyapunov&system=MackeyGlass&param_overrides={"tau": 17.0}&averaging_time=20000')
+    wait_for(lambda: displayed_lambda1(page) is not None, timeout=60,
+             why=lambda: text(page, ".lyapunov-summary") + text(page, ".lyapunov-error"))
+    summary = text(page, ".lyapunov-summary")
+    assert 0.004 <= displayed_lambda1(page) <= 0.007 and "method of steps on N = 100 points per delay" in summary
+    wait_for(lambda: images(page).get("rotated x", [0])[0] > 100, why=lambda: images(page).get("rotated x"))
+    assert "not supported for delay systems" in text(page, ".lyapunov-clv")
+    page.screenshot(path=str(log.parent / "lyapunov_mackey_glass.png"), full_page=True)
+    assert page.errors == [] and server_errors(log) == []

@@ -43,3 +43,19 @@ def test_bad_parameters_are_reported_in_the_page():
     tab = LyapunovDashboard(selection, active=True)
     selection.param_overrides = {"a": "abc"}
     assert tab.error.visible and "a" in tab.error.object and "abc" in tab.error.object
+
+
+def test_a_delay_systems_spectrum_by_the_method_of_steps():
+    selection = Selection(system="MackeyGlass", param_overrides={"tau": 17.0}, averaging_time=20_000)
+    tab = LyapunovDashboard(selection)
+    tab.active = True
+    summary = tab.summary.object
+    assert "MackeyGlass: λ1 = 0.005" in summary and "chaotic" in summary and "Kaplan–Yorke dimension 2.1" in summary
+    assert "method of steps on N = 100 points per delay (a tangent space of 202 dimensions)" in summary
+    assert list(tab.table.object["exponent"]) == [f"λ{i}" for i in range(1, 7)]
+    assert (tab.ftle_view.source.data["image"][0] != 0).mean() > 0.01  # FTLE on the delay embedding
+    assert "not measured" in tab.separation_pane.object.opts.get().kwargs["title"]
+    assert "not supported for delay systems" in tab.clv_note.object
+    assert not tab.error.visible
+    selection.param_overrides = {}  # dysts's tau = 16: a periodic orbit
+    assert "not chaotic" in tab.summary.object and "Kaplan–Yorke dimension" in tab.summary.object

@@ -43,11 +43,6 @@ def test_logistic_map_at_r4_is_ln2():
     assert lam[0] == pytest.approx(math.log(2), rel=0.005)
 
 
-def test_delay_systems_are_reported_unsupported():
-    with pytest.raises(lyapunov.LyapunovError, match="delay"):
-        lyapunov.spectrum(systems.get("MackeyGlass"))
-
-
 def test_kaplan_yorke_dimension():
     # Lorenz: 2 + lambda_1 / |lambda_3|
     assert lyapunov.kaplan_yorke_dimension(LORENZ) == pytest.approx(2 + LORENZ[0] / -LORENZ[2])
