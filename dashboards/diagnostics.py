@@ -9,7 +9,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from core.dynamics import lyapunov
+from core.dynamics import catalog_spectra, lyapunov
 from core.pictures import raster
 from core.runtime import jobs
 from dashboards.background import Runner
@@ -20,6 +20,40 @@ from dashboards.selection import Selection, plain
 CLV_CMAP = "rainbow4_r"  # angle 0 … 90°: red where the unstable and stable directions nearly touch, blue apart
 CLV_LABELS = {3: ("rotated x · CLV", "rotated y · CLV"), 2: ("x0 · CLV", "x1 · CLV")}
 SEGMENT = 0.02  # half a segment, as a fraction of the orbit's widest extent
+
+
+class CatalogComparison(Viewer):
+    """The lab's spectra of the whole catalog beside dysts's metadata: where they disagree, in a
+    table sorted by clicking its headers (every system with dysts metadata on request)."""
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.every = pn.widgets.Checkbox(label="every system with dysts metadata, not only disagreements", value=False)
+        self.note = pn.pane.Markdown("", css_classes=["lyapunov-catalog-note"], sizing_mode="stretch_width")
+        self.grid = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, height=360,
+                                         layout="fit_data_table", pagination=None, sizing_mode="stretch_width",
+                                         css_classes=["lyapunov-catalog"])
+        pn.bind(lambda _: self._fill(), self.every, watch=True)
+        self._fill()
+
+    def _fill(self) -> None:
+        every = catalog_spectra.disagreements(all_systems=True)
+        shown = every if self.every.value else every[every["why"] != "agree"]
+        table = catalog_spectra.shipped()
+        self_gap = every["dysts vs itself %"].abs() > 100 * catalog_spectra.DISAGREE
+        self.note.object = (
+            f"{(every['why'] != 'agree').sum()} of {len(every)} systems with dysts metadata disagree with the lab's "
+            f"spectrum (λ1 by more than {catalog_spectra.DISAGREE:.0%}, or the sign of λ2); dysts's largest exponent "
+            f"disagrees with its own spectrum's on {int(self_gap.sum())}. The lab's table holds every flow, map and "
+            f"delay system at its published parameters ({len(table['systems'])} systems, built in "
+            f"{table.get('built_in_seconds', 0):.0f} s on {table.get('processes', 1)} cores by "
+            "`python -m core.dynamics.catalog_spectra`); a system whose λ1 had not converged is marked. "
+            "Click a header to sort.")
+        self.grid.value = shown.reset_index(drop=True)
+
+    def __panel__(self):
+        return pn.Column("#### The catalog: the lab's spectra beside dysts's", self.note, self.every, self.grid,
+                         sizing_mode="stretch_width")
 
 
 class LyapunovDashboard(Viewer):
@@ -51,6 +85,7 @@ class LyapunovDashboard(Viewer):
         self.angle_pane = pn.pane.HoloViews(hv.Histogram([]), linked_axes=False)
         self.data_pane = pn.pane.HoloViews(hv.Curve([]), linked_axes=False)
         self.data_text = pn.pane.Markdown("", css_classes=["lyapunov-data"])
+        self.catalog = CatalogComparison()
         self.settings = pn.Row(
             pn.widgets.FloatInput.from_param(selection.param.averaging_time, label="Averaging time (empty: auto)", width=200),
             pn.widgets.FloatInput.from_param(selection.param.ftle_window, label="FTLE window (empty: one period)", width=200),
@@ -70,6 +105,7 @@ class LyapunovDashboard(Viewer):
                    pn.Column("#### Angle between the unstable and stable subspaces", self.angle_pane)),
             self.clv_note,
             pn.Row(pn.Column("#### Largest exponent from the x time series", self.data_pane, self.data_text)),
+            self.catalog,
             sizing_mode="stretch_width",
         )
 
@@ -182,10 +218,12 @@ class LyapunovDashboard(Viewer):
         # a delay system's leading exponents only: when their sum is still positive, D_KY exceeds their number
         dimension = f"≥ {len(lam)} (more exponents needed)" if spec.grid_points and lam.sum() >= 0 else f"{ky:.3f}"
         unit = "per iterate" if system.kind == "map" else "per time unit"
+        stderr = catalog_spectra.standard_error(spec)  # batch means: how settled λ1 is
+        error = f" ± {stderr:.1g}" if np.isfinite(stderr) else ""
         summary = (
-            f"**{system.name}: λ1 = {lam[0]:.4f}** {unit} · Lyapunov time "
+            f"**{system.name}: λ1 = {lam[0]:.4f}**{error} {unit} · Lyapunov time "
             f"{'∞' if np.isinf(lyap_time) else f'{lyap_time:.4g}'} · Kaplan–Yorke dimension {dimension} · "
-            f"{lyapunov.verdict(lam, system.kind)}  \n"
+            f"{lyapunov.verdict(lam, system.kind, stderr)}  \n"
             + (f"*method of steps on N = {spec.grid_points} points per delay (a tangent space of "
                f"{2 * (spec.grid_points + 1)} dimensions), its {len(lam)} leading exponents; "
                if spec.grid_points else "*")

@@ -14,6 +14,7 @@ import param
 from panel.viewable import Viewer
 
 from core import systems
+from core.dynamics import catalog_spectra
 from dashboards.selection import TYPED, Selection, parse_number, plain
 
 EXAMPLE = """dx = sigma*(y - x)
@@ -35,13 +36,21 @@ def info_markdown(system: systems.System) -> str:
     lines.append(f"- **kind:** {kind}, dimension {system.dim}" + (" (non-autonomous)" if system.nonautonomous else ""))
     if system.period:
         lines.append(f"- **dominant period:** {system.period:.4g}")
+    comparison = catalog_spectra.compare(system)  # the lab's own, for published parameters
+    if comparison is not None:
+        lines.append(f"- **Lyapunov spectrum (the lab):** {comparison.lab.summary()}")
     if system.lyapunov_max is not None:
         lines.append(f"- **largest Lyapunov exponent (dysts):** {system.lyapunov_max:.4g}")
     if system.lyapunov_spectrum:
         spectrum = ", ".join(f"{v:.3g}" for v in system.lyapunov_spectrum)
         lines.append(f"- **Lyapunov spectrum (dysts):** ({spectrum})")
     if system.kaplan_yorke_dimension:
-        lines.append(f"- **Kaplan–Yorke dimension:** {system.kaplan_yorke_dimension:.3f}")
+        lines.append(f"- **Kaplan–Yorke dimension (dysts):** {system.kaplan_yorke_dimension:.3f}")
+    if comparison is not None:
+        if comparison.reasons():
+            lines.append(f"- *the lab and dysts disagree: {'; '.join(comparison.reasons())}*")
+        if comparison.dysts_note():
+            lines.append(f"- *{comparison.dysts_note()}*")
     if not system.is_published:
         lines.append("- *parameters changed: reference values apply to the published ones only*")
     lines.append(f"- **source:** {system.origin}")

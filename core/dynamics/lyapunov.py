@@ -468,6 +468,7 @@ def delay_grid(system: System, h: float | None = None) -> tuple[int, float]:
     return points, tau / points
 
 
+MAX_TANGENT_STEPS = 2_000_000  # a flow's default averaging takes at most this many RK4 steps
 DELAY_POINTS = 100  # at least this many grid points per delay in a delay system's spectrum
 MAX_DELAY_POINTS = 20_000
 DELAY_EXPONENTS = 6  # a delay system's spectrum by default: its leading exponents
@@ -547,6 +548,7 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
         mean_trace, how, h = None, "finite differences", 1.0
     else:
         period = system.period or 1.0
+        asked = t_max is not None
         t_max = float(t_max or min(10_000.0, 3000 * period))
         skip = float(transient if transient is not None else 0.1 * t_max)
         warm = integrate.trajectory(system, n=max(2, int(skip / system.dt) + 1), ic=ic, postprocess=False).x
@@ -555,7 +557,10 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
         h = float(h or min(period / 200, _stable_step(system, warm)))
         for attempt in range(4):
             every = max(1, round((qr_interval or 10 * h) / h))
-            n_qr = max(1, int(round(t_max / (every * h))))
+            # by default at most MAX_TANGENT_STEPS: a stiff spot's tiny step shortens the averaging
+            # (which the catalog's convergence check then judges), never minutes of a worker
+            span = t_max if asked else min(t_max, MAX_TANGENT_STEPS * h)
+            n_qr = max(1, int(round(span / (every * h))))
             z = np.concatenate([x0, Q.ravel(), [0.0]])  # (x, Q, integral of trace J)
             history, states = np.zeros((n_qr, k)), np.zeros((n_qr, d))
             qs, rs = _recorders(record, n_qr, k, d, system)
@@ -603,8 +608,8 @@ def spectrum(
 ) -> LyapunovResult:
     """The Lyapunov spectrum of a flow or map by tangent dynamics with periodic QR.
 
-    For flows ``t_max`` (default 3000 dominant periods, at most 10^4 time units) is the averaging
-    time after ``transient`` (default 10 % of it); ``h`` the RK4 step (default period / 200) and
+    For flows ``t_max`` (default 3000 dominant periods, at most 10^4 time units and
+    ``MAX_TANGENT_STEPS`` steps) is the averaging time after ``transient`` (default 10 % of it); ``h`` the RK4 step (default period / 200) and
     ``qr_interval`` the time between re-orthonormalisations (default 10 steps). The tangent
     dynamics use dysts's analytic Jacobian where it has one (checked against finite differences),
     otherwise central differences. The full spectrum checks itself against Liouville's formula
@@ -1136,13 +1141,16 @@ LITERATURE = {
 }
 
 
-def verdict(exponents: np.ndarray, kind: str) -> str:
-    """Chaotic or not, said plainly (λ1 near 0 is a periodic or quasi-periodic orbit)."""
+def verdict(exponents: np.ndarray, kind: str, stderr: float | None = None) -> str:
+    """Chaotic or not, said plainly (λ1 near 0 is a periodic or quasi-periodic orbit). With λ1's
+    standard error (``catalog_spectra.standard_error``), a λ1 five of them above zero is chaotic
+    too, however strongly the rest of the spectrum contracts (a stiff system's scale)."""
     lam = float(exponents[0])
     # λ1 of a periodic orbit converges to 0 only as 1/T: judge it against the spectrum's scale; a
     # delay system's exponents are an order smaller (Mackey–Glass: λ1 = 0.005), over 10^5 time units
     floor = 0.0005 if kind == "delay" else 0.005
-    if lam > max(floor, 0.01 * float(np.max(np.abs(exponents)))):
+    settled = stderr is not None and math.isfinite(stderr) and lam > max(floor, 5 * stderr)
+    if lam > max(floor, 0.01 * float(np.max(np.abs(exponents)))) or settled:
         return "chaotic: nearby states separate exponentially"
     if lam < -floor:
         return "not chaotic at these parameters: orbits settle onto a stable fixed point or cycle"

@@ -26,6 +26,21 @@ def test_lyapunov_tab_shows_the_spectrum_and_follows_the_system(server, page):
     wait_for(lambda: images(page).get("rotated x · CLV", [0])[0] > 500, why=lambda: images(page).get("rotated x · CLV"))
     note = text(page, ".lyapunov-clv")
     assert "covariant vectors on 1000 points" in note and "pseudohyperbolic" in note
+    # the card: the lab's spectrum first, and dysts's two numbers for one exponent called out
+    card = text(page, ".system-card")
+    assert card.index("Lyapunov spectrum (the lab)") < card.index("largest Lyapunov exponent (dysts)")
+    assert "dysts's own two numbers disagree: its largest exponent is 0.8917, its spectrum's is 1.09" in card
+    # the catalog's disagreements, sorted by a click on a header
+    grid = page.locator(".lyapunov-catalog")
+    wait_for(lambda: grid.locator(".tabulator-row").count() > 10, why=lambda: text(page, ".lyapunov-catalog-note"))
+    header = grid.locator(".tabulator-col-title", has_text="gap %")
+    header.click()
+    header.click()  # descending: the largest gaps first, systems without one (not chaotic here) last
+
+    def gaps():
+        cells = grid.locator(".tabulator-cell[tabulator-field='gap %']").all_inner_texts()
+        return [float(c.replace(",", "")) for c in cells if c.strip() not in ("", "-")]  # "-": no gap (not chaotic)
+    wait_for(lambda: len(gaps()) > 5 and gaps() == sorted(gaps(), reverse=True), why=lambda: gaps())
     page.screenshot(path=str(log.parent / "lyapunov_lorenz.png"), full_page=True)
     choose_system(page, "Henon")
     wait_for(lambda: "Henon" in text(page, ".lyapunov-summary"), timeout=60)

@@ -92,3 +92,19 @@ def test_the_sidebar_shows_a_system_in_every_card_and_reset_refreshes_the_card(s
     assert "parameters changed" in sidebar.picker.info.object
     sidebar.parameters.reset.clicks += 1
     assert selection.param_overrides == {} and "parameters changed" not in sidebar.picker.info.object
+
+
+def test_the_card_shows_the_labs_spectrum_first_and_says_when_dysts_disagrees_with_itself():
+    from core import systems
+    from dashboards.sidebar import info_markdown
+
+    card = info_markdown(systems.get("Lorenz"))
+    lab = card.index("Lyapunov spectrum (the lab):** (0.90")
+    assert lab < card.index("largest Lyapunov exponent (dysts):** 0.8917") < card.index("Lyapunov spectrum (dysts):** (1.09")
+    assert "Kaplan–Yorke dimension 2.06" in card
+    assert "dysts's own two numbers disagree: its largest exponent is 0.8917, its spectrum's is 1.09 (+22%)" in card
+    assert "the lab and dysts disagree" not in card
+    mackey = info_markdown(systems.get("MackeyGlass"))
+    assert "the lab and dysts disagree: λ1 = -3e-06 ± 2e-05 here (not chaotic" in mackey and ", …)" in mackey
+    changed = info_markdown(systems.get("Lorenz", rho=35.0))
+    assert "(the lab)" not in changed and "parameters changed" in changed
