@@ -168,7 +168,10 @@ class OutcomeView(Viewer):
         if result.long is None:
             self.long_note.object = "" if result.preview else "*free run of 10 000 steps and its metrics on the way…*"
             return
-        self.long_note.object = " ".join(sentence(n) for n in result.long.notes)
+        spectrum = result.long.spectrum
+        own = ([f"the model's own dynamics, from its Jacobian along {len(spectrum.t)} steps of its free run: "
+                f"λ = {spectrum.summary()}; the truth's: ({result.truth_spectrum()})"] if spectrum is not None else [])
+        self.long_note.object = " ".join(sentence(n) for n in [*result.long.notes, *own])
         self._show_attractors(result)
 
     def _show_summary(self, result: Outcome) -> None:

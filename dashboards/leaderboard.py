@@ -43,7 +43,8 @@ TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 
 EMPTY_LOG_SPAN = (0.1, 10.0)
 SUMMARY_HEADERS = {"vpt_at_least_1": "VPT ≥ 1 (share)", "median_vpt": "median VPT", "blow_ups": "blow-ups",
-                   "median_fit_s": "median fit (s)", "median_tuning_s": "median tuning (s)"}
+                   "median_fit_s": "median fit (s)", "median_tuning_s": "median tuning (s)",
+                   "median_model_lambda_error": "model's own λ1: median error"}
 
 
 def _log_range() -> Range1d:

@@ -20,12 +20,13 @@ once and cached per system and parameters. ``lyapunov.LyapunovMax.source`` says 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from core import systems
 from core.dynamics import integrate, lyapunov, metrics
+from core.forecasting import model_spectrum
 from core.forecasting.families import registry
 from core.forecasting.families.base import BlowUp, Forecaster, ForecastError, Timescales
 from core.forecasting.store import TrainingSpec
@@ -256,10 +257,26 @@ class AttractorScores:
     d_h: float | None = None
     lambda_free: float | None = None
     notes: tuple[str, ...] = ()
+    spectrum: model_spectrum.ModelSpectrum | None = None  # of the model's own dynamics, from its Jacobian
 
 
 def score_attractor(model: Forecaster, split: Split) -> AttractorScores:
-    """The model's free run of ``free_run`` steps from the first test context, judged as an attractor."""
+    """The model's free run of ``free_run`` steps from the first test context, judged as an
+    attractor, and the Lyapunov spectrum of its own dynamics (``model_spectrum``) where it has one."""
+    scores = _score_free_run(model, split)
+    if scores.free is None:  # it blew up: no attractor of its own to take apart
+        return scores
+    context, _ = split.window(0, model.min_context)
+    try:
+        spectrum = model_spectrum.model_spectrum(model, context, steps=min(model_spectrum.STEPS, split.task.free_run))
+    except model_spectrum.NoFreeRunMap:
+        return scores
+    except ForecastError as exc:
+        return replace(scores, notes=scores.notes + (f"the spectrum of the model's own dynamics: {exc}",))
+    return replace(scores, spectrum=spectrum)
+
+
+def _score_free_run(model: Forecaster, split: Split) -> AttractorScores:
     context, _ = split.window(0, model.min_context)
     truth = split.long_truth()
     try:

@@ -17,10 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from core import systems
+from core.dynamics import catalog_spectra
 from core.errors import Stopped
 from core.forecasting import experiment, pretrain
 from core.forecasting.store import ModelStore
 from core.pictures import rollout
+
+
+def _exponents(values) -> str:
+    return ", ".join(f"{v:.3g}" for v in values)
 
 
 def system_label(system: systems.System) -> str:
@@ -64,7 +69,17 @@ class Outcome:
                 "VPT (Λt)": self.short.vpt, "blew up after (steps)": window.blew_up_after,
                 "NRMSE (1 Λt)": self.short.nrmse, "sMAPE": self.short.smape, "fit (s)": self.fit_time,
                 "D_stsp": long.d_stsp, "D_H": long.d_h, "λ1 free run": long.lambda_free,
+                "spectrum (model's own)": _exponents(long.spectrum.exponents) if long.spectrum is not None else "",
+                "spectrum (truth)": self.truth_spectrum(),
                 "tuned": "yes" if self.tuning else "no"}
+
+    def truth_spectrum(self) -> str:
+        """The truth's leading exponents beside the model's: the lab's catalog table at published
+        parameters, else λ1 alone (the split's, what the horizons are measured in)."""
+        entry = catalog_spectra.entry(self.system)
+        if entry is None:
+            return f"{self.split.lam:.3g}, …"
+        return _exponents(entry.exponents[: self.system.dim])
 
 
 @dataclass(frozen=True)

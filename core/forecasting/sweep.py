@@ -38,7 +38,8 @@ COLUMNS = {
     "status": "string", "message": "string",
     "vpt": "float64", "vpt_std": "float64", "nrmse": "float64", "smape": "float64", "blow_ups": "int64",
     "windows": "int64", "max_vpt": "float64",
-    "d_stsp": "float64", "d_h": "float64", "lambda_free": "float64", "attractor_note": "string",
+    "d_stsp": "float64", "d_h": "float64", "lambda_free": "float64",
+    "lambda_model": "float64", "spectrum_model": "string", "attractor_note": "string",
     "fit_s": "float64", "tuning_s": "float64", "budget_s": "float64", "trials": "int64",
     "hparams": "string", "versions": "string", "finished": "float64",
 }
@@ -149,8 +150,11 @@ def run_cell(cell: Cell, splits: dict | None = None) -> dict:
             blown = next(w.message for w in scores.windows if w.blew_up_after is not None)
             row.update(status=BLOW_UP, message="; ".join(m for m in (row["message"], blown) if m))
         attractor = experiment.score_attractor(model, split)
+        spectrum = attractor.spectrum.exponents if attractor.spectrum is not None else None
         row.update(d_stsp=_finite(attractor.d_stsp), d_h=_finite(attractor.d_h),
-                   lambda_free=_finite(attractor.lambda_free), attractor_note="; ".join(attractor.notes))
+                   lambda_free=_finite(attractor.lambda_free), attractor_note="; ".join(attractor.notes),
+                   lambda_model=_finite(spectrum[0]) if spectrum is not None else None,
+                   spectrum_model=json.dumps([round(float(v), 6) for v in spectrum]) if spectrum is not None else "")
     except Exception as exc:  # a cell the lab cannot compute is a row that says why, never a crash
         from core.runtime import jobs
 
@@ -387,7 +391,9 @@ def latest(table, system: str, family: str, setting: tuple):
 
 def family_summary(table):
     """Per family over the systems it ran on: systems, VPT ≥ 1 (fraction), median VPT, blow-ups,
-    failures, median fit and tuning seconds; best median first."""
+    failures, median fit and tuning seconds, and how far the λ1 of the model's own dynamics is from
+    the truth's (median relative error; the column is left out for a table swept before it was
+    recorded); best median first."""
     import pandas as pd
 
     if not len(table):
@@ -400,8 +406,18 @@ def family_summary(table):
                      "vpt_at_least_1": float((scored.vpt >= 1).mean()) if len(scored) else np.nan,
                      "median_vpt": float(scored.vpt.median()) if len(scored) else np.nan,
                      "blow_ups": int((group.status == BLOW_UP).sum()), "errors": int((group.status == ERROR).sum()),
-                     "median_fit_s": float(scored.fit_s.median()), "median_tuning_s": float(scored.tuning_s.median())})
-    return pd.DataFrame(rows).sort_values("median_vpt", ascending=False, na_position="last").reset_index(drop=True)
+                     "median_fit_s": float(scored.fit_s.median()), "median_tuning_s": float(scored.tuning_s.median()),
+                     "median_model_lambda_error": _model_lambda_error(scored)})
+    summary = pd.DataFrame(rows).sort_values("median_vpt", ascending=False, na_position="last").reset_index(drop=True)
+    if summary.median_model_lambda_error.isna().all():  # a table swept before the models' own spectra
+        summary = summary.drop(columns="median_model_lambda_error")
+    return summary
+
+
+def _model_lambda_error(rows) -> float:
+    """Median over systems of |λ1 of the model's own dynamics / the truth's λ1 − 1| (NaN without one)."""
+    known = rows[np.isfinite(rows.lambda_model.astype(float)) & (rows.lambda_max > 0)]
+    return float((known.lambda_model / known.lambda_max - 1).abs().median()) if len(known) else np.nan
 
 
 def box_stats(rows, order: list[str]) -> tuple[dict, dict]:

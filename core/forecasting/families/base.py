@@ -105,6 +105,17 @@ class Hyper:
 FAMILIES: dict[str, type["Forecaster"]] = {}  # every class that declares a name, by name
 
 
+@dataclass(frozen=True)
+class FreeRunMap:
+    """A model's free run as a map ``s -> F(s)`` on its own state (standardised units).
+    ``step(s, V)`` returns ``(F(s), J_F(s) V)`` for tangent vectors, the columns of ``V``;
+    ``jacobian`` says how ``J_F`` is obtained (analytic, central differences)."""
+
+    state: np.ndarray
+    step: Any
+    jacobian: str
+
+
 class Forecaster(abc.ABC):
     """Base class: subclasses declare ``name``, ``hyper``, ``reference`` and implement
     ``_fit(z, dt, progress, stop)`` and ``_predict(zc, horizon)`` on standardised data.
@@ -229,6 +240,13 @@ class Forecaster(abc.ABC):
 
     def snapshot(self) -> Forecaster | None:
         """A usable copy of the best state so far while ``fit`` runs (iterative families)."""
+        return None
+
+    def free_run_map(self, zc: np.ndarray) -> FreeRunMap | None:
+        """The model's free run as a map on its own state, whose Lyapunov spectrum
+        ``core.forecasting.model_spectrum`` computes: the state after the standardised context
+        ``zc`` and its step with the step's Jacobian applied to tangent vectors. None for a
+        family without one (baselines, models that replay data, a transformer's window)."""
         return None
 
     @classmethod

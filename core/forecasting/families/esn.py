@@ -26,7 +26,7 @@ from numba import njit
 from scipy import sparse
 from scipy.sparse.linalg import eigs
 
-from core.forecasting.families.base import Forecaster, Hyper, Search, Timescales, check_stop, ridge
+from core.forecasting.families.base import Forecaster, FreeRunMap, Hyper, Search, Timescales, check_stop, ridge
 
 
 @njit(cache=True, nogil=True)
@@ -155,6 +155,35 @@ class ESN(Forecaster):
             r = _drive(*self._csr(), np.ascontiguousarray(zc[:-1]), r)[-1]
         return _rollout(*self._csr(), np.ascontiguousarray(self.readout_), r, zc[-1].astype(float), int(horizon),
                         bool(self.squared))
+
+    def free_run_map(self, zc):
+        """The free run's state is the reservoir and the fed-back input, (r, u): r' = (1 - a) r +
+        a tanh(W r + W_in [1, u]), u' = u + R·[1, u, r̃']. The Jacobian is analytic (tanh' = 1 -
+        tanh², the squared units' 2 r), applied to tangent vectors with the sparse W."""
+        r = np.zeros(self.units)
+        if len(zc) > 1:
+            r = _drive(*self._csr(), np.ascontiguousarray(zc[:-1]), r)[-1]
+        w, w_in, leak, readout = self.reservoir_, self.w_in_, float(self.leak), np.asarray(self.readout_)
+        n, dim = self.units, zc.shape[1]
+        bias, w_u = w_in[:, 0], w_in[:, 1:]
+        r_u, r_r = readout[1:1 + dim], readout[1 + dim:]
+
+        def step(state, V):
+            r, u = state[:n], state[n:]
+            active = np.tanh(w @ r + bias + w_u @ u)
+            r_new = (1.0 - leak) * r + leak * active
+            shown = r_new.copy()
+            slope = np.ones(n)
+            if self.squared:
+                shown[::2] = r_new[::2] ** 2
+                slope[::2] = 2.0 * r_new[::2]
+            u_new = u + readout[0] + u @ r_u + shown @ r_r
+            dr, du = V[:n], V[n:]
+            dr_new = (1.0 - leak) * dr + (leak * (1.0 - active ** 2))[:, None] * (w @ dr + w_u @ du)
+            du_new = du + r_u.T @ du + r_r.T @ (slope[:, None] * dr_new)
+            return np.concatenate([r_new, u_new]), np.vstack([dr_new, du_new])
+
+        return FreeRunMap(np.concatenate([r, zc[-1]]).astype(float), step, "analytic")
 
     def state(self):
         arrays = super().state()

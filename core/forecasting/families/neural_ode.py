@@ -52,6 +52,9 @@ class NeuralODE(TorchForecaster):
             loss = loss + ((x - windows[:, t]) ** 2).mean()
         return loss / (windows.shape[1] - 1)
 
+    def _free_run_state(self, zc):
+        return np.asarray(zc[-1], dtype=float), self._step
+
     def _rollout(self, module, zc, horizon):
         x = self._tensor(zc[-1:])
         out = np.empty((horizon, zc.shape[1]))

@@ -22,7 +22,8 @@ import numpy as np
 from numba import njit
 
 from core.forecasting.families.ar import lagged
-from core.forecasting.families.base import Forecaster, ForecastError, Hyper, Search, Timescales, check_stop, ridge
+from core.forecasting.families.base import (Forecaster, ForecastError, FreeRunMap, Hyper, Search, Timescales,
+                                           check_stop, ridge)
 
 MAX_FEATURES = 2000  # a readout wider than this is slow to fit and overfits 10^4 points
 
@@ -78,6 +79,38 @@ class NVAR(Forecaster):
         targets = z[span + 1 :] - z[span:-1]
         check_stop(stop)
         self.weights_ = ridge(self._features(linear), targets, self.ridge)
+
+    def free_run_map(self, zc):
+        """The rollout's state is its history buffer, the last ``span + 1`` points (oldest
+        first); a step appends x_t + W·φ(x_t, x_{t-s}, …) and drops the oldest. The Jacobian is
+        analytic: φ's linear part and the derivatives of its monomials, through the readout."""
+        span, skip, dim = (self.delays - 1) * self.skip, self.skip, zc.shape[1]
+        weights = np.asarray(self.weights_)
+        n_lin = self.delays * dim
+        pairs = np.array(list(itertools.combinations_with_replacement(range(n_lin), 2))).T
+        triples = (np.array(list(itertools.combinations_with_replacement(range(n_lin), 3))).T
+                   if self.order == 3 else np.zeros((3, 0), int))
+        newest = [span - j * skip for j in range(self.delays)]  # the linear features, newest first
+
+        def step(state, V):
+            buffer, tangent = state.reshape(span + 1, dim), V.reshape(span + 1, dim, V.shape[1])
+            lin = buffer[newest].ravel()
+            features = np.concatenate([[1.0], lin, lin[pairs[0]] * lin[pairs[1]],
+                                       lin[triples[0]] * lin[triples[1]] * lin[triples[2]]])
+            dlin = tangent[newest].reshape(n_lin, -1)
+            a, b = pairs
+            dfeatures = np.concatenate([
+                np.zeros((1, dlin.shape[1])), dlin,
+                lin[a, None] * dlin[b] + lin[b, None] * dlin[a],
+                (lin[triples[1]] * lin[triples[2]])[:, None] * dlin[triples[0]]
+                + (lin[triples[0]] * lin[triples[2]])[:, None] * dlin[triples[1]]
+                + (lin[triples[0]] * lin[triples[1]])[:, None] * dlin[triples[2]]])
+            new = buffer[span] + features @ weights
+            dnew = tangent[span] + weights.T @ dfeatures
+            return (np.concatenate([buffer[1:].ravel(), new]),
+                    np.concatenate([tangent[1:].reshape(-1, V.shape[1]), dnew]))
+
+        return FreeRunMap(np.ascontiguousarray(zc[-(span + 1):], dtype=float).ravel(), step, "analytic")
 
     def _predict(self, zc, horizon):
         span = (self.delays - 1) * self.skip

@@ -127,6 +127,9 @@ class _PiecewiseLinear(TorchForecaster):
             out[k] = z[0, :dim].numpy()
         return out
 
+    def _free_run_state(self, zc):
+        return self._warm(self.module_, zc)[0].detach().double().numpy(), lambda module, z: module(z)
+
     def notes(self, context) -> list[str]:
         latent, observed = self.latent_dimension, int(self.dim_)
         return [f"latent dimension {latent} ({observed} observed + {latent - observed} hidden)", *super().notes(context)]

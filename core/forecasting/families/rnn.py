@@ -39,6 +39,24 @@ class _Recurrent(TorchForecaster):
         predicted, _ = module(windows[:, :-1])
         return ((predicted - windows[:, 1:]) ** 2).mean()
 
+    def _free_run_state(self, zc):
+        """The observation and the hidden state (and, for an LSTM, the cell state), one vector."""
+        import torch
+
+        _, hidden = self.module_(self._tensor(zc[None, :-1]))  # warmed on the context, as a forecast is
+        parts = hidden if isinstance(hidden, tuple) else (hidden,)
+        state = np.concatenate([zc[-1], *(p[0, 0].detach().double().numpy() for p in parts)])
+        dim, size = zc.shape[1], int(self.hidden)
+
+        def advance(module, states):
+            x = states[:, None, :dim]
+            held = tuple(states[None, :, dim + i * size: dim + (i + 1) * size].contiguous() for i in range(len(parts)))
+            out, hidden = module(x, held if len(held) > 1 else held[0])
+            after = hidden if isinstance(hidden, tuple) else (hidden,)
+            return torch.cat([out[:, 0], *(h[0] for h in after)], dim=1)
+
+        return state, advance
+
     def _rollout(self, module, zc, horizon):
         _, state = module(self._tensor(zc[None, :-1]))  # warm the hidden state on the context
         x = self._tensor(zc[None, -1:])

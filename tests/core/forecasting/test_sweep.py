@@ -58,8 +58,14 @@ def test_a_tiny_sweep_on_a_local_cluster_fills_the_schema_and_resumes_without_re
     assert 0 < lorenz.fit_s < lorenz.tuning_s  # the chosen configuration's refit: not the search, not ≈ 0
     assert np.isfinite(lorenz.d_stsp) and np.isfinite(lorenz.d_h) and lorenz.n_train == 2000
     assert "numpy" in json.loads(lorenz.versions) and lorenz.correlation_dimension > 1.5
+    assert lorenz.lambda_model == pytest.approx(json.loads(lorenz.spectrum_model)[0], abs=1e-6)
+    assert len(json.loads(lorenz.spectrum_model)) == 3  # the model's own leading exponents, recorded
     persistence = table[table.family == "persistence"]
+    assert persistence.lambda_model.isna().all() and (persistence.spectrum_model == "").all()  # no map of its own
     assert (persistence.trials == 0).all() and (persistence.vpt < table[table.family == "nvar"].vpt.max()).all()
+    summary = sweep.family_summary(table).set_index("family")  # how far each family's own λ1 is from the truth's
+    assert 0 <= summary.loc["nvar", "median_model_lambda_error"] < 0.5
+    assert np.isnan(summary.loc["persistence", "median_model_lambda_error"])
     one = sweep.compact(tmp_path, tmp_path / "leaderboard.parquet")
     assert sweep.read(one).shape == table.shape
 
