@@ -302,7 +302,7 @@ def _delay_tangent(f, tab, xs, fs, Q, m, J, h, p, eps, skip, n_qr, steps_per_qr,
     K, dK = scratch(S, 1), scratch(k, S)
     probe = scratch(2, 2)
     state, out = probe[0], probe[1:2]
-    logs = np.zeros(k)
+    logs, settling = np.zeros(k), np.zeros(k)  # the transient's log sums are dropped
     empty = np.zeros((0, 0))
     total = skip + n_qr * steps_per_qr
     for n in range(total):
@@ -348,8 +348,7 @@ def _delay_tangent(f, tab, xs, fs, Q, m, J, h, p, eps, skip, n_qr, steps_per_qr,
         J += 1
         if (n + 1) % steps_per_qr == 0:
             if n < skip:
-                scratch_logs = np.zeros(k)
-                _gram_schmidt(Q, scratch_logs, empty)
+                _gram_schmidt(Q, settling, empty)
                 continue
             _gram_schmidt(Q, logs, empty)
             r = (n + 1 - skip) // steps_per_qr - 1
@@ -495,8 +494,7 @@ def _delay_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, progr
     f, p = integrate._rhs_for(system, (skip + n_qr * every) * 20, "auto"), system.param_vector
     xs = np.full(m + 1, x0)
     fs = np.zeros(m + 1)
-    probe = np.array([x0, x0])
-    fs[m % (m + 1)] = float(system.rhs(probe)[0])  # the newest point, x(0) = x0 = x(-tau)
+    fs[m] = float(system.rhs(np.array([x0, x0]))[0])  # the newest point, x(0) = x0 = x(-tau)
     rng = np.random.default_rng(seed)
     Q = np.linalg.qr(rng.standard_normal((size, k)))[0].T.copy()
     lags = np.linspace(0.0, m, system.dim)

@@ -149,10 +149,15 @@ class ESN(Forecaster):
         features = np.hstack([np.ones((len(states), 1)), z[:-1], states])[keep]
         self.readout_ = ridge(features, (z[1:] - z[:-1])[keep], self.ridge)
 
-    def _predict(self, zc, horizon):
+    def _warmed(self, zc):
+        """The reservoir driven by the context up to its last point, where a free run starts."""
         r = np.zeros(self.units)
         if len(zc) > 1:
             r = _drive(*self._csr(), np.ascontiguousarray(zc[:-1]), r)[-1]
+        return r
+
+    def _predict(self, zc, horizon):
+        r = self._warmed(zc)
         return _rollout(*self._csr(), np.ascontiguousarray(self.readout_), r, zc[-1].astype(float), int(horizon),
                         bool(self.squared))
 
@@ -160,9 +165,7 @@ class ESN(Forecaster):
         """The free run's state is the reservoir and the fed-back input, (r, u): r' = (1 - a) r +
         a tanh(W r + W_in [1, u]), u' = u + R·[1, u, r̃']. The Jacobian is analytic (tanh' = 1 -
         tanh², the squared units' 2 r), applied to tangent vectors with the sparse W."""
-        r = np.zeros(self.units)
-        if len(zc) > 1:
-            r = _drive(*self._csr(), np.ascontiguousarray(zc[:-1]), r)[-1]
+        r = self._warmed(zc)
         w, w_in, leak, readout = self.reservoir_, self.w_in_, float(self.leak), np.asarray(self.readout_)
         n, dim = self.units, zc.shape[1]
         bias, w_u = w_in[:, 0], w_in[:, 1:]
