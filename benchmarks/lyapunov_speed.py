@@ -7,20 +7,22 @@ side and tangent map inlined, RK4 at the lab's own step (period / 200), Gram–S
 steps, no allocation. Both cover 2000 time units after 100 of transient (DynamicalSystems.jl's
 documented ``lyapunovspectrum(lorenz, 2000; Ttr = 100)``). Then the lab's time taken apart: the
 compiled kernel alone with dysts's analytic Jacobian and with central differences, one vector
-instead of three, QR ten times rarer, the set-up around the kernel, and the price of one call of
-the right-hand side and of the Jacobian through their pointers (issue 23, item 6: target ≤ 2× the
+instead of three (the kernel's general copy, whose loops over the dimensions do not unroll), QR
+ten times rarer, the set-up around the kernel, and the price of one call of the right-hand side
+and of the Jacobian through their pointers, the Jacobian as the lab compiles it (rows as tuples)
+and as dysts wrote it (rows as lists, each a heap allocation) (issue 23, item 6: target ≤ 2× the
 loop for the path a user gets, ≤ 4× for the shared kernel).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from dysts.flows import Lorenz as DystsLorenz
 from numba import njit
 
 from benchmarks.timing import best_of
 from core import systems
 from core.dynamics import integrate, lyapunov
-from core.dynamics.runge_kutta import RK4
 
 SPAN, TRANSIENT = 2000.0, 100.0
 
@@ -87,13 +89,23 @@ def _pointer_calls(f, p, size, n):
     return acc
 
 
+@njit(cache=True, nogil=True)
+def _dysts_jacobian_calls(jac, n):
+    """``n`` calls of dysts's own Lorenz Jacobian, ``_jac(x, y, z, t, beta, rho, sigma)``."""
+    acc = 0.0
+    for i in range(n):
+        rows = jac(1.0 + i * 1e-12, 2.0, 3.0, 0.0, 8 / 3, 28.0, 10.0)
+        acc += rows[0][0]
+    return acc
+
+
 def kernel_alone(lorenz, x0, h, k, analytic, every=10):
     """The lab's compiled tangent kernel alone (``lyapunov._flow_tangent``) over the span."""
     f, p, jac = lorenz.rhs_kernel, lorenz.param_vector, lorenz.jacobian_kernel
     n_qr = int(round(SPAN / (every * h)))
     z = np.concatenate([x0, np.eye(3)[:k].ravel(), [0.0]])
     history, states = np.zeros((n_qr, k)), np.zeros((n_qr, 3))
-    lyapunov._flow_tangent(f, jac if analytic else f, analytic, k, 1e-7, RK4, z, p, 0.0, h, every, n_qr, history,
+    lyapunov._flow_tangent(f, jac if analytic else f, analytic, k, 1e-7, z, p, 0.0, h, every, n_qr, history,
                            states, np.zeros((0, k, 3)), np.zeros((0, k, k)))
     return history[-1] / (n_qr * every * h)
 
@@ -115,7 +127,7 @@ def main() -> None:
          *best_of(lambda: lyapunov.spectrum(lorenz, t_max=SPAN, transient=TRANSIENT).exponents)),
         ("  its kernel alone, dysts's analytic Jacobian", *best_of(lambda: kernel_alone(lorenz, x0, h, 3, True))),
         ("  its kernel alone, central differences", *best_of(lambda: kernel_alone(lorenz, x0, h, 3, False))),
-        ("  its kernel alone, one vector", *best_of(lambda: kernel_alone(lorenz, x0, h, 1, True))),
+        ("  its kernel alone, one vector (the general copy)", *best_of(lambda: kernel_alone(lorenz, x0, h, 1, True))),
         ("  its kernel alone, QR every 100 steps", *best_of(lambda: kernel_alone(lorenz, x0, h, 3, True, 100))),
         ("  set-up only (t_max = 2: warm-up, step, Jacobian check)",
          *best_of(lambda: lyapunov.spectrum(lorenz, t_max=2.0, transient=TRANSIENT).exponents)),
@@ -128,11 +140,15 @@ def main() -> None:
               f"{np.round(lam, 4)}")
     n = 1_000_000
     p = lorenz.param_vector
+    dysts_jac = DystsLorenz._jac
     _pointer_calls(lorenz.rhs_kernel, p, 3, 10), _pointer_calls(lorenz.jacobian_kernel, p, 9, 10)
+    _dysts_jacobian_calls(dysts_jac, 10)
     rhs_s, _ = best_of(lambda: _pointer_calls(lorenz.rhs_kernel, p, 3, n))
     jac_s, _ = best_of(lambda: _pointer_calls(lorenz.jacobian_kernel, p, 9, n))
-    print(f"\none call through a pointer: right-hand side {1e9 * rhs_s / n:.0f} ns, dysts's Jacobian "
-          f"{1e9 * jac_s / n:.0f} ns (it builds a NumPy array per call); RK4 makes 4 of each per step")
+    lists_s, _ = best_of(lambda: _dysts_jacobian_calls(dysts_jac, n))
+    print(f"\none call through a pointer: right-hand side {1e9 * rhs_s / n:.0f} ns, the Jacobian "
+          f"{1e9 * jac_s / n:.0f} ns (dysts's own, its rows built as lists: {1e9 * lists_s / n:.0f} ns); "
+          "RK4 makes 4 of each per step")
 
 
 if __name__ == "__main__":

@@ -25,15 +25,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
 from core.dynamics import integrate
 from core.dynamics.integrate import _hermite_at
-from core.dynamics.runge_kutta import RK4, call_rhs, runge_kutta_step, scratch
+from core.dynamics.runge_kutta import RK4, call_flat, call_rhs, call_row, scratch
 from core.errors import IntegrationError, LyapunovError, NotChaotic, Stopped
 from core.systems import System, compiled
 
@@ -111,121 +109,123 @@ def _gram_schmidt(Q, logs, R):
                 R[b, a] = 0.0
 
 
-@njit(cache=True, nogil=True)
-def _tangent_products(f, jac, use_jac, y, Y, p, t, eps, K, J, xp, fp):
-    """``K[a] = J(y) Y[a]`` for every tangent vector, analytic or by central differences."""
-    k, d = Y.shape
-    if use_jac:
-        jac(t, y.ctypes, p.ctypes, J.ctypes)
-        for a in range(k):
-            for i in range(d):
-                acc = 0.0
-                for j in range(d):
-                    acc += J[i * d + j] * Y[a, j]
-                K[a, i] = acc
-    else:
-        for a in range(k):
-            _jv(f, y, Y[a], p, t, eps, K[a], xp, fp)
-
-
-@njit(cache=True, nogil=True)
-def _trace(f, jac, use_jac, x, p, t, eps, J, xp, fp, e, col):
-    """The divergence of the vector field, trace J(x)."""
-    d = x.shape[0]
-    total = 0.0
-    if use_jac:
-        jac(t, x.ctypes, p.ctypes, J.ctypes)
+@njit(inline="always", nogil=True)
+def _jacobian_columns(f, t, x, p, d, eps, J, plus, minus, xp):
+    """J(x) into the flattened ``J`` (row-major) by central differences, one column per pair of
+    right-hand-side calls; each coordinate's step is relative to its own size (a large unbounded
+    coordinate, a phase or a clock, must not coarsen the difference in the others)."""
+    for i in range(d):
+        xp[i] = x[i]
+    for j in range(d):
+        step = eps * max(1.0, abs(x[j]))
+        xp[j] = x[j] + step
+        call_flat(f, t, xp, d, p, plus)
+        xp[j] = x[j] - step
+        call_flat(f, t, xp, d, p, minus)
+        xp[j] = x[j]
         for i in range(d):
-            total += J[i * d + i]
-        return total
-    for i in range(d):
-        e[:] = 0.0
-        e[i] = 1.0
-        _jv(f, x, e, p, t, eps, col, xp, fp)
-        total += col[i]
-    return total
-
-
-class TangentField(NamedTuple):
-    """The variational equations as one right-hand side on ``z = (x, Q, v)``: ``x' = f(x)``,
-    ``Q' = J(x) Q`` for the ``k`` tangent vectors (rows of Q), and ``v' = trace J(x)``, whose
-    integral, taken by the same Runge–Kutta steps as ``log |det Q|``, checks Liouville's formula.
-    Built inside the integrator, around its scratch ``work`` (rows: J flattened, then four vectors)."""
-
-    f: object
-    jac: object
-    use_jac: bool
-    dim: int
-    k: int
-    eps: float
-    work: np.ndarray
-
-
-@njit(cache=True, nogil=True)
-def _diagonal_sum(J, d):
-    """trace of the flattened ``d × d`` matrix ``J``."""
-    total = 0.0
-    for i in range(d):
-        total += J[i * d + i]
-    return total
+            J[i * d + j] = (plus[i] - minus[i]) / (2.0 * step)
 
 
 @njit(inline="always", nogil=True)
-def _tangent_rhs(field, t, z, p, out):
-    d, k = field.dim, field.k
-    x = z[:d]
-    w = field.work
-    J, xp, fp, e, col = w[0], w[1, :d], w[2, :d], w[3, :d], w[4, :d]
-    call_rhs(field.f, t, x, p, out[:d].reshape((1, d)), 0)
-    _tangent_products(field.f, field.jac, field.use_jac, x, z[d:d + k * d].reshape((k, d)), p, t, field.eps,
-                      out[d:d + k * d].reshape((k, d)), J, xp, fp)
-    if field.use_jac:  # J(x) is already in the scratch row: no second call of the Jacobian (nor
-        # _trace's twelve arguments: passing them cost 8 %; inlining _trace trips numba's SSA check)
-        out[d + k * d] = _diagonal_sum(J, d)
+def _tangent_stage(f, jac, use_jac, d, k, eps, t, x, p, K, s, J, plus, minus, xp):
+    """Row ``s`` of ``K`` = the tangent field at ``x = (x, Q, v)``: ``f(x)``, ``J(x) Q`` (Q's ``k``
+    rows), ``trace J(x)``. Flat indices and raw pointers throughout: a view, a reshape or a
+    ``.ctypes`` per stage cost more than the arithmetic."""
+    call_row(f, t, x, d, p, K, s, d)
+    if use_jac:
+        call_flat(jac, t, x, d, p, J)
     else:
-        out[d + k * d] = _trace(field.f, field.jac, field.use_jac, x, p, t, field.eps, J, xp, fp, e, col)
+        _jacobian_columns(f, t, x, p, d, eps, J, plus, minus, xp)
+    trace = 0.0
+    for i in range(d):
+        trace += J[i * d + i]
+    for a in range(k):
+        row = d + a * d
+        for i in range(d):
+            acc = 0.0
+            for j in range(d):
+                acc += J[i * d + j] * x[row + j]
+            K[s, row + i] = acc
+    K[s, d + k * d] = trace
 
 
-@overload(call_rhs, inline="always")
-def _call_tangent_field(f, t, x, p, K, row):
-    if isinstance(f, types.BaseNamedTuple) and getattr(f, "instance_class", None) is TangentField:
-        def tangent(f, t, x, p, K, row):
-            _tangent_rhs(f, t, x, p, K[row])
-        return tangent
-    return None
+@njit(inline="always", nogil=True)
+def _tangent_steps(f, jac, use_jac, d, k, eps, z, p, t, h, count, K, y, J, plus, minus, xp):
+    """``count`` classical RK4 steps of the tangent field on ``z`` (length ``n = d (k + 1) + 1``).
+    Inlined where ``d`` and ``k`` are constants, the loops over them unroll."""
+    n, half, sixth = d * (k + 1) + 1, 0.5 * h, h / 6.0
+    for _ in range(count):
+        _tangent_stage(f, jac, use_jac, d, k, eps, t, z, p, K, 0, J, plus, minus, xp)
+        for i in range(n):
+            y[i] = z[i] + half * K[0, i]
+        _tangent_stage(f, jac, use_jac, d, k, eps, t + half, y, p, K, 1, J, plus, minus, xp)
+        for i in range(n):
+            y[i] = z[i] + half * K[1, i]
+        _tangent_stage(f, jac, use_jac, d, k, eps, t + half, y, p, K, 2, J, plus, minus, xp)
+        for i in range(n):
+            y[i] = z[i] + h * K[2, i]
+        _tangent_stage(f, jac, use_jac, d, k, eps, t + h, y, p, K, 3, J, plus, minus, xp)
+        for i in range(n):
+            z[i] += sixth * (K[0, i] + 2.0 * K[1, i] + 2.0 * K[2, i] + K[3, i])
+        t += h
+    return t
 
 
 @njit(cache=True, nogil=True)
-def _flow_tangent(f, jac, use_jac, k, eps, tab, z, p, t, h, steps_per_qr, n_qr, history, xs_out, qs_out, rs_out):
-    """Runge–Kutta steps of the tangent field from ``z = (x, Q, v)``; QR every ``steps_per_qr``.
+def _flow_tangent(f, jac, use_jac, k, eps, z0, p, t, h, steps_per_qr, n_qr, history, xs_out, qs_out, rs_out):
+    """Classical RK4 steps of the variational equations from ``z0 = (x, Q, v)``; QR every
+    ``steps_per_qr`` steps.
 
-    ``history[r]`` gets the running sums of log R_ii and ``xs_out[r]`` the state at each QR, and
-    ``qs_out[r]``, ``rs_out[r]`` its Q and R unless they are empty (``covariant_vectors``);
-    ``z[-1]`` accumulates the integral of trace J (its time average should equal the sum of all
-    exponents). Returns ``(QRs done, t)``; fewer QRs than asked means the state left the reals.
+    The variational equations are one right-hand side on ``z``: ``x' = f(x)``, ``Q' = J(x) Q``
+    for the ``k`` tangent vectors (rows of Q), and ``v' = trace J(x)``, whose integral, taken by
+    the same steps as ``log |det Q|``, checks Liouville's formula. ``J`` is the analytic Jacobian
+    ``jac`` when ``use_jac``, else central differences of ``f``. ``history[r]`` gets the running
+    sums of log R_ii and ``xs_out[r]`` the state at each QR, and ``qs_out[r]``, ``rs_out[r]`` its
+    Q and R unless they are empty (``covariant_vectors``); ``z0[-1]`` accumulates the integral of
+    trace J (its time average should equal the sum of all exponents). ``z0`` is left where the
+    steps stopped. Returns ``(QRs done, t)``; fewer QRs than asked means the state left the reals.
+
+    Speed (``benchmarks/lyapunov_speed``): the state lives on the stack, and the full spectrum
+    of a 3-dimensional flow (104 of the catalog's 130) gets its own copy of the step loop with the
+    dimensions constant, which unrolls the small loops over them: Lorenz's full spectrum costs
+    2.3x a hand-written loop with its tangent map inlined (one vector, through the general copy,
+    3.4x). A copy for 4-dimensional flows would add 4 s to the one compile per machine (now 11 s)
+    for 19 systems.
     """
-    n, a, b, c = z.shape[0], tab.a, tab.b, tab.c
+    n = z0.shape[0]
     d = (n - 1) // (k + 1)
-    field = TangentField(f, jac, use_jac, d, k, eps, scratch(5, d * d))
-    K, y = scratch(a.shape[0], n), scratch(1, n)[0]
+    work = scratch(4, d * d)  # rows: J flattened, f(x + step), f(x - step), the probe
+    J, plus, minus, xp = work[0], work[1, :d], work[2, :d], work[3, :d]
+    K, state = scratch(4, n), scratch(2, n)
+    z, y = state[0], state[1]
+    for i in range(n):
+        z[i] = z0[i]
     logs = np.zeros(k)
     Q = z[d:d + k * d].reshape((k, d))
+    record = rs_out.shape[0] > 0
+    done = 0
     for r in range(n_qr):
-        for _ in range(steps_per_qr):
-            call_rhs(field, t, z, p, K, 0)
-            runge_kutta_step(field, a, b, c, z, p, t, h, K, y, z, y, False)  # into z: fixed steps
-            t += h
+        if d == 3 and k == 3:
+            t = _tangent_steps(f, jac, use_jac, 3, 3, eps, z, p, t, h, steps_per_qr, K, y, J, plus, minus, xp)
+        else:
+            t = _tangent_steps(f, jac, use_jac, d, k, eps, z, p, t, h, steps_per_qr, K, y, J, plus, minus, xp)
+        finite = True
         for i in range(d):
-            if not np.isfinite(z[i]):
-                return r, t
-        record = rs_out.shape[0] > 0
+            finite = finite and np.isfinite(z[i])
+        if not finite:
+            break
         _gram_schmidt(Q, logs, rs_out[r] if record else rs_out.reshape((0, 0)))
         for j in range(k):
             history[r, j] = logs[j]
-        xs_out[r] = z[:d]
+        for i in range(d):
+            xs_out[r, i] = z[i]
         if record:
             qs_out[r] = Q
-    return n_qr, t
+        done += 1
+    for i in range(n):
+        z0[i] = z[i]
+    return done, t
 
 
 @njit(cache=True, nogil=True)
@@ -382,16 +382,30 @@ class _TangentRun:
 RECORD_BYTES = 400 * 2**20  # Q and R of every QR step kept for the covariant vectors: at most this
 
 
+@njit(cache=True, nogil=True)
+def _jacobians(f, xs, p, t, eps, out):
+    """``out[m]`` = J(xs[m]) flattened, by ``_jacobian_columns``."""
+    m, d = xs.shape
+    work = scratch(3, d)
+    for r in range(m):
+        _jacobian_columns(f, t, xs[r], p, d, eps, out[r], work[0], work[1], work[2])
+
+
+def numerical_jacobians(system: System, xs: np.ndarray, t: float = 0.0, eps: float = 1e-6) -> np.ndarray:
+    """J at each row of ``xs``, shape ``(m, d, d)``: central differences of the compiled right-hand
+    side, relative step ``eps`` per coordinate, in one compiled call."""
+    xs = np.ascontiguousarray(np.atleast_2d(xs), dtype=float)
+    m, d = xs.shape
+    if d != system.state_dim or system.kind == "delay":
+        raise ValueError(f"{system.name}: Jacobians need states of shape (m, {system.state_dim}), got {xs.shape}")
+    out = np.empty((m, d * d))
+    _jacobians(system.rhs_kernel, xs, system.param_vector, float(t), float(eps), out)
+    return out.reshape(m, d, d)
+
+
 def numerical_jacobian(system: System, x: np.ndarray, t: float = 0.0) -> np.ndarray:
     """J(x) by central differences of the right-hand side, relative step 1e-6 per coordinate."""
-    d = len(x)
-    J = np.empty((d, d))
-    for j in range(d):
-        step = 1e-6 * max(1.0, abs(x[j]))
-        e = np.zeros(d)
-        e[j] = step
-        J[:, j] = (system.rhs(x + e, t) - system.rhs(x - e, t)) / (2 * step)
-    return J
+    return numerical_jacobians(system, np.asarray(x, dtype=float)[None], t)[0]
 
 
 def _jacobian_for(system: System, x: np.ndarray, eps: float):
@@ -415,11 +429,10 @@ def _stable_step(system: System, states: np.ndarray, samples: int = 40) -> float
     The spectral radius is sampled at points of the trajectory (finite-difference Jacobians), so
     stiff systems get a small step and gentle ones keep period / 200.
     """
-    radius = 0.0
-    for x in states[np.linspace(0, len(states) - 1, min(samples, len(states))).astype(int)]:
-        J = numerical_jacobian(system, x)
-        if np.all(np.isfinite(J)):
-            radius = max(radius, float(np.max(np.abs(np.linalg.eigvals(J)))))
+    sample = states[np.linspace(0, len(states) - 1, min(samples, len(states))).astype(int)]
+    jacobians = numerical_jacobians(system, sample)
+    finite = np.all(np.isfinite(jacobians), axis=(1, 2))
+    radius = float(np.abs(np.linalg.eigvals(jacobians[finite])).max()) if finite.any() else 0.0
     return 0.2 / radius if radius > 0 else np.inf
 
 
@@ -567,7 +580,7 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
                 if stop is not None and stop.is_set():
                     raise Stopped(f"{system.name}: the Lyapunov computation was stopped")
                 m = min(chunk, n_qr - done)
-                ok, t = _flow_tangent(f, jac if jac is not None else f, jac is not None, k, eps, RK4, z, p, t, h, every, m,
+                ok, t = _flow_tangent(f, jac if jac is not None else f, jac is not None, k, eps, z, p, t, h, every, m,
                                       history[done:done + m], states[done:done + m], qs[done:done + m],
                                       rs[done:done + m])  # empty slices when not recording
                 if done:  # each call restarts its running sums at zero

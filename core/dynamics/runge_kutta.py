@@ -206,7 +206,7 @@ def call_rhs(f, t, x, p, K, row):
 
 
 @intrinsic
-def _row_pointer(typingctx, array, row):
+def row_pointer(typingctx, array, row):
     """A pointer to ``array[row, 0]``: hands a row to a C function without making a view."""
 
     def codegen(context, builder, sig, args):
@@ -218,17 +218,64 @@ def _row_pointer(typingctx, array, row):
     return types.CPointer(types.float64)(array, row), codegen
 
 
+@intrinsic
+def data_pointer(typingctx, array):
+    """A pointer to a contiguous array's first element (``array.ctypes.data`` without building
+    the ctypes object, whose reference count numba updates around every call)."""
+
+    def codegen(context, builder, sig, args):
+        return context.make_array(sig.args[0])(context, builder, args[0]).data
+
+    return types.CPointer(types.float64)(array), codegen
+
+
 @overload(call_rhs, inline="always")
 def _call_rhs(f, t, x, p, K, row):
     if isinstance(f, types.FunctionType):
         def shared(f, t, x, p, K, row):
-            f(t, x.ctypes, p.ctypes, _row_pointer(K, row))
+            f(t, x.ctypes, p.ctypes, row_pointer(K, row))
         return shared
     if isinstance(f, types.Dispatcher):
         def specialised(f, t, x, p, K, row):
             f(t, x, p, K[row])
         return specialised
     return None  # other fields register their own overload (core.dynamics.lyapunov's tangent dynamics)
+
+
+def call_row(f, t, x, d, p, out, row, size):
+    """``out[row, :size] = f(t, x[:d])``, for compiled callers whose ``x`` is longer than the
+    state (a tangent field's): raw pointers for a shared kernel (no view is made), exact slices
+    for a system's own jitted function, whose vector forms may read the lengths."""
+
+
+def call_flat(f, t, x, d, p, out):
+    """``out[:] = f(t, x[:d])``, as ``call_row`` for a one-dimensional ``out``."""
+
+
+@overload(call_row, inline="always")
+def _call_row(f, t, x, d, p, out, row, size):
+    if isinstance(f, types.FunctionType):
+        def shared(f, t, x, d, p, out, row, size):
+            f(t, data_pointer(x), data_pointer(p), row_pointer(out, row))
+        return shared
+    if isinstance(f, types.Dispatcher):
+        def specialised(f, t, x, d, p, out, row, size):
+            f(t, x[:d], p, out[row, :size])
+        return specialised
+    return None
+
+
+@overload(call_flat, inline="always")
+def _call_flat(f, t, x, d, p, out):
+    if isinstance(f, types.FunctionType):
+        def shared(f, t, x, d, p, out):
+            f(t, data_pointer(x), data_pointer(p), data_pointer(out))
+        return shared
+    if isinstance(f, types.Dispatcher):
+        def specialised(f, t, x, d, p, out):
+            f(t, x[:d], p, out)
+        return specialised
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

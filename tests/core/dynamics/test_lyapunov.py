@@ -236,3 +236,40 @@ def test_covariant_vectors_refuse_delay_systems_and_a_window_too_long_to_keep():
         lyapunov.covariant_vectors(systems.get("MackeyGlass"))
     with pytest.raises(lyapunov.LyapunovError, match="MB"):
         lyapunov.covariant_vectors(systems.get("Lorenz"), t_max=1e8)
+
+
+def test_compiled_central_differences_give_the_analytic_jacobian_at_many_states():
+    lorenz = systems.get("Lorenz")
+    states = integrate.trajectory(lorenz, n=50).x
+    numeric = lyapunov.numerical_jacobians(lorenz, states)
+    x, y, z = states.T
+    sigma, rho, beta = (lorenz.params[k] for k in ("sigma", "rho", "beta"))
+    analytic = np.zeros((len(states), 3, 3))
+    analytic[:, 0, 0], analytic[:, 0, 1] = -sigma, sigma
+    analytic[:, 1, 0], analytic[:, 1, 1], analytic[:, 1, 2] = rho - z, -1.0, -x
+    analytic[:, 2, 0], analytic[:, 2, 1], analytic[:, 2, 2] = y, x, -beta
+    np.testing.assert_allclose(numeric, analytic, atol=1e-6)
+    assert np.array_equal(lyapunov.numerical_jacobian(lorenz, states[7]), numeric[7])
+    with pytest.raises(ValueError, match="shape"):
+        lyapunov.numerical_jacobians(lorenz, states[:, :2])
+
+
+def test_the_general_kernel_and_the_unrolled_one_agree():
+    """A 3-dimensional flow's full spectrum runs through the tangent kernel's unrolled copy, two
+    vectors through its general one: from the same first vector, the same first exponent."""
+    lorenz = systems.get("Lorenz")
+    x0 = integrate.trajectory(lorenz, n=2, dt=20.0).x[-1]
+    Q = np.linalg.qr(np.random.default_rng(0).standard_normal((3, 3)))[0].T
+    runs = []
+    for k in (3, 2):
+        z = np.concatenate([x0, Q[:k].ravel(), [0.0]])
+        history, states = np.zeros((2000, k)), np.zeros((2000, 3))
+        done, _ = lyapunov._flow_tangent(lorenz.rhs_kernel, lorenz.jacobian_kernel, True, k, 1e-7, z,
+                                         lorenz.param_vector, 0.0, 0.0075, 10, 2000, history, states,
+                                         np.zeros((0, k, 3)), np.zeros((0, k, k)))
+        assert done == 2000
+        runs.append((history, states))
+    (full, full_states), (two, two_states) = runs
+    np.testing.assert_allclose(two_states, full_states, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(two[:, :2], full[:, :2], rtol=1e-9, atol=1e-9)
+    assert full[-1, 0] / 150.0 == pytest.approx(0.906, abs=0.05)
