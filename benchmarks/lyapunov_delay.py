@@ -93,7 +93,7 @@ def main() -> None:
         start = time.perf_counter()
         result = lyapunov.spectrum(system)
         lam = result.exponents
-        dimension = (f">= {len(lam)}" if lam.sum() >= 0 else f"{lyapunov.kaplan_yorke_dimension(lam):.3f}")
+        dimension = lyapunov.kaplan_yorke_text(lam, partial=True).replace(" (more exponents needed)", "")
         print(f"   {name:17s} {time.perf_counter() - start:6.2f} s  N = {result.grid_points:3d}  "
               f"T = {result.t[-1]:8.3g}  l1 = {lam[0]:+.5f}  D_KY {dimension:>6s}  "
               f"(dysts: l_max {system.lyapunov_max:.4f})  {lyapunov.verdict(lam, 'delay').split(':')[0]}")

@@ -214,11 +214,9 @@ class LyapunovDashboard(Viewer):
         lam = spec.exponents
         names = [f"λ{i + 1}" for i in range(len(lam))]
         lyap_time = lyapunov.lyapunov_time(lam)
-        ky = lyapunov.kaplan_yorke_dimension(lam)
-        # a delay system's leading exponents only: when their sum is still positive, D_KY exceeds their number
-        dimension = f"≥ {len(lam)} (more exponents needed)" if spec.grid_points and lam.sum() >= 0 else f"{ky:.3f}"
+        dimension = lyapunov.kaplan_yorke_text(lam, partial=spec.grid_points is not None)
         unit = "per iterate" if system.kind == "map" else "per time unit"
-        stderr = catalog_spectra.standard_error(spec)  # batch means: how settled λ1 is
+        stderr = lyapunov.standard_error(spec)  # batch means: how settled λ1 is
         error = f" ± {stderr:.1g}" if np.isfinite(stderr) else ""
         summary = (
             f"**{system.name}: λ1 = {lam[0]:.4f}**{error} {unit} · Lyapunov time "

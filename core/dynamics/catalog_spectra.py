@@ -36,7 +36,6 @@ from core.systems import System
 
 TABLE = Path(__file__).resolve().parents[2] / "assets" / "lyapunov_catalog.json"
 CONVERGED = 0.05  # converged: λ1's standard error is at most this fraction of λ1
-BATCHES = 20  # batch means of the standard error
 DISAGREE = 0.05  # the lab and dysts disagree on λ1 by more than this (relative to the lab's)
 
 
@@ -76,32 +75,15 @@ class CatalogSpectrum:
         """A line for the system card: the exponents, the dimension and the checks."""
         shown = (f"{self.exponents[0]:.3g} ± {self.stderr:.1g}, " + ", ".join(f"{v:.3g}" for v in self.exponents[1:])
                  + (", …" if self.partial else ""))
-        dimension = (f"≥ {len(self.exponents)}" if self.partial and sum(self.exponents) >= 0
-                     else f"{self.kaplan_yorke:.3f}")
+        dimension = lyapunov.kaplan_yorke_text(self.exponents, self.partial)
         checks = [] if self.converged else [
             f"not converged: λ1's standard error is {self.relative_error:.0%} of it" if math.isfinite(self.stderr)
             else "not converged: too few steps averaged to estimate λ1's error"]
-        if self.liouville is not None and not _liouville_holds(self):
+        if self.liouville is not None and not lyapunov.liouville_holds(np.asarray(self.exponents), self.liouville[1]):
             checks.append(f"sum {self.liouville[0]:.3g} misses the mean divergence {self.liouville[1]:.3g}")
         unit = "iterates" if self.kind == "map" else "time units"
         return (f"({shown}); Kaplan–Yorke dimension {dimension}; over {self.averaged:.3g} {unit}"
                 + ("; " + "; ".join(checks) if checks else ""))
-
-
-def _liouville_holds(entry: CatalogSpectrum) -> bool:
-    return lyapunov._liouville_holds(np.asarray(entry.exponents), entry.liouville[1])
-
-
-def standard_error(result: lyapunov.LyapunovResult, batches: int = BATCHES) -> float:
-    """λ1's batch-means standard error: its rate over each of ``batches`` equal stretches of the
-    averaging, their standard deviation / sqrt(batches) (as dysts 1.0 reports its spectra)."""
-    sums = result.history[:, 0] * result.t  # running log growth
-    if len(sums) < 2 * batches:
-        return float("inf")
-    ends = np.linspace(0, len(sums), batches + 1).astype(int)[1:] - 1
-    growth = np.diff(np.concatenate([[0.0], sums[ends]]))
-    spans = np.diff(np.concatenate([[0.0], result.t[ends]]))
-    return float(np.std(growth / spans, ddof=1) / math.sqrt(batches))
 
 
 def compute(system: System) -> CatalogSpectrum:
@@ -110,7 +92,7 @@ def compute(system: System) -> CatalogSpectrum:
     full_flow = system.kind == "flow" and len(result.exponents) == system.state_dim
     return CatalogSpectrum(
         name=system.name, kind=system.kind, exponents=tuple(round(float(v), 6) for v in result.exponents),
-        averaged=float(result.t[-1]), seconds=round(result.wall_time, 3), stderr=float(f"{standard_error(result):.4g}"),
+        averaged=float(result.t[-1]), seconds=round(result.wall_time, 3), stderr=float(f"{lyapunov.standard_error(result):.4g}"),
         liouville=(round(float(result.exponents.sum()), 6), round(float(result.mean_trace), 6))
         if full_flow and result.mean_trace is not None else None,
         grid_points=result.grid_points)

@@ -436,7 +436,9 @@ def _stable_step(system: System, states: np.ndarray, samples: int = 40) -> float
     return 0.2 / radius if radius > 0 else np.inf
 
 
-def _liouville_holds(exponents: np.ndarray, mean_trace: float) -> bool:
+def liouville_holds(exponents: np.ndarray, mean_trace: float) -> bool:
+    """Liouville's formula within 1 % of the spectrum's scale: a flow's exponents sum to the time
+    average of its divergence, trace J (the check of a full spectrum's step)."""
     scale = 0.01 * (np.abs(exponents).max() + abs(mean_trace))
     return abs(exponents.sum() - mean_trace) <= scale
 
@@ -592,7 +594,7 @@ def _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, pro
                     progress((attempt + done / n_qr) / 4 if attempt else done / n_qr)
             times = np.arange(1, n_qr + 1) * every * h
             mean_trace = float(z[-1] / times[-1])
-            if done == n_qr and (k < d or _liouville_holds(history[-1] / times[-1], mean_trace)):
+            if done == n_qr and (k < d or liouville_holds(history[-1] / times[-1], mean_trace)):
                 break
             # a stiff spot defeated RK4 (the state blew up), or the exponents miss Liouville's formula
             # sum(lambda) = <div f>: the step is too coarse for the tangent dynamics
@@ -891,6 +893,32 @@ def kaplan_yorke_dimension(exponents) -> float:
     if j == len(lam):
         return float(j)
     return j + sums[j - 1] / abs(lam[j])
+
+
+def kaplan_yorke_text(exponents, partial: bool = False) -> str:
+    """The Kaplan–Yorke dimension for a page: ``"2.062"``; for ``partial`` (a delay system's leading
+    exponents only) whose sum is still non-negative, ``"≥ N (more exponents needed)"``, since the
+    dimension then exceeds their number N."""
+    lam = np.asarray(exponents, dtype=float)
+    if partial and lam.sum() >= 0:
+        return f"≥ {len(lam)} (more exponents needed)"
+    return f"{kaplan_yorke_dimension(lam):.3f}"
+
+
+BATCHES = 20  # batch means of a spectrum's standard error
+
+
+def standard_error(result: LyapunovResult, batches: int = BATCHES) -> float:
+    """λ1's batch-means standard error: its rate over each of ``batches`` equal stretches of the
+    averaging, their standard deviation / sqrt(batches) (as dysts 1.0 reports its spectra);
+    infinite when fewer than two QR steps fall in each batch."""
+    sums = result.history[:, 0] * result.t  # running log growth
+    if len(sums) < 2 * batches:
+        return float("inf")
+    ends = np.linspace(0, len(sums), batches + 1).astype(int)[1:] - 1
+    growth = np.diff(np.concatenate([[0.0], sums[ends]]))
+    spans = np.diff(np.concatenate([[0.0], result.t[ends]]))
+    return float(np.std(growth / spans, ddof=1) / math.sqrt(batches))
 
 
 def lyapunov_time(exponents_or_max) -> float:

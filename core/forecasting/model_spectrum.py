@@ -56,7 +56,7 @@ def model_spectrum(model: Forecaster, context, n_exponents: int | None = None, s
     if not model.fitted_:
         raise ForecastError(f"{model.name}: fit the model before asking for its spectrum")
     context = np.asarray(context, dtype=float)
-    mean, std = model._scaling(context)
+    mean, std = model.scaling(context)
     found = model.free_run_map((context - mean) / std)
     if found is None:
         raise NoFreeRunMap(f"{model.name}: the lab computes the spectrum of a model's own dynamics for NVAR, the "

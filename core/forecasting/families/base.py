@@ -212,7 +212,7 @@ class Forecaster(abc.ABC):
             raise ForecastError(f"{self.name}: a horizon of {horizon} steps would need "
                                 f"{horizon * self.dim_ * 8 / 2**30:.3g} GiB (limit {MAX_FORECAST_BYTES / 2**30:g} GiB, "
                                 "base.MAX_FORECAST_BYTES); forecast fewer steps")
-        mean, std = self._scaling(context)
+        mean, std = self.scaling(context)
         with np.errstate(all="ignore"):
             z = self._predict((context - mean) / std, int(horizon))
         bad = ~np.isfinite(z).all(axis=1) | (np.abs(z) > BLOW_UP).any(axis=1)
@@ -223,7 +223,7 @@ class Forecaster(abc.ABC):
                          step, z[:step] * std + mean)
         return z * std + mean
 
-    def _scaling(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def scaling(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and std that standardise a forecast's context: the training statistics."""
         return self.mean_, self.std_
 

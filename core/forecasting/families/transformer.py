@@ -197,7 +197,7 @@ class MultiSystemTransformer(PatchedTransformer):
 
     any_dimension = True  # channel attention has no channel identity
 
-    def _scaling(self, context):
+    def scaling(self, context):
         """Zero-shot: standardise by the context itself, whatever system it comes from."""
         std = context.std(axis=0)
         return context.mean(axis=0), np.where(std > 0, std, 1.0)

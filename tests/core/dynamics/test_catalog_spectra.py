@@ -58,8 +58,8 @@ def test_the_standard_error_tells_a_settled_estimate_from_a_short_one():
     lorenz = systems.get("Lorenz")
     settled = lyapunov.spectrum(lorenz)  # 4500 time units
     short = lyapunov.spectrum(lorenz, t_max=40.0)
-    assert catalog_spectra.standard_error(settled) < 0.01 * settled.exponents[0]
-    assert catalog_spectra.standard_error(short) > 5 * catalog_spectra.standard_error(settled)
+    assert lyapunov.standard_error(settled) < 0.01 * settled.exponents[0]
+    assert lyapunov.standard_error(short) > 5 * lyapunov.standard_error(settled)
     entry = catalog_spectra.CatalogSpectrum("Lorenz", "flow", tuple(short.exponents), 40.0, 0.1,
-                                            catalog_spectra.standard_error(short), None)
+                                            lyapunov.standard_error(short), None)
     assert not entry.converged and "not converged: λ1's standard error is" in entry.summary()

@@ -60,7 +60,7 @@ def test_lyapunov_time():
 def test_sum_of_exponents_equals_mean_trace_for_every_flow(name):
     # Liouville: d/dt log vol = div f, so sum(lambda) = <div f> along the path, for dissipative
     # flows (negative) and volume-preserving ones (ABC, the double gyre: 0) alike; the tolerance
-    # is a percent of the spectrum's scale, as the spectrum's own check (_liouville_holds)
+    # is a percent of the spectrum's scale, as the spectrum's own check (liouville_holds)
     system = systems.get(name)
     result = lyapunov.spectrum(system, t_max=20 * (system.period or 1.0))
     scale = np.abs(result.exponents).max() + abs(result.mean_trace)
@@ -273,3 +273,9 @@ def test_the_general_kernel_and_the_unrolled_one_agree():
     np.testing.assert_allclose(two_states, full_states, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(two[:, :2], full[:, :2], rtol=1e-9, atol=1e-9)
     assert full[-1, 0] / 150.0 == pytest.approx(0.906, abs=0.05)
+
+
+def test_the_kaplan_yorke_text_says_when_a_partial_spectrum_bounds_the_dimension_from_below():
+    assert lyapunov.kaplan_yorke_text([0.9056, 0.0, -14.5723]) == "2.062"
+    assert lyapunov.kaplan_yorke_text([0.4, 0.2, 0.1], partial=True) == "≥ 3 (more exponents needed)"
+    assert lyapunov.kaplan_yorke_text([0.005, 0.0, -0.04], partial=True) == "2.125"
