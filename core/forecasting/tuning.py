@@ -13,9 +13,13 @@ time-aware defaults, so tuning never returns something worse on validation than 
 
 Validation never touches the test windows: the training series is split in time, models are
 fitted on its first ``1 - validation`` part and scored on windows inside its last part. The score
-is the mean VPT (Lyapunov times, ε = 0.5) over those windows, minus a penalty for a free run that
-blows up (``BLOW_UP_PENALTY``) or leaves the attractor (D_stsp against the training data above
-``D_STSP_FREE``), plus a tiny tie-break by normalised error for windows that all stay valid.
+is the mean VPT (Lyapunov times, ε = 0.5) over those windows, minus a penalty for free runs (one
+from each window's context, longer than the windows) that blow up or leave the attractor (D_stsp
+against the training data above ``D_STSP_FREE``), plus a tiny tie-break by normalised error for
+windows that all stay valid. A blow-up costs more than the windows can earn (their length in
+Lyapunov times plus ``BLOW_UP_PENALTY``): a configuration whose free run blows up ranks below
+every one whose free runs hold, however well it forecast before (issue 22: a tuned model that
+blows up inside its horizon is a bug of the tuning).
 
 The chosen configuration is then refitted on the whole training series, and that refit is what
 is returned — unless it is unstable. A configuration at the edge of stability (NVAR with almost
@@ -40,9 +44,10 @@ from core.forecasting.experiment import forecast_window
 from core.forecasting.families import registry
 from core.forecasting.families.base import BlowUp, ForecastError, Search, Timescales
 
-BLOW_UP_PENALTY = 2.0  # Lyapunov times taken off a configuration whose free run blows up
+BLOW_UP_PENALTY = 2.0  # Lyapunov times taken off, beyond the windows' length, for a free run that blows up
 D_STSP_FREE = 1.0  # D_stsp above this: the free run has left the attractor; penalised in proportion
 MAX_WINDOW_STEPS = 2000  # validation windows are cut here so one trial stays cheap
+FREE_RUNS = 3  # free runs checked for stability besides those from the validation windows' contexts
 
 
 class TuningError(ChaosLabError, ValueError):
@@ -102,11 +107,21 @@ def _suggest(trial, name: str, spec: Search, kind: type):
     return trial.suggest_float(name, float(spec.low), float(spec.high), log=spec.log)
 
 
+def holdout(n_train: int, points: int) -> dict:
+    """``tune`` options that validate on the last ``points`` of an ``n_train``-point series, in one
+    window, as the dysts benchmarks did (the model fitted on the rest, a fifth of that as context)."""
+    if not 0 < points < n_train:
+        raise TuningError(f"the validation part must be between 1 and {n_train - 1} points, got {points}")
+    return {"validation": points / n_train, "windows": 1, "horizon": float("inf"),
+            "context": max(1, (n_train - points) // 5)}
+
+
 def _validation_windows(train: np.ndarray, fit_end: int, ts: Timescales, windows: int, horizon: float = 10.0):
     """``windows`` (history, truth) pairs with truths of ``horizon`` Lyapunov times inside
     ``train[fit_end:]`` (they overlap when the validation part is short). The history is all of
     the series before the truth, so every trial can take the context its settings need."""
-    steps = int(min(MAX_WINDOW_STEPS, max(2, round(horizon * ts.lyapunov_time / ts.dt)), len(train) - fit_end))
+    wanted = horizon * ts.lyapunov_time / ts.dt  # infinite: the whole validation part
+    steps = int(min(MAX_WINDOW_STEPS, len(train) - fit_end, max(2, round(wanted)) if np.isfinite(wanted) else np.inf))
     last = len(train) - steps
     starts = np.linspace(fit_end, last, windows).astype(int) if windows > 1 else np.array([fit_end])
     return [(train[:s], train[s : s + steps]) for s in starts]
@@ -136,6 +151,9 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
         raise TuningError(f"the tuning budget must be a positive number of seconds, got {budget!r}")
     train = np.asarray(train, dtype=float)
     train = train[:, None] if train.ndim == 1 else train
+    if not np.all(np.isfinite(train)):
+        raise TuningError(f"the training series holds {np.size(train) - np.isfinite(train).sum()} NaN or infinite "
+                          "values: there is nothing to tune on")
     cls = registry.family(family)
     ts = timescales or estimate_timescales(train, dt)
     if ts.lyapunov_time is None:  # validation windows are measured in Lyapunov times
@@ -147,7 +165,7 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
     fit_end = int(len(train) * (1 - validation))
     defaults = registry.defaults(family, ts) | fixed
     needed = max(context, registry.create(family, ts, **fixed).min_context)
-    if fit_end < 5 * needed or len(train) - fit_end < 20:
+    if fit_end < 2 * needed or len(train) - fit_end < 20:
         raise TuningError(f"{len(train)} training points are too few to tune {family} on a validation split")
     checks = _validation_windows(train, fit_end, ts, windows, horizon)
     fit_part = train[:fit_end]
@@ -155,6 +173,11 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
     # the free run that checks stability reaches past the validation windows: a test window may be
     # longer than the validation part, and an instability that takes 3000 steps to show must show
     free_steps = int(min(5000, max(1000, 2 * len(checks[0][1]), 10 * ts.per_period)))
+    blow_up = len(checks[0][1]) * dt / ts.lyapunov_time + BLOW_UP_PENALTY  # more than the windows can earn
+    # free runs start from every window's context and from FREE_RUNS more points of the fitted part:
+    # one context that happens to be benign must not vouch for a model that blows up elsewhere
+    starts = [history for history, _ in checks] + [
+        train[:end] for end in np.linspace(max(needed, fit_end // 3), fit_end, FREE_RUNS, endpoint=False).astype(int)]
     trials: list[Trial] = []
     started = time.perf_counter()
 
@@ -177,13 +200,14 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
                 if trial.should_prune():
                     raise optuna.TrialPruned()
             score = float(np.mean(vpts)) - 1e-3 * min(float(np.mean(errors)), 10.0)
-            score -= _free_run_penalty(model, _context(checks[-1][0], model, context), free_steps, fit_part)
+            score -= max(_free_run_penalty(model, _context(history, model, context), free_steps, fit_part, blow_up)
+                         for history in starts)
         except optuna.TrialPruned:
             trials.append(Trial(trial.number, None, "pruned", params, time.perf_counter() - begun))
             raise
         except (Stopped, ForecastError, ValueError, np.linalg.LinAlgError) as exc:
             trial.set_user_attr("error", str(exc))
-            score = -BLOW_UP_PENALTY - 1.0  # worse than any configuration that forecasts at all
+            score = -blow_up - 1.0  # worse than any configuration that forecasts at all
         trials.append(Trial(trial.number, score, "complete", params, time.perf_counter() - begun))
         return score
 
@@ -211,35 +235,35 @@ def tune(family: str, train, dt: float, budget: float = 3.0, *, timescales: Time
         raise TuningError(f"tuning {family} was stopped before its first trial ended")
     best = complete[0]
     refit_started = time.perf_counter()
-    model, fitted_on = _refit(family, best.params, train, fit_part, dt, checks, free_steps, context)
+    model, fitted_on = _refit(family, best.params, train, fit_part, dt, starts, free_steps, context)
     refit_seconds = time.perf_counter() - refit_started
     first = trials[0] if trials and trials[0].number == 0 else None
     return TuningResult(family, model.hparams, best.score, first.score if first else None, tuple(trials),
                         time.perf_counter() - started, float(budget), int(seed), bool(stop is not None and stop.is_set()),
                         {"fit_points": fit_end, "windows": len(checks), "window_steps": len(checks[0][1]),
-                         "free_run_steps": free_steps, "best_trial": best.number, "fitted_on": fitted_on,
+                         "free_run_steps": free_steps, "free_runs": len(starts), "best_trial": best.number,
+                         "fitted_on": fitted_on,
                          "refit_seconds": round(refit_seconds, 3)}, model)
 
 
-def _refit(family, params, train, fit_part, dt, checks, free_steps, context):
-    """The chosen configuration fitted on the whole series if that fit forecasts the validation
-    windows and a free run without blowing up; otherwise the validated fit on the first part."""
+def _refit(family, params, train, fit_part, dt, starts, free_steps, context):
+    """The chosen configuration fitted on the whole series if that fit's free runs, from the same
+    starts as the validation's, hold; otherwise the validated fit on the first part."""
     try:
         model = registry.create(family, **params).fit(train, dt)
-        for history, truth in checks:
-            model.predict(_context(history, model, context), len(truth))
-        model.predict(_context(checks[-1][0], model, context), free_steps)
+        for history in starts:
+            model.predict(_context(history, model, context), free_steps)
         return model, "the whole training series"
     except (ForecastError, ValueError, np.linalg.LinAlgError):
         model = registry.create(family, **params).fit(fit_part, dt)
         return model, f"the first {len(fit_part)} points (the refit on all of them was unstable)"
 
 
-def _free_run_penalty(model, context: np.ndarray, steps: int, reference: np.ndarray) -> float:
-    """Lyapunov times taken off for a free run that blows up or leaves the attractor."""
+def _free_run_penalty(model, context: np.ndarray, steps: int, reference: np.ndarray, blow_up: float) -> float:
+    """Lyapunov times taken off for a free run that blows up (``blow_up``) or leaves the attractor."""
     try:
         free = model.predict(context, steps)
     except BlowUp:
-        return BLOW_UP_PENALTY
+        return blow_up
     d_stsp = metrics.state_space_divergence(reference, free, bins=15)
     return float(min(BLOW_UP_PENALTY, 0.5 * max(0.0, d_stsp - D_STSP_FREE)))

@@ -96,3 +96,26 @@ def test_provenance_is_what_the_store_records(split):
     record = result.provenance()
     assert record["tuned"] and record["params"] == result.params and record["trials"] == 5
     assert len(record["scores"]) == 5 and registry.create("parroting", **record["params"]).hparams == result.params
+
+
+def test_a_free_run_that_blows_up_costs_more_than_the_windows_can_earn(split):
+    class Unstable:
+        def predict(self, context, steps):
+            raise tuning.BlowUp("unstable", 5, np.zeros((5, 1)))
+
+    assert tuning._free_run_penalty(Unstable(), split.train, 100, split.train, blow_up=12.0) == 12.0
+    result = tuning.tune("nvar", split.train, split.dt, budget=120, n_trials=8, timescales=split.timescales)
+    window_lyapunov_times = result.validation["window_steps"] * split.dt / split.timescales.lyapunov_time
+    blown = [t for t in result.trials if t.score is not None and t.score < -window_lyapunov_times]
+    held = [t for t in result.trials if t.score is not None and t.score >= -window_lyapunov_times]
+    assert held and all(b.score < h.score for b in blown for h in held)
+    assert result.validation["free_runs"] == result.validation["windows"] + tuning.FREE_RUNS
+    for end in (len(split.train) // 2, len(split.train)):  # the tuned model's own free runs hold
+        result.model.predict(split.train[:end], result.validation["free_run_steps"])
+
+
+def test_holdout_validates_on_the_last_points_in_one_window():
+    options = tuning.holdout(1200, 200)
+    assert options == {"validation": 200 / 1200, "windows": 1, "horizon": float("inf"), "context": 200}
+    with pytest.raises(tuning.TuningError, match="between 1 and 1199"):
+        tuning.holdout(1200, 1200)
