@@ -22,12 +22,13 @@ the best family per system (tuned), and where the best still falls short.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
+
+from benchmarks.rows import single_threaded, write_csv
 
 MAX_WINDOW_STEPS = 10_000
 
@@ -66,10 +67,6 @@ def run_system(name: str, families: list[str], budget: float) -> list[dict]:
             row["error"] = f"{type(exc).__name__}: {exc}"
         rows.append(row)
     return rows
-
-
-def _init_worker():
-    os.environ.update({k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
 
 
 def summary(rows: list[dict], families: list[str], systems_run: list[str]) -> None:
@@ -127,7 +124,7 @@ def main() -> None:
         names = sorted(np.random.default_rng(0).choice(names, args.limit, replace=False).tolist())
     families = args.families.split(",")
     start, rows = time.perf_counter(), []
-    with ProcessPoolExecutor(max_workers=args.jobs, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs, initializer=single_threaded) as pool:
         futures = {pool.submit(run_system, n, families, args.budget): n for n in names}
         for k, future in enumerate(as_completed(futures), 1):
             got = future.result()
@@ -138,11 +135,7 @@ def main() -> None:
     summary(rows, families, names)
     print(f"wall time {time.perf_counter() - start:.0f} s on {args.jobs} processes")
     if args.out:
-        keys = sorted({k for r in rows for k in r})
-        with open(args.out, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, keys)
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(args.out, rows)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.rows import single_threaded, write_csv
+
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("nvar", "esn", "parroting", "analog")
 TRAIN_POINTS = {100: 1000, 15: 150}  # the published split: 10 of the 12 periods
@@ -121,10 +123,6 @@ def run_system(name: str, train: np.ndarray, test: np.ndarray, dt: float, granul
     return rows
 
 
-def _init_worker():
-    os.environ.update({k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
-
-
 def summary(rows: list[dict], table: dict[str, dict[str, float]], families: list[str]) -> dict:
     """Print the comparison; return the figures (median sMAPE and win fractions per lab family)."""
     systems_run = sorted({r["system"] for r in rows})
@@ -189,7 +187,7 @@ def main() -> None:
         names = sorted(np.random.default_rng(0).choice(names, args.limit, replace=False).tolist())
     families = args.families.split(",")
     start, rows = time.perf_counter(), []
-    with ProcessPoolExecutor(max_workers=args.jobs, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs, initializer=single_threaded) as pool:
         futures = {pool.submit(run_system, n, *series[n], args.granularity, families, args.budget, args.seed): n
                    for n in names}
         for k, future in enumerate(as_completed(futures), 1):
@@ -201,11 +199,7 @@ def main() -> None:
     summary(rows, table, families)
     print(f"wall time {time.perf_counter() - start:.0f} s on {args.jobs} processes")
     if args.out:
-        keys = sorted({k for r in rows for k in r})
-        with open(args.out, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, keys)
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(args.out, rows)
 
 
 if __name__ == "__main__":
