@@ -31,7 +31,7 @@ from numba import njit
 
 from core.dynamics import integrate
 from core.dynamics.integrate import _hermite_at
-from core.dynamics.runge_kutta import RK4, call_flat, call_rhs, call_row, scratch
+from core.dynamics.runge_kutta import RK4, call_rhs, data_pointer, row_pointer, scratch
 from core.errors import IntegrationError, LyapunovError, NotChaotic, Stopped
 from core.systems import System, compiled
 
@@ -119,9 +119,9 @@ def _jacobian_columns(f, t, x, p, d, eps, J, plus, minus, xp):
     for j in range(d):
         step = eps * max(1.0, abs(x[j]))
         xp[j] = x[j] + step
-        call_flat(f, t, xp, d, p, plus)
+        f(t, data_pointer(xp), data_pointer(p), data_pointer(plus))
         xp[j] = x[j] - step
-        call_flat(f, t, xp, d, p, minus)
+        f(t, data_pointer(xp), data_pointer(p), data_pointer(minus))
         xp[j] = x[j]
         for i in range(d):
             J[i * d + j] = (plus[i] - minus[i]) / (2.0 * step)
@@ -132,9 +132,9 @@ def _tangent_stage(f, jac, use_jac, d, k, eps, t, x, p, K, s, J, plus, minus, xp
     """Row ``s`` of ``K`` = the tangent field at ``x = (x, Q, v)``: ``f(x)``, ``J(x) Q`` (Q's ``k``
     rows), ``trace J(x)``. Flat indices and raw pointers throughout: a view, a reshape or a
     ``.ctypes`` per stage cost more than the arithmetic."""
-    call_row(f, t, x, d, p, K, s, d)
+    f(t, data_pointer(x), data_pointer(p), row_pointer(K, s))
     if use_jac:
-        call_flat(jac, t, x, d, p, J)
+        jac(t, data_pointer(x), data_pointer(p), data_pointer(J))
     else:
         _jacobian_columns(f, t, x, p, d, eps, J, plus, minus, xp)
     trace = 0.0

@@ -3,8 +3,9 @@
 Shaped after torchdiffeq's ``rk_common``: a tableau record, one ``runge_kutta_step`` and separate
 helpers for the error ratio, the step-size factor and the interpolant, here compiled with numba
 (which passes a namedtuple of arrays as one argument). Every integrator of ``core`` steps through
-them: flows and ensembles (``core.dynamics.integrate``), delay equations, and tangent dynamics
-(``core.dynamics.lyapunov``, whose augmented right-hand side is one more thing ``call_rhs`` can call).
+them: flows and ensembles (``core.dynamics.integrate``) and delay equations; the tangent
+dynamics of ``core.dynamics.lyapunov`` write classical RK4 out on flat indices, with this module's
+raw pointers (``data_pointer``, ``row_pointer``) and ``scratch``.
 
 The right-hand side ``f`` of a step is either the C function pointer every system shares
 (``System.rhs_kernel``: one compiled integrator serves the whole catalog) or the system's own
@@ -189,7 +190,7 @@ DOP853 = _dop853()
 
 
 # ---------------------------------------------------------------------------------------------
-# Calling a right-hand side: a shared function pointer, a jitted function, or a tangent field
+# Calling a right-hand side: a shared function pointer or a jitted function
 
 
 def call_rhs(f, t, x, p, K, row):
@@ -238,42 +239,6 @@ def _call_rhs(f, t, x, p, K, row):
     if isinstance(f, types.Dispatcher):
         def specialised(f, t, x, p, K, row):
             f(t, x, p, K[row])
-        return specialised
-    return None  # other fields register their own overload (core.dynamics.lyapunov's tangent dynamics)
-
-
-def call_row(f, t, x, d, p, out, row, size):
-    """``out[row, :size] = f(t, x[:d])``, for compiled callers whose ``x`` is longer than the
-    state (a tangent field's): raw pointers for a shared kernel (no view is made), exact slices
-    for a system's own jitted function, whose vector forms may read the lengths."""
-
-
-def call_flat(f, t, x, d, p, out):
-    """``out[:] = f(t, x[:d])``, as ``call_row`` for a one-dimensional ``out``."""
-
-
-@overload(call_row, inline="always")
-def _call_row(f, t, x, d, p, out, row, size):
-    if isinstance(f, types.FunctionType):
-        def shared(f, t, x, d, p, out, row, size):
-            f(t, data_pointer(x), data_pointer(p), row_pointer(out, row))
-        return shared
-    if isinstance(f, types.Dispatcher):
-        def specialised(f, t, x, d, p, out, row, size):
-            f(t, x[:d], p, out[row, :size])
-        return specialised
-    return None
-
-
-@overload(call_flat, inline="always")
-def _call_flat(f, t, x, d, p, out):
-    if isinstance(f, types.FunctionType):
-        def shared(f, t, x, d, p, out):
-            f(t, data_pointer(x), data_pointer(p), data_pointer(out))
-        return shared
-    if isinstance(f, types.Dispatcher):
-        def specialised(f, t, x, d, p, out):
-            f(t, x[:d], p, out)
         return specialised
     return None
 
