@@ -163,6 +163,12 @@ class Forecaster(abc.ABC):
         return {}
 
     @classmethod
+    def cautious(cls, timescales: Timescales) -> dict:
+        """Hyper-parameters (over the defaults) that trade accuracy for a free run that holds,
+        such as a strong ridge penalty: ``tune``'s second trial. Empty: none."""
+        return {}
+
+    @classmethod
     def search_space(cls, timescales: Timescales) -> dict[str, Search]:
         """Where ``core.forecasting.tuning.tune`` searches this family's hyper-parameters (empty: nothing to tune)."""
         return {}

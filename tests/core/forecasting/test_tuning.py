@@ -119,3 +119,15 @@ def test_holdout_validates_on_the_last_points_in_one_window():
     assert options == {"validation": 200 / 1200, "windows": 1, "horizon": float("inf"), "context": 200}
     with pytest.raises(tuning.TuningError, match="between 1 and 1199"):
         tuning.holdout(1200, 1200)
+
+
+def test_the_second_trial_is_the_cautious_configuration_even_past_the_budget(split):
+    """A budget that holds one ESN trial still tries the strongly regularised one: on the dysts
+    benchmark's short series the defaults' free run blows up where that one holds."""
+    result = tuning.tune("esn", split.train, split.dt, budget=0.01, timescales=split.timescales)
+    assert len(result.trials) == 2
+    cautious = registry.family("esn").cautious(split.timescales)
+    assert {k: result.trials[1].params[k] for k in cautious} == cautious == {"ridge": 1e-2, "spectral_radius": 0.5}
+    assert registry.family("nvar").cautious(split.timescales) == {}  # a family without one: defaults first only
+    one = tuning.tune("nvar", split.train, split.dt, budget=0.01, timescales=split.timescales)
+    assert len(one.trials) == 1
