@@ -31,6 +31,8 @@ from core.forecasting.families import registry
 from core.forecasting.families.base import BlowUp, Forecaster, ForecastError, Timescales
 from core.forecasting.store import TrainingSpec
 
+AUTO = "auto"  # the lab's model choice (core.forecasting.families.auto), fitted by the same policy
+
 
 def timescales(system: systems.System, dt: float, lam: float | None = None) -> Timescales:
     """The time scales forecasters derive their defaults from (maps: one iterate is the period)."""
@@ -140,13 +142,16 @@ def make_split(task: ForecastTask) -> Split:
 class Fitted:
     """A model fitted by ``fit``, and how: its hyper-parameters, the seconds its own fit took (when
     tuned, the refit of the chosen configuration on the whole training series, not the search), the
-    search (a ``tuning.TuningResult``) when one ran, and ``note``: why a search asked for did not."""
+    search (a ``tuning.TuningResult``) when one ran, and ``note``: why a search asked for did not
+    (for "auto": why it chose what it chose); ``search_seconds`` and ``trials`` count the search."""
 
     model: Forecaster
     hparams: dict
     fit_seconds: float
     tuning: object | None = None
     note: str = ""
+    search_seconds: float = 0.0  # the search's time, when one ran ("auto": every candidate's)
+    trials: int = 0
 
 
 def fit(split: Split, family: str, hparams: dict | None = None, *, budget: float = 0.0, seed: int = 0,
@@ -168,6 +173,8 @@ def fit(split: Split, family: str, hparams: dict | None = None, *, budget: float
     """
     from core.forecasting import tuning  # tuning scores its trials with this module's forecast_window
 
+    if family == AUTO:
+        return _fit_auto(split, hparams or {}, budget, progress, stop, created)
     note = ""
     if budget > 0 and registry.family(family).search_space(split.timescales):
         try:
@@ -176,13 +183,33 @@ def fit(split: Split, family: str, hparams: dict | None = None, *, budget: float
         except tuning.TuningError as exc:
             note = f"not tuned: {exc}"
         else:
-            return Fitted(search.model, dict(search.params), float(search.validation["refit_seconds"]), search)
+            return Fitted(search.model, dict(search.params), float(search.validation["refit_seconds"]), search,
+                          search_seconds=search.seconds, trials=len(search.trials))
     model = registry.create(family, split.timescales, **(hparams or {}))
     if created is not None:
         created(model)
     start = time.perf_counter()
     model.fit(split.train, split.dt, progress=progress, stop=stop)
     return Fitted(model, dict(model.hparams), time.perf_counter() - start, None, note)
+
+
+def _fit_auto(split: Split, hparams: dict, budget: float, progress, stop, created) -> Fitted:
+    """"auto" by the same policy: ``budget`` seconds per candidate family (what each family alone
+    would get), unless its own ``budget`` is given; validated in the task's horizon and ε, in the
+    split's known time scales. ``fit_seconds`` is the chosen family's refit, as for a tuned family;
+    ``note`` is the choice's reason."""
+    from core.forecasting.families.auto import CANDIDATES
+
+    if budget > 0 and "budget" not in hparams:
+        families = CANDIDATES[hparams.get("families", registry.defaults(AUTO)["families"])]
+        hparams = hparams | {"budget": budget * len(families)}
+    model = registry.create(AUTO, **hparams).for_task(split.timescales, horizon=split.task.horizon,
+                                                      eps=split.task.eps)
+    if created is not None:
+        created(model)
+    model.fit(split.train, split.dt, progress=progress, stop=stop)
+    return Fitted(model, dict(model.hparams), model.refit_seconds_, None, model.reason_,
+                  search_seconds=model.tuning_seconds_, trials=model.trials_)
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,9 @@ def run(request: ForecastRequest, *, job) -> Outcome:
             return _pretrained(request, job)
         return _trained(request, job)
     except Stopped:
-        raise Stopped("training stopped before its first epoch ended; the previous models are kept") from None
+        what = ("auto was stopped while it was choosing" if request.family == experiment.AUTO
+                else "training stopped before its first epoch ended")
+        raise Stopped(f"{what}; the previous models are kept") from None
 
 
 def _pretrained(request: ForecastRequest, job) -> Outcome:
@@ -184,6 +186,9 @@ def _trained(request: ForecastRequest, job) -> Outcome:
                               created=lambda model: fitting.update(model=model))
         model, fit_time = fitted.model, fitted.fit_seconds
         source = f"trained in {fit_time:.2f} s"
+        if family == experiment.AUTO:  # its search is part of its fit: say how long the choice took
+            source = (f"{fitted.trials} trials of {len(model.scores_)} families in {fitted.search_seconds:.1f} s, "
+                      f"{model.chosen_} refitted in {fit_time:.2f} s")
         stopped = job.stop.is_set()
         if stopped:
             source += f", stopped: best checkpoint of epoch {model.best_epoch_} kept"
@@ -194,7 +199,8 @@ def _trained(request: ForecastRequest, job) -> Outcome:
         source += (f"; tuned: {tuned['trials']} trials in {tuned['seconds']:g} s, validation score "
                    f"{tuned['score']:.2f} Λt (defaults {tuned['default_score']:.2f})"
                    if tuned.get("default_score") is not None else f"; tuned ({tuned['trials']} trials)")
-    outcome = _long_term(short_term(model, split, family, source, fit_time, tuned), model, request, job)
+    label = f"{family} → {model.chosen_}" if family == experiment.AUTO else family
+    outcome = _long_term(short_term(model, split, label, source, fit_time, tuned), model, request, job)
     if record is None and not stopped:  # a stopped model is shown, never stored as the finished one
         numbers = {k: v for k, v in outcome.row().items() if isinstance(v, float) and math.isfinite(v)}
         store.save(spec, model, metrics=numbers | {"fit_time": fit_time},

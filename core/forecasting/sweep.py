@@ -140,8 +140,7 @@ def run_cell(cell: Cell, splits: dict | None = None) -> dict:
         row.update(dt=split.dt, lambda_max=split.lam, max_vpt=split.window_steps * split.dt * split.lam)
         fitted = experiment.fit(split, cell.family, budget=cell.budget, seed=cell.seed)  # the page's policy
         model, row["message"] = fitted.model, fitted.note  # a note: too little data to tune on, and why
-        if fitted.tuning is not None:
-            row.update(tuning_s=fitted.tuning.seconds, trials=len(fitted.tuning.trials))
+        row.update(tuning_s=fitted.search_seconds, trials=fitted.trials)  # "auto": every candidate's search
         row.update(fit_s=fitted.fit_seconds, hparams=json.dumps(_plain(fitted.hparams), sort_keys=True))
         scores = experiment.score_forecast(model, split)
         row.update(vpt=scores.vpt, vpt_std=scores.vpt_std, nrmse=_finite(scores.nrmse), smape=_finite(scores.smape),

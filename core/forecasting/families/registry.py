@@ -20,6 +20,7 @@ def _families() -> dict[str, type[Forecaster]]:
     from core.forecasting.families import (  # noqa: F401
         analog,
         ar,
+        auto,
         baselines,
         esn,
         koopman,

@@ -16,7 +16,8 @@ TINY_TRANSFORMER = {"epochs": 1, "context": 32, "patch": 8, "d_model": 16, "head
 SMALL = {"esn": {"units": 60, "warmup": 20}, "edmd": {"degree": 2}, "analog": {"delays": 2},
          "neural_ode": TINY_TORCH, "lstm": TINY_TORCH, "gru": TINY_TORCH,
          "shplrnn": {**TINY_TORCH, "latent": 5, "window": 20}, "alrnn": {k: v for k, v in TINY_TORCH.items() if k != "hidden"}
-         | {"latent": 6, "relus": 2}, "transformer": TINY_TRANSFORMER, "transformer_multi": TINY_TRANSFORMER}
+         | {"latent": 6, "relus": 2}, "transformer": TINY_TRANSFORMER, "transformer_multi": TINY_TRANSFORMER,
+         "auto": {"budget": 1.2}}
 TORCH_FAMILIES = ["neural_ode", "lstm", "gru", "shplrnn", "alrnn", "transformer", "transformer_multi"]
 
 
