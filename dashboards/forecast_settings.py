@@ -30,6 +30,12 @@ class ModelSettings(Viewer):
         self.hyper_box = pn.Column(sizing_mode="stretch_width")
         self.hyper_card = pn.Card(self.hyper_box, title="Hyper-parameters", collapsed=False,
                                   sizing_mode="stretch_width")
+        # "auto" tunes by itself, within the budget among its hyper-parameters: no second switch
+        self.tuning_row = pn.Row(pn.widgets.Checkbox.from_param(sel.param.auto_tune, label="Auto-tune",
+                                                                css_classes=["forecast-autotune"], width=100,
+                                                                align="center"),
+                                 pn.widgets.FloatInput.from_param(sel.param.budget, label="Tuning budget (s)",
+                                                                  width=130))
         self.choices = pn.Column(
             pn.Row(pn.widgets.Select.from_param(sel.param.model, label="Model", width=160),
                    pn.widgets.IntInput.from_param(sel.param.n_train, label="Training points", width=130),
@@ -37,9 +43,7 @@ class ModelSettings(Viewer):
                    pn.widgets.FloatInput.from_param(sel.param.horizon, label="Horizon (Lyapunov times)", width=170),
                    pn.widgets.FloatInput.from_param(sel.param.eps, label="ε", width=80),
                    pn.widgets.IntInput.from_param(sel.param.seed, label="Seed", width=90)),
-            pn.Row(pn.widgets.Checkbox.from_param(sel.param.auto_tune, label="Auto-tune",
-                                                  css_classes=["forecast-autotune"], width=100, align="center"),
-                   pn.widgets.FloatInput.from_param(sel.param.budget, label="Tuning budget (s)", width=130)))
+            self.tuning_row)
         if linked & {"auto_tune", "budget", "hparams"}:
             self.show_family()
         else:
@@ -90,7 +94,8 @@ class ModelSettings(Viewer):
         widgets = {}
         for name, spec in schema.items():
             if spec.choices is not None:
-                widget = pn.widgets.Select(label=name, options=list(spec.choices), value=values[name], width=150)
+                widget = pn.widgets.Select(label=name, options=list(spec.choices), value=values[name],
+                                           width=max(150, 8 * max(len(str(c)) for c in spec.choices)))
             elif spec.kind is int:
                 widget = pn.widgets.IntInput(label=name, value=values[name], width=150)
             else:
@@ -103,6 +108,7 @@ class ModelSettings(Viewer):
                                  css_classes=["forecast-family"], sizing_mode="stretch_width")
         self.hyper_box.objects = [about, pn.FlexBox(*widgets.values()) if widgets
                                   else pn.pane.Markdown("*no hyper-parameters*")]
+        self.tuning_row.visible = self.sel.model != experiment.AUTO
         self.lock()
 
     def _hyper_set(self, name: str, value) -> None:

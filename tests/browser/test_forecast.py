@@ -53,8 +53,8 @@ def test_train_nvar_on_lorenz_and_compare_attractors(server, page):
     assert_clean(page, log)
 
 
-def test_compare_two_models_in_one_sortable_table(server, page):
-    url, _ = server
+def test_compare_models_in_one_sortable_table_with_autos_choice(server, page):
+    url, log = server
     open_forecast(page, url)
     for family in ("persistence", "nvar"):
         train(page, family)
@@ -62,7 +62,22 @@ def test_compare_two_models_in_one_sortable_table(server, page):
     wait_for(lambda: rows.count() == 2)
     assert "nvar" in rows.nth(0).inner_text()  # best VPT first
     page.locator(".forecast-table .tabulator-col", has_text="VPT").click()  # sort by clicking the header
-    assert page.errors == []
+    # Model: auto tunes its candidates within its own budget: no second Auto-tune switch
+    choose_family(page, "auto")
+    wait_for(lambda: not page.locator(".forecast-autotune").is_visible())
+    set_text(page, "budget", "1.2")
+    page.get_by_label("families", exact=True).select_option("nvar, esn")
+    page.get_by_role("button", name="Train", exact=True).click()
+    chosen = lambda: re.search(r"auto → (nvar|esn) on Lorenz", text(page, ".forecast-summary"))  # noqa: E731
+    wait_for(chosen, timeout=90,
+             why=lambda: f"summary {text(page, '.forecast-summary')!r}, message {text(page, '.forecast-error')!r}")
+    family = chosen().group(1)
+    wait_for(lambda: f"Auto chose {family}: validation score" in text(page, ".forecast-about"),
+             why=lambda: text(page, ".forecast-about"))
+    wait_for(lambda: rows.count() == 3)
+    wait_for(lambda: any(f"auto → {family}" in row for row in rows.all_inner_texts()), why=rows.all_inner_texts)
+    page.screenshot(path=str(log.parent / "forecast_auto.png"), full_page=True)
+    assert_clean(page, log)
 
 
 LOSS_POINTS = """() => {

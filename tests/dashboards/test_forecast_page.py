@@ -173,3 +173,26 @@ def test_the_models_own_spectrum_stands_beside_the_truths(page):
     own = [float(v) for v in row["spectrum (model's own)"].split(", ")]
     assert own[0] == pytest.approx(0.906, rel=0.1) and abs(own[1]) < 0.02  # Lorenz: λ1, and the zero exponent
     assert float(row["spectrum (truth)"].split(", ")[0]) == pytest.approx(0.9056, rel=0.01)
+
+
+def test_model_auto_chooses_says_why_and_loads_its_choice(tmp_path):
+    page = ForecastDashboard(Selection(system="Lorenz", n_train=3000), store=ModelStore(tmp_path))
+    page.main()
+    assert page.settings.tuning_row.visible
+    page.sel.model = "auto"
+    # auto tunes by itself: its budget and candidates are its hyper-parameters, no second switch
+    assert not page.settings.tuning_row.visible and not page.sel.auto_tune
+    assert set(page.settings.widgets) == {"budget", "families", "seed"}
+    assert page.settings.hyper_box.objects[0].object.startswith("**auto**: Auto: tunes several families")
+    page.settings.widgets["budget"].value = 1.2
+    page.settings.widgets["families"].value = "nvar, esn"
+    page.request(load_only=False)
+    chosen = re.search(r"auto → (\w+) on Lorenz", page.outcome.summary.object)
+    assert chosen and chosen.group(1) in ("nvar", "esn"), page.message.object
+    assert f"Auto chose {chosen.group(1)}: validation score" in page.outcome.about.object
+    assert page.comparison.table.value["model"].tolist() == [f"auto → {chosen.group(1)}"]
+    vpt = page.shown.short.vpt
+    page.request(load_only=True)  # the same settings: the stored choice, not a new search
+    assert "loaded from the store" in page.outcome.summary.object and page.shown.short.vpt == vpt
+    page.sel.model = "nvar"
+    assert page.settings.tuning_row.visible and page.sel.auto_tune
