@@ -3,6 +3,7 @@
     .venv/bin/python -W ignore -m benchmarks.univariate                         # all 131, 100 pts/period
     .venv/bin/python -W ignore -m benchmarks.univariate --granularity 15        # the coarse set
     ... --systems Lorenz,Thomas --families nvar,esn --budget 1.5 --jobs 2 --out results.csv
+    ... --ship                        # the lab's rows into assets/univariate_benchmark.csv (the Leaderboard's)
 
 The data are the benchmark's own (``$CHAOSLAB_GILPIN2023``, default ``../shared/gilpin2023`` beside
 the repository; its README says what each file is): per system a ``train`` and a ``test`` series of
@@ -27,49 +28,17 @@ and the blow-ups.
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
-import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from benchmarks.rows import single_threaded, write_csv
+from core.forecasting.published import LAB_RESULTS, TARGET_POINTS, TRAIN_POINTS, load_series, published
 
-ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("nvar", "esn", "parroting", "analog")
-TRAIN_POINTS = {100: 1000, 15: 150}  # the published split: 10 of the 12 periods
-TARGET_POINTS = {100: 199, 15: 29}  # the published target (the last point of the 2 periods is dropped)
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("CHAOSLAB_GILPIN2023", ROOT.parent / "shared" / "gilpin2023"))
-
-
-def load_series(granularity: int) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
-    """``{system: (train, test, dt)}`` from the benchmark's own files."""
-    folder = data_dir() / "raw" / "dysts" / "data"
-    series = {}
-    for part in ("train", "test"):
-        path = folder / f"{part}_univariate__pts_per_period_{granularity}__periods_12.json.gz"
-        with gzip.open(path) as handle:
-            for name, entry in json.load(handle).items():
-                series.setdefault(name, {})[part] = np.asarray(entry["values"], dtype=float)
-                series[name]["dt"] = float(entry["dt"])
-    return {name: (s["train"], s["test"], s["dt"]) for name, s in series.items() if "train" in s and "test" in s}
-
-
-def published(granularity: int) -> dict[str, dict[str, float]]:
-    """``{system: {model: sMAPE}}`` of the 16 published models (``derived/univariate_per_system.csv``)."""
-    table: dict[str, dict[str, float]] = {}
-    with open(data_dir() / "derived" / "univariate_per_system.csv") as handle:
-        for row in csv.DictReader(handle):
-            if int(row["pts_per_period"]) == granularity and row["smape"] not in ("", "nan"):
-                table.setdefault(row["system"], {})[row["model"]] = float(row["smape"])
-    return table
 
 
 def smape_with_blow_up(truth: np.ndarray, forecast: np.ndarray) -> float:
@@ -96,11 +65,13 @@ def run_system(name: str, train: np.ndarray, test: np.ndarray, dt: float, granul
     try:
         choice = auto.choose(train[:, None], dt, budget * len(families), families=families, seed=seed, **options)
     except Exception as exc:  # a system the lab cannot tune is a row, not a crash
-        return [{"system": name, "family": f, "error": f"{type(exc).__name__}: {exc}"} for f in (*families, "auto")]
+        return [{"system": name, "granularity": granularity, "family": f, "error": f"{type(exc).__name__}: {exc}"}
+                for f in (*families, "auto")]
     for family in (*families, "auto"):
         chosen = choice.family if family == "auto" else family
         result = choice.tuned.get(chosen)
-        row = {"system": name, "family": family, "chosen": chosen if family == "auto" else ""}
+        row = {"system": name, "granularity": granularity, "family": family,
+               "chosen": chosen if family == "auto" else ""}
         if not isinstance(result, tuning.TuningResult):
             rows.append(row | {"error": str(result)})
             continue
@@ -180,6 +151,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", default="", help="write one row per system and family to this CSV")
+    parser.add_argument("--ship", action="store_true",
+                        help=f"replace this granularity's rows of {LAB_RESULTS.relative_to(LAB_RESULTS.parents[1])}")
     args = parser.parse_args()
     series, table = load_series(args.granularity), published(args.granularity)
     names = args.systems.split(",") if args.systems else sorted(n for n in series if n in table)
@@ -200,6 +173,21 @@ def main() -> None:
     print(f"wall time {time.perf_counter() - start:.0f} s on {args.jobs} processes")
     if args.out:
         write_csv(args.out, rows)
+    if args.ship:
+        ship(rows, args.granularity)
+
+
+def ship(rows: list[dict], granularity: int, path=LAB_RESULTS) -> None:
+    """The lab's rows of one granularity into the shipped table, the other granularity's kept."""
+    new = pd.DataFrame(rows)
+    if path.exists():
+        old = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        new = pd.concat([old[old.granularity != granularity], new], ignore_index=True)
+    columns = ["system", "granularity", "family", "smape", "blew_up", "chosen", "validation", "tuning_s", "trials",
+               "note", "error"]
+    new = new.reindex(columns=columns).sort_values(["granularity", "system", "family"], ascending=[False, True, True])
+    new.to_csv(path, index=False, float_format="%.6g")
+    print(f"wrote {len(new)} rows to {path}")
 
 
 if __name__ == "__main__":

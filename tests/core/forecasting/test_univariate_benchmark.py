@@ -7,7 +7,7 @@ import pytest
 from benchmarks import univariate
 from core import systems
 from core.dynamics import integrate
-from core.forecasting import tuning
+from core.forecasting import published, tuning
 
 FAMILIES = ["nvar", "analog"]
 
@@ -73,7 +73,7 @@ def test_a_forecast_that_blew_up_scores_the_maximum_where_it_did_not_reach():
     assert univariate.smape_with_blow_up(truth, np.ones((0, 1))) == 200.0
 
 
-@pytest.mark.skipif(not (univariate.data_dir() / "derived").exists(),
+@pytest.mark.skipif(not (published.data_dir() / "derived").exists(),
                     reason="the published dysts benchmark (../shared/gilpin2023) is not beside this checkout")
 def test_the_published_tables_load_and_match_their_readme():
     for granularity, nbeats in ((100, 67.7), (15, 50.6)):
