@@ -5,12 +5,14 @@ page's own sweeps: VPT per family across systems, a sortable table of systems ×
 cells open the Forecast tab on that system with that family and its tuned hyper-parameters, VPT
 against λ1 and against the correlation dimension, and how each family degrades with noise and
 fewer training points. "Sweep this" runs a few systems × families on the cluster and adds them.
-After Gilpin (2023), Figs. 2–4, made live.
+After Gilpin (2023), Figs. 2–4, made live. "auto" (the lab's model choice) is a family here like
+any other. "Published benchmark" (``dashboards.published``) sets the lab beside the 16 models of
+the dysts univariate benchmark (Gilpin 2021) on that benchmark's own series and protocol.
 
-The tab opens on the comparison across systems; the scatters, the degradation curves and the
-sweep form are sub-tabs built when first chosen (``LazyTab``): in the browser each Bokeh figure
-costs about 0.2 s of layout and paint, and the form's catalog-wide pickers 0.4 s, which the tab's
-first paint does not pay.
+The tab opens on the comparison across systems; the scatters, the degradation curves, the
+sweep form and the published benchmark are sub-tabs built when first chosen (``LazyTab``): in the
+browser each Bokeh figure costs about 0.2 s of layout and paint, and the form's catalog-wide
+pickers 0.4 s, which the tab's first paint does not pay.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from core.forecasting import sweep
 from core.forecasting.families import registry
 from core.runtime import jobs
 from dashboards.background import Runner, on_session_loop
+from dashboards.boxes import draw_boxes
 from dashboards.lazy import LazyTab, lazy_tabs
+from dashboards.published import PublishedBenchmark
 from dashboards.selection import Selection, plain
 
 PAGE_SWEEP_CELLS = 24  # at most this many cells per "sweep this": a page request, not a benchmark
@@ -192,16 +196,7 @@ class LeaderboardDashboard(Viewer):
                        y_axis_label="VPT (Lyapunov times)")
         self.box_source, self.outlier_source = _source("family", "q1", "q2", "q3", "low", "high", "n"), \
             _source("family", "vpt", "system")
-        boxes.segment("family", "low", "family", "high", source=self.box_source, line_color="black")
-        bars = boxes.vbar("family", 0.7, "q1", "q3", source=self.box_source, fill_color="#ffd8a8",
-                          line_color="black")
-        boxes.rect("family", "q2", 0.7, 0.0001, source=self.box_source, line_color="black", line_width=2,
-                   fill_alpha=0)
-        dots = boxes.scatter("family", "vpt", source=self.outlier_source, size=4, color="#868e96", alpha=0.7)
-        boxes.add_tools(HoverTool(renderers=[bars], tooltips=[("family", "@family"), ("median", "@q2{0.00}"),
-                                                              ("quartiles", "@q1{0.00} – @q3{0.00}"),
-                                                              ("systems", "@n")]),
-                        HoverTool(renderers=[dots], tooltips=[("system", "@system"), ("VPT", "@vpt{0.00}")]))
+        draw_boxes(boxes, self.box_source, self.outlier_source, "family", "vpt", label="VPT", fill="#ffd8a8")
         boxes.xaxis.major_label_orientation = 0.5
         self.boxes = pn.pane.Bokeh(boxes, css_classes=["leaderboard-boxes"])
         self.lambda_points, self.dimension_points = (_source("x", "vpt", "family", "system", "colour")
@@ -370,6 +365,7 @@ class LeaderboardDashboard(Viewer):
                                   ("VPT against λ1 and dimension", LazyTab(self.scatters)),
                                   ("Noise and data length", LazyTab(self.degradation)),
                                   ("Sweep this", LazyTab(self.sweep_form)),
+                                  ("Published benchmark (dysts 2021)", LazyTab(PublishedBenchmark)),
                                   css_classes=["leaderboard-sections"], sizing_mode="stretch_width")
         return pn.Column(pn.Row(self.families, self.kind, self.setting), self.note, self.sections,
                          sizing_mode="stretch_width")

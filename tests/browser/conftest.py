@@ -68,10 +68,15 @@ def served_lab(options=(), env=None):
     assert not errors, "the server's log holds tracebacks (at shutdown or after the last test):\n" + "\n\n".join(errors)
 
 
+PUBLISHED_FIXTURE = ROOT / "tests" / "fixtures" / "gilpin2023"  # the published benchmark's format, invented numbers
+
+
 @pytest.fixture(scope="session")
 def server():
-    """The lab on its own local cluster, shared by the browser tests; yields (url, path of its log)."""
-    with served_lab() as served:
+    """The lab on its own local cluster, shared by the browser tests; yields (url, path of its log).
+    Its published benchmark is the tests' fixture, so the page shows the same whatever is beside
+    the checkout."""
+    with served_lab(env={"CHAOSLAB_GILPIN2023": str(PUBLISHED_FIXTURE)}) as served:
         yield served
 
 

@@ -72,3 +72,32 @@ def test_a_sweep_run_from_the_page_joins_the_table(server, page):
              == "Lorenz", why=lambda: rows.all_inner_texts())
     page.screenshot(path=str(log.parent / "leaderboard_swept.png"))
     assert page.errors == [] and server_errors(log) == []
+
+
+def test_the_published_benchmark_shows_the_papers_models_beside_the_labs(server, page):
+    """The dysts univariate benchmark: the lab's rerun beside the published models, at both
+    granularities. The server reads the published folder from tests/fixtures (invented numbers in
+    the real format: three systems, three models), so the page shows exactly what the folder holds."""
+    url, log = server
+    open_app(page, url + "?tab=leaderboard")
+    wait_for(lambda: "Best median" in text(page, ".leaderboard-note"), timeout=60,
+             why=lambda: text(page, ".leaderboard-note"))
+    page.locator(".leaderboard-sections .bk-tab", has_text="Published benchmark").first.click()
+    wait_for(lambda: "3 systems at 100 points per period" in text(page, ".published-note"), timeout=30,
+             why=lambda: text(page, ".published-note"))
+    assert "than each system's best published model on" in text(page, ".published-note")
+    page.wait_for_function(PAINTED, arg=["sMAPE across systems"], timeout=30_000)
+    table = page.locator(".published-table")
+    headers = lambda: table.locator(".tabulator-col-title").all_inner_texts()  # noqa: E731
+    wait_for(lambda: {"auto", "nvar", "NBEATS", "ARIMA", "LSTM", "best published", "winner"} <= set(headers()),
+             why=headers)
+    wait_for(lambda: table.locator(".tabulator-row").count() == 3)
+    page.screenshot(path=str(log.parent / "leaderboard_published.png"), full_page=True)
+    lorenz = lambda: table.locator(".tabulator-row", has_text="Lorenz").locator(  # noqa: E731
+        '.tabulator-cell[tabulator-field="NBEATS"]').inner_text()
+    assert float(lorenz()) == 40
+    page.locator(".published-granularity button", has_text="15 points per period").click()
+    wait_for(lambda: "3 systems at 15 points per period" in text(page, ".published-note"),
+             why=lambda: text(page, ".published-note"))
+    wait_for(lambda: float(lorenz()) == 32, why=lorenz)  # the fixture's coarse set
+    assert page.errors == [] and server_errors(log) == []

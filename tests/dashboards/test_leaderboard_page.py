@@ -1,6 +1,7 @@
 """The Leaderboard tab without a browser: filters, the summary, a click that opens a forecast, and
 "sweep this" adding rows (inline here; on the cluster in the page)."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -92,14 +93,14 @@ def test_the_scatters_curves_and_sweep_form_are_built_when_their_sub_tab_is_firs
     tab = LeaderboardDashboard(Selection(), sources=(results, tmp_path))
     tab.prepare()
     sections = tab.main()[-1]
-    assert [len(holder) for holder in sections.objects[1:]] == [0, 0, 0]  # only the comparison is built
+    assert [len(holder) for holder in sections.objects[1:]] == [0, 0, 0, 0]  # only the comparison is built
     sections.active = 1
     (scatters,) = sections.objects[1].objects
     lam, dim = (pane.object for pane in scatters)
     assert lam.x_range is tab.lambda_range and lam.x_scale.__class__.__name__ == "LogScale"
     assert {r.data_source for r in lam.renderers} == {tab.lambda_points}  # the data already drawn
     assert {r.data_source for r in dim.renderers} == {tab.dimension_points} and len(tab.dimension_points.data["x"])
-    assert [len(holder) for holder in sections.objects[2:]] == [0, 0]
+    assert [len(holder) for holder in sections.objects[2:]] == [0, 0, 0]
     sections.active = 2
     noise, length = (pane.object for pane in sections.objects[2][0])
     assert noise.title is tab.noise_title and length.x_range is tab.length_range
@@ -107,3 +108,42 @@ def test_the_scatters_curves_and_sweep_form_are_built_when_their_sub_tab_is_firs
     assert tab.sweep_button in list(sections.objects[3][0].select(type(tab.sweep_button)))
     sections.active = 1  # chosen again: the same figures
     assert sections.objects[1][0] is scatters
+
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gilpin2023"  # invented numbers, the real format
+
+
+def test_the_published_benchmark_shows_the_labs_rerun_beside_the_papers_models(monkeypatch):
+    from dashboards.published import PublishedBenchmark
+
+    monkeypatch.setenv("CHAOSLAB_GILPIN2023", str(FIXTURE))
+    tab = PublishedBenchmark()
+    tab.prepare()
+    table = tab.table.value
+    assert sorted(table.system) == ["Aizawa", "Lorenz", "Rossler"]
+    assert {"auto", "nvar", "esn", "parroting", "analog", "auto chose", "NBEATS", "ARIMA", "LSTM", "best published",
+            "winner"} <= set(table.columns)
+    assert "**3 systems at 100 points per period.** auto: median sMAPE" in tab.note.object
+    assert "than each system's best published model on" in tab.note.object
+    boxes = tab.boxes_source.data  # a box per model, lab orange and published grey, best median first
+    assert set(boxes["model"]) == {"auto", "nvar", "esn", "parroting", "analog", "NBEATS", "ARIMA", "LSTM"}
+    assert list(tab.boxes.object.x_range.factors) == boxes["model"] and boxes["q2"] == sorted(boxes["q2"])
+    assert {m: c for m, c in zip(boxes["model"], boxes["colour"])}["NBEATS"] == "#ced4da"
+    models = tab.models.object  # the lab's families first, then the paper's by median
+    assert list(models.model[:5]) == ["auto", "nvar", "esn", "parroting", "analog"]
+    assert list(models.source) == ["lab"] * 5 + ["published"] * 3 and models["auto beats it on"].iloc[0] == ""
+    tab.granularity.value = "15 points per period"
+    assert "at 15 points per period" in tab.note.object
+    assert table.loc[table.system == "Lorenz", "NBEATS"].item() == 40.0
+    assert tab.table.value.loc[tab.table.value.system == "Lorenz", "NBEATS"].item() == 32.0
+
+
+def test_without_the_published_folder_the_tab_says_where_it_looked(monkeypatch, tmp_path):
+    from dashboards.published import PublishedBenchmark
+
+    monkeypatch.setenv("CHAOSLAB_GILPIN2023", str(tmp_path))
+    tab = PublishedBenchmark()
+    tab.prepare()
+    note = tab.note.object.replace("\\", "")  # as the Markdown reads, escapes gone
+    assert "the lab's own columns only" in note and "set CHAOSLAB_GILPIN2023" in note
+    assert "NBEATS" not in tab.table.value and len(tab.table.value) == 131
