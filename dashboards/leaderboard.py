@@ -107,7 +107,8 @@ class LeaderboardDashboard(Viewer):
         self._build_figures()
         # a plain HTML table: it is read, not sorted (best median first), and a second Tabulator
         # cost the tab's first paint ~0.3 s of the browser's time
-        self.summary = pn.pane.DataFrame(pd.DataFrame(), index=False, css_classes=["leaderboard-summary"])
+        self.summary = pn.pane.DataFrame(pd.DataFrame(), index=False, na_rep="-",
+                                         css_classes=["leaderboard-summary"])
         self.grid = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, height=420,
                                          titles=GRID_TITLES,
                                          sizing_mode="stretch_width", css_classes=["leaderboard-table"],

@@ -62,7 +62,7 @@ class PublishedBenchmark(param.Parameterized):
                    digits=1, dot_size=3, dot_alpha=0.6)
         plot.xaxis.major_label_orientation = 0.8
         self.boxes = pn.pane.Bokeh(plot, css_classes=["published-boxes"])
-        self.models = pn.pane.DataFrame(pd.DataFrame(), index=False, css_classes=["published-models"])
+        self.models = pn.pane.DataFrame(pd.DataFrame(), index=False, na_rep="-", css_classes=["published-models"])
         self.table = pn.widgets.Tabulator(pd.DataFrame(), show_index=False, disabled=True, height=420,
                                           frozen_columns=["system"], sizing_mode="stretch_width",
                                           css_classes=["published-table"], layout="fit_data_table",
