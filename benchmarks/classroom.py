@@ -3,7 +3,7 @@ one real Chromium session measures what a person feels.
 
     .venv/bin/python -m benchmarks.classroom [--students 30] [--trainings 3]
                                                          [--duration 120] [--churn 200] [--flood 100]
-                                                         [--protocol-newcomers] [--num-procs 2]
+                                                         [--newcomers class|chromium|protocol] [--num-procs 2]
 
 In a lesson every browser runs on its student's own machine, so the students here are Bokeh
 websocket clients (``bokeh.client``), not Chromium renderers on the server's two cores: each pulls
@@ -12,12 +12,20 @@ until it hears it: without it the images never arrive, which is why an earlier t
 reach the server and no picture come back), changes the real ρ box and waits for the new
 attractor image. Half follow the teacher (the same value, all within two seconds, every 20 s),
 half explore on their own (their own value, changed about 3 s after each picture arrives). Three more clients
-open the Forecast tab and train an LSTM (auto-tune off), and a newcomer opens the page in
-Chromium every 10 s. One Chromium session measures the felt redraw: from the key press in the ρ
-box to the new image in its Bokeh document plus two painted frames.
+open the Forecast tab and train an LSTM, a GRU and a neural ODE (auto-tune off). One Chromium
+session measures the felt redraw: from the key press in the ρ box to the new image in its Bokeh
+document plus two painted frames.
 
-With ``--protocol-newcomers`` the newcomers are protocol clients: what a newcomer costs the server,
-apart from what its browser costs (on this machine the same two cores; in a class, the student's).
+A newcomer arrives every 10 s. In a lesson a newcomer's browser runs on the newcomer's own
+machine, so by default (``--newcomers class``) two of every three newcomers are protocol clients
+(what a newcomer costs the server: the page's build, its serialisation, its first picture), and
+every third is opened by the measuring person in their own Chromium, between their redraws (one
+person's browser doing one thing at a time), timed from ``goto`` to the attractor painted: the
+newcomer's page as felt, under the class's load. ``--newcomers chromium`` opens every newcomer in
+Chromium on the server's two cores, beside the measuring session (the setting of the stops before
+2026-12-07: it puts up to two renderers on the cores the server and its workers share, which no
+class does); ``--newcomers protocol`` makes them all protocol clients (``--protocol-newcomers``, the
+older spelling, still works).
 
 With ``--num-procs 2`` the lab is served by two Panel processes (``panel serve --num-procs 2``)
 sharing a department's cluster, started here as separate processes shaped like the local one
@@ -65,6 +73,11 @@ TEACHER_PERIOD = 20.0  # seconds between the teacher's changes
 TEACHER_VALUES = [35.0, 40.0, 31.0, 45.0, 26.0, 38.0, 33.0]
 EXPLORER_THINK = 3.0  # mean seconds between an explorer's changes
 TARGETS = {"felt redraw p95": 1.5, "newcomer's page": 3.0}
+NEWCOMERS = {  # --newcomers: how a newcomer comes (see the module's text)
+    "class": "protocol clients, every third opened in the measuring person's Chromium",
+    "chromium": "each in Chromium on the server's cores",
+    "protocol": "each a protocol client",
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,40 +379,58 @@ def protocol_newcomer(url: str) -> float:
 
 
 async def chromium_user(url: str, t0: float, duration: float, arrivals: float,
-                        at_end: Callable[[], None] = lambda: None, protocol_newcomers: bool = False) -> tuple[list, list]:
-    """One person at the lab in Chromium: a redraw every few seconds; and a newcomer's page
-    opened every ``arrivals`` seconds (closed once painted). Each as ``(start, seconds)``, the
-    start in seconds since the lesson began. ``at_end`` is called when the lesson
-    is over, before the browser closes (its processes' CPU is read then)."""
+                        at_end: Callable[[], None] = lambda: None,
+                        newcomers: str = "class") -> tuple[list, list, list]:
+    """One person at the lab in Chromium: a redraw every few seconds; and a newcomer every
+    ``arrivals`` seconds, as ``newcomers`` says (see the module's text): in Chromium beside this
+    session, as a protocol client, or ("class") as a protocol client but every third one opened
+    by this person in a page of their own between two redraws. Returns the felt redraws, the
+    newcomers' pages in Chromium (goto → painted) and the protocol newcomers' pulls, each as
+    ``(start, seconds)``, the start in seconds since the lesson began. ``at_end`` is called when
+    the lesson is over, before the browser closes (its processes' CPU is read then)."""
     from playwright.async_api import async_playwright
 
-    felt, pages = [], []
+    felt, pages, pulls = [], [], []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS)
         page, _ = await open_page(browser, url)
         rng = np.random.default_rng(99)
+        mine: asyncio.Queue = asyncio.Queue()  # newcomers this person opens, at their arrival time
 
-        async def newcomers() -> None:
+        async def open_newcomer(start: float) -> None:
+            newcomer, seconds = await open_page(browser, url)
+            await newcomer.context.close()
+            pages.append((start, seconds))
+
+        async def arrive() -> None:
+            k = 0
             while time.monotonic() < t0 + duration - arrivals:
                 await asyncio.sleep(arrivals)
                 start = time.monotonic() - t0
-                if protocol_newcomers:
-                    seconds = await asyncio.get_running_loop().run_in_executor(None, protocol_newcomer, url)
+                if newcomers == "chromium":
+                    await open_newcomer(start)
+                elif newcomers == "class" and k % 3 == 2:
+                    mine.put_nowait(start)
                 else:
-                    newcomer, seconds = await open_page(browser, url)
-                    await newcomer.context.close()
-                pages.append((start, seconds))
+                    seconds = await asyncio.get_running_loop().run_in_executor(None, protocol_newcomer, url)
+                    pulls.append((start, seconds))
+                k += 1
 
-        arriving = asyncio.create_task(newcomers())
+        arriving = asyncio.create_task(arrive())
         while time.monotonic() < t0 + duration:
+            if not mine.empty():
+                await open_newcomer(mine.get_nowait())
+                continue
             start = time.monotonic() - t0
             felt.append((start, await redraw(page, 24.0 + 20.0 * rng.random(), timeout=30.0)))
             await asyncio.sleep(1.0 + 2.0 * rng.random())
         await arriving
+        while not mine.empty():
+            await open_newcomer(mine.get_nowait())
         at_end()
         await page.context.close()
         await browser.close()
-    return felt, pages
+    return felt, pages, pulls
 
 
 def cpu_seconds(server: int, clients: set[int], cluster: set[int] = frozenset()) -> dict[str, float]:
@@ -468,10 +499,10 @@ def run(args) -> None:
         clients = {process.pid for process in processes}
         cpu_before = cpu_seconds(server.pid, clients, cluster)
         cpu_after = {}
-        felt_log, newcomer_log = asyncio.run(chromium_user(
+        felt_log, newcomer_log, pull_log = asyncio.run(chromium_user(
             server.url, t0, args.duration, args.arrivals,
             at_end=lambda: cpu_after.update(cpu_seconds(server.pid, clients, cluster)),
-            protocol_newcomers=args.protocol_newcomers))
+            newcomers=args.newcomers))
         for process in processes[:-1]:
             process.join(timeout=60)
         processes[-1].join(timeout=args.train_timeout)
@@ -494,24 +525,27 @@ def run(args) -> None:
     trainings = of("training")
     print(f"\nA class on one server ({args.students} protocol-level students, half following the teacher every "
           f"{TEACHER_PERIOD:g} s, half exploring every {EXPLORER_THINK:g} s on average; {args.trainings} trainings; "
-          f"a {'protocol' if args.protocol_newcomers else 'Chromium'} newcomer every {args.arrivals:g} s; "
+          f"a newcomer every {args.arrivals:g} s ({NEWCOMERS[args.newcomers]}); "
           f"{args.duration:g} s"
           + (f"; one more session flooding {args.flood:g} changes a second" if args.flood else "") + ")")
     print("command: .venv/bin/python -m benchmarks.classroom "
           f"--students {args.students} --trainings {args.trainings} --duration {args.duration:g} --churn {args.churn}"
-          + (f" --flood {args.flood:g}" if args.flood else "") + (" --protocol-newcomers" if args.protocol_newcomers else "")
+          + (f" --flood {args.flood:g}" if args.flood else "") + f" --newcomers {args.newcomers}"
           + (f" --num-procs {args.num_procs}" if args.num_procs > 1 else ""))
-    felt, newcomer_pages = [t for _, t in felt_log], [t for _, t in newcomer_log]
+    felt, newcomer_pages, pulls = [t for _, t in felt_log], [t for _, t in newcomer_log], [t for _, t in pull_log]
     felt_times = [t for t in felt if t is not None]
     redraw_target, page_target = TARGETS["felt redraw p95"], TARGETS["newcomer's page"]
+
+    def pages_row(case, seconds):
+        return (case, f"median {np.median(seconds):5.2f} s  max {max(seconds):5.2f} s ({len(seconds)})"
+                if seconds else "none", f"≤ {page_target:g} s", f"{max(seconds) / page_target:.2f}" if seconds else "-")
+
     rows += [
         ("felt redraw (Chromium, key press → painted)", summary(felt), f"p95 ≤ {redraw_target:g} s",
          f"{np.percentile(felt_times, 95) / redraw_target:.2f}" if felt_times else "-"),
-        ("newcomer's page (protocol pull)" if args.protocol_newcomers else
-         "newcomer's page (Chromium, goto → painted)",
-         f"median {np.median(newcomer_pages):5.2f} s  max {max(newcomer_pages):5.2f} s ({len(newcomer_pages)})"
-         if newcomer_pages else "none", f"≤ {page_target:g} s",
-         f"{max(newcomer_pages) / page_target:.2f}" if newcomer_pages else "-"),
+        *([pages_row("newcomer's page (Chromium, goto → painted)", newcomer_pages)]
+          if args.newcomers != "protocol" else []),
+        *([pages_row("newcomer's page (protocol pull)", pulls)] if args.newcomers != "chromium" else []),
         ("students' redraw (protocol, change → image)", summary(of("redraw")), "", ""),
         ("students' changes superseded / unanswered", f"{len(of('superseded'))} / {len(of('unanswered'))}", "", ""),
         ("students' page (protocol pull)", f"median {np.median(of('page')):5.2f} s  max {max(of('page')):5.2f} s"
@@ -536,7 +570,7 @@ def run(args) -> None:
         print(f"  {case:46s} {value:>44s} {target:>16s} {ratio}")
     worst = sorted(((t, start) for start, t in felt_log if t is not None), reverse=True)[:5]
     print("  the slowest felt redraws (began at +s into the lesson; teacher changes every "
-          f"{TEACHER_PERIOD:g} s, newcomers began at {', '.join(f'+{start:.0f}' for start, _ in newcomer_log)}): "
+          f"{TEACHER_PERIOD:g} s, newcomers began at {', '.join(f'+{start:.0f}' for start, _ in sorted(newcomer_log + pull_log))}): "
           + ", ".join(f"{t:.2f} s at +{start:.1f}" for t, start in worst))
     for error in errors[:3]:
         print("    " + error.replace("\n", "\n    "))
@@ -547,7 +581,7 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--trainings", type=int, default=3)
     parser.add_argument("--duration", type=float, default=120.0)
-    parser.add_argument("--arrivals", type=float, default=10.0, help="seconds between newcomers (Chromium)")
+    parser.add_argument("--arrivals", type=float, default=10.0, help="seconds between newcomers")
     parser.add_argument("--processes", type=int, default=3, help="processes the students are spread over")
     parser.add_argument("--churn", type=int, default=200, help="sessions of 10^6 points opened and closed")
     parser.add_argument("--num-procs", type=int, default=1,
@@ -556,11 +590,12 @@ def main() -> None:
     parser.add_argument("--train-timeout", type=float, default=600.0)
     parser.add_argument("--flood", type=float, default=0.0,
                         help="one more session changing ρ this many times a second from a script (issue 20: 100)")
-    parser.add_argument("--protocol-newcomers", action="store_true",
-                        help="newcomers as protocol clients, not Chromium: the server's share of a newcomer's "
-                             "cost, apart from the browser's (which a class pays on the students' machines)")
+    parser.add_argument("--newcomers", choices=sorted(NEWCOMERS), default="class",
+                        help="how newcomers come: " + "; ".join(f"{k}: {v}" for k, v in NEWCOMERS.items()))
+    parser.add_argument("--protocol-newcomers", dest="newcomers", action="store_const", const="protocol",
+                        help="the older spelling of --newcomers protocol")
     args = parser.parse_args()
-    if args.protocol_newcomers:
+    if args.newcomers != "chromium":
         _prepare_client()
     if shutil.which("chromium") is None:
         sys.exit("needs Debian's chromium (make chromium)")
