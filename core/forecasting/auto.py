@@ -51,7 +51,8 @@ class AutoChoice:
         """The choice fitted on new data ``train`` (a benchmark fits on the head of each test
         series), checked by a free run of ``free_steps`` from its end. A fit whose free run blows up
         gives way to the next family by validation score whose fit holds; if none holds, the best
-        is kept. Returns the family, the fitted model and a note (empty when the first choice held)."""
+        is refitted more regularised until its free run holds (``tuning.fit_that_holds``). Returns
+        the family, the fitted model and a note (empty when the first choice held)."""
         train = np.asarray(train, dtype=float)
         train = train[:, None] if train.ndim == 1 else train
         fitted = []
@@ -66,8 +67,9 @@ class AutoChoice:
             blew = (f"the {names[0]} fit's free run blew up" if len(names) == 1 else
                     f"the {', '.join(names[:-1])} and {names[-1]} fits' free runs blew up") if names else ""
             return family, model, "" if family == self.family else f"{family}, not {self.family}: {blew}"
-        family, model = fitted[0]
-        return family, model, f"{family}: every family's free run blew up on these data"
+        family = fitted[0][0]
+        model, held = tuning.fit_that_holds(family, self.tuned[family].params, train, dt, free_steps)
+        return family, model, f"{family}: every family's free run blew up on these data; {held}"
 
 
 def choose(train, dt: float, budget: float = 6.0, *, families=FAMILIES, timescales: Timescales | None = None,

@@ -1,6 +1,8 @@
 """The "auto" model choice: several families tuned on the training series, the best validation
 score taken, reproducible by seed, a clear refusal of a budget too small, a stable final fit."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -64,6 +66,16 @@ def test_the_final_fit_falls_back_on_a_family_whose_free_run_holds(series, monke
     family, model, note = choice.fit(train, dt)
     assert family != first and note == f"{family}, not {first}: the {first} fit's free run blew up"
     assert model.predict(train, 20).shape == (20, 1)
+
+    # when every family's free run blows up, the best is refitted more regularised until one holds
+    nvar_predict = registry.family("nvar").predict
+    monkeypatch.setattr(registry.family("nvar"), "predict", lambda self, context, steps: blow_up(self, context, steps)
+                        if self.ridge < 1e-2 else nvar_predict(self, context, steps))
+    only_nvar = dataclasses.replace(choice, tuned={"nvar": choice.tuned["nvar"]})
+    family, model, note = only_nvar.fit(train, dt)
+    assert family == "nvar" and model.ridge >= 1e-2 and model.predict(train, 20).shape == (20, 1)
+    assert note.startswith("nvar: every family's free run blew up on these data; nvar's free run blew up "
+                           "on these data: refitted with")
 
 
 # -- "auto" as a family: the Forecast tab, the sweep and the store take it like any other ----------

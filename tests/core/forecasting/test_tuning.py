@@ -131,3 +131,49 @@ def test_the_second_trial_is_the_cautious_configuration_even_past_the_budget(spl
     assert registry.family("nvar").cautious(split.timescales) == {}  # a family without one: defaults first only
     one = tuning.tune("nvar", split.train, split.dt, budget=0.01, timescales=split.timescales)
     assert len(one.trials) == 1
+
+
+def test_a_fit_whose_own_free_run_blows_up_is_refitted_more_regularised(split, monkeypatch):
+    """The univariate benchmark fits a tuned configuration on new data; a fit whose own free run
+    (from the end of those data, no future value looked at) blows up is refitted with the cautious
+    configuration, then a ten times stronger ridge penalty each time, then from the defaults."""
+    esn = registry.family("esn")
+    original = esn.predict
+    holds_from = {"ridge": 1e0}
+
+    def predict(self, context, steps):  # this model blows up below a ridge penalty
+        if self.ridge < holds_from["ridge"]:
+            raise tuning.BlowUp("unstable", 3, np.zeros((3, 1)))
+        return original(self, context, steps)
+
+    monkeypatch.setattr(esn, "predict", predict)
+    train, dt, ts = split.train[:1500], split.dt, split.timescales
+    given = registry.defaults("esn", ts) | {"ridge": 1e-8, "spectral_radius": 1.2}
+    model, note = tuning.fit_that_holds("esn", given, train, dt, 300, timescales=ts)
+    assert model.ridge == 1e0 and model.spectral_radius == 0.5  # cautious (1e-2), then 1e-1, then 1e0
+    assert note == ("esn's free run blew up on these data: refitted with the cautious configuration "
+                    "(ridge 0.01, spectral_radius 0.5) and ridge 1e+00")
+    assert model.predict(train, 300).shape == (300, train.shape[1])
+
+    holds_from["ridge"] = 0.0  # the given configuration holds: fitted as given, nothing said
+    model, note = tuning.fit_that_holds("esn", given, train, dt, 300, timescales=ts)
+    assert (model.ridge, model.spectral_radius, note) == (1e-8, 1.2, "")
+
+    holds_from["ridge"] = np.inf  # nothing holds: the last one tried, and the note says so
+    model, note = tuning.fit_that_holds("esn", given, train, dt, 300, timescales=ts)
+    assert note.startswith("esn's free run blew up on these data in every configuration tried")
+    with pytest.raises(tuning.BlowUp):
+        model.predict(train, 300)
+
+    nvar_predict = NVAR.predict
+
+    def cubic_blows_up(self, context, steps):
+        if self.order == 3:
+            raise tuning.BlowUp("unstable", 1, context[:1])
+        return nvar_predict(self, context, steps)
+
+    monkeypatch.setattr(NVAR, "predict", cubic_blows_up)
+    tuned = registry.defaults("nvar", ts) | {"order": 3, "delays": 3, "ridge": 1e-9}
+    model, note = tuning.fit_that_holds("nvar", tuned, train, dt, 300, timescales=ts)  # no cautious: ridge, then defaults
+    assert model.order == 2 and model.delays == registry.defaults("nvar", ts)["delays"]
+    assert note == "nvar's free run blew up on these data: refitted with its time-aware defaults"
