@@ -366,7 +366,7 @@ class LeaderboardDashboard(Viewer):
                                   ("VPT against λ1 and dimension", LazyTab(self.scatters)),
                                   ("Noise and data length", LazyTab(self.degradation)),
                                   ("Sweep this", LazyTab(self.sweep_form)),
-                                  ("Published benchmark (dysts 2021)", LazyTab(PublishedBenchmark)),
+                                  ("Published benchmarks (dysts 2021, 2023)", LazyTab(PublishedBenchmark)),
                                   css_classes=["leaderboard-sections"], sizing_mode="stretch_width")
         return pn.Column(pn.Row(self.families, self.kind, self.setting), self.note, self.sections,
                          sizing_mode="stretch_width")

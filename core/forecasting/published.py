@@ -1,4 +1,5 @@
-"""The dysts univariate benchmark (Gilpin 2021, NeurIPS): its published results beside the lab's.
+"""The dysts benchmarks' published results beside the lab's: the univariate benchmark (Gilpin 2021,
+NeurIPS) and the short-horizon multivariate one (Gilpin 2023).
 
 The benchmark: 131 dysts flows, the first coordinate only, 12 periods at 100 (or 15) points per
 period; every model is fitted on the first 1000 (150) points and forecasts the next 199 (29) in
@@ -11,6 +12,17 @@ granularity). The lab's own results (``LAB_RESULTS``, shipped in ``assets/``) ar
 
     table = published(100)                 # {system: {model: sMAPE}}; PublishedDataMissing if absent
     view = compare(lab_results(), table, 100)   # the per-system table, the summary, the long rows
+
+The multivariate benchmark (Gilpin 2023, "Model scale versus domain knowledge in statistical
+forecasting of chaotic systems") fitted every model on 1000 points of all coordinates, 100 points
+per period, and forecast the next 200 in one free run, sMAPE over every coordinate and time. Its
+series did not survive, only their 200-point targets, so the lab reruns the protocol on series of
+its own (``benchmarks/multivariate.py``, ``MULTIVARIATE_RESULTS``): the same systems, split and
+score on other trajectories of the same attractors, so the comparison is of distributions and
+ranks, not of one forecast against another.
+
+    table = published_multivariate()       # ESN, NVAR and the neural ODE of the paper, 12 darts models
+    view = compare(lab_results(MULTIVARIATE_RESULTS), table, 100)
 """
 
 from __future__ import annotations
@@ -29,6 +41,12 @@ from core.errors import ChaosLabError
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_RESULTS = ROOT / "assets" / "univariate_benchmark.csv"
+MULTIVARIATE_RESULTS = ROOT / "assets" / "multivariate_benchmark.csv"
+MULTIVARIATE_POINTS = (1000, 200)  # fitted on, forecast: 10 and 2 periods at 100 points per period
+# ESN, NVAR and the neural ODE were published twice (a results file each and the data sweep's entry
+# for the full training set: separate runs); the paper's figure used the results files
+PAPER_RUNS = {"ESN": "results_esn_multivariate.json.gz", "NVAR": "results_nvar_multivariate.json.gz",
+              "NODE": "results_neural_ode_multivariate.json.gz"}
 GRANULARITIES = (100, 15)  # points per period of the two published sets
 TRAIN_POINTS = {100: 1000, 15: 150}  # the published split: 10 of the 12 periods
 TARGET_POINTS = {100: 199, 15: 29}  # the published target (the last point of the 2 periods is dropped)
@@ -66,6 +84,21 @@ def published(granularity: int) -> dict[str, dict[str, float]]:
     return table
 
 
+def published_multivariate() -> dict[str, dict[str, float]]:
+    """``{system: {model: sMAPE}}`` of the short-horizon multivariate benchmark's 15 models (the
+    paper's reservoirpy ESN and NVAR, its neural ODE, 12 darts models), full 1000-point training."""
+    table: dict[str, dict[str, float]] = {}
+    with open(_path("derived", "multivariate_short_horizon_per_system.csv")) as handle:
+        for row in csv.DictReader(handle):
+            model = row["model"]
+            if model in PAPER_RUNS and row["source"] != PAPER_RUNS[model]:
+                continue
+            if int(row["train_points"]) == MULTIVARIATE_POINTS[0] and row["smape"] not in ("", "nan"):
+                table.setdefault(row["system"], {})[f"{model} (paper)" if model in PAPER_RUNS else model] = \
+                    float(row["smape"])
+    return table
+
+
 def load_series(granularity: int) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
     """``{system: (train, test, dt)}``: the benchmark's own series of the first coordinate, from
     two initial conditions (the ``train`` series is for tuning, ``test`` is scored)."""
@@ -92,8 +125,9 @@ class Comparison:
 
     ``systems``: one row per system, the lab's sMAPE per family, the family "auto" chose, each
     published model's sMAPE, the system's best published model and its score, and the winner of
-    all. ``models``: one row per model (lab families first, then published), its median sMAPE and
-    on what share of systems "auto" beats it. ``rows``: (model, source, system, smape), long, for
+    all. ``models``: one row per model (lab families first, then published), its median sMAPE, on
+    what share of systems "auto" beats it and its median rank among every model shown (1: a
+    system's best). ``rows``: (model, source, system, smape), long, for
     the distribution per model. ``auto``: auto's headline shares (beats NBEATS, beats each
     system's best published model), NaN without published numbers."""
 
@@ -105,8 +139,9 @@ class Comparison:
 
 def short_name(model: str) -> str:
     """A published darts model's name as the paper prints it (``NBEATSModel`` → ``NBEATS``;
-    darts's ``RNNModel`` was the paper's LSTM)."""
-    return {"RNNModel": "LSTM", "LinearRegressionModel": "LinearRegression"}.get(model, model.removesuffix("Model"))
+    darts's ``RNNModel`` was the paper's LSTM, its ``BlockRNNModel`` the paper's RNN)."""
+    return {"RNNModel": "LSTM", "LinearRegressionModel": "LinearRegression", "BlockRNNModel": "RNN",
+            "KalmanForecaster": "Kalman", "XGBModel": "XGBoost"}.get(model, model.removesuffix("Model"))
 
 
 def compare(lab: pd.DataFrame, table: dict[str, dict[str, float]], granularity: int) -> Comparison:
@@ -136,6 +171,7 @@ def compare(lab: pd.DataFrame, table: dict[str, dict[str, float]], granularity: 
                          for s, v in zip(names, everyone[name]) if np.isfinite(v)],
                         columns=["model", "source", "system", "smape"])
     auto = systems["auto"].to_numpy() if "auto" in families else np.full(len(names), np.nan)
+    ranks = everyone.rank(axis=1)  # 1: the system's best of every model shown (ties share the mean rank)
     summary = []
     for name in families + list(theirs.columns):
         values = everyone[name].to_numpy()
@@ -145,6 +181,7 @@ def compare(lab: pd.DataFrame, table: dict[str, dict[str, float]], granularity: 
                         "systems": int(np.isfinite(values).sum()),
                         "auto beats it on": float(np.mean(auto[known] < values[known])) if known.any() and
                         name != "auto" else np.nan,
+                        "median rank": float(np.nanmedian(ranks[name])) if np.isfinite(values).any() else np.nan,
                         "wins": int((systems["winner"] == name).sum())})
     headline = {"systems": len(names), "beats_nbeats": np.nan, "beats_best": np.nan,
                 "auto_median": float(np.nanmedian(auto)) if np.isfinite(auto).any() else np.nan,

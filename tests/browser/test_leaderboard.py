@@ -76,7 +76,7 @@ def test_a_sweep_run_from_the_page_joins_the_table(server, page):
 
 def test_the_published_benchmark_shows_the_papers_models_beside_the_labs(server, page):
     """The dysts univariate benchmark: the lab's rerun beside the published models, at both
-    granularities. The server reads the published folder from tests/fixtures (invented numbers in
+    granularities; then the multivariate benchmark's models beside the lab's own series. The server reads the published folder from tests/fixtures (invented numbers in
     the real format: three systems, three models), so the page shows exactly what the folder holds."""
     url, log = server
     open_app(page, url + "?tab=leaderboard")
@@ -100,4 +100,10 @@ def test_the_published_benchmark_shows_the_papers_models_beside_the_labs(server,
     wait_for(lambda: "3 systems at 15 points per period" in text(page, ".published-note"),
              why=lambda: text(page, ".published-note"))
     wait_for(lambda: float(lorenz()) == 32, why=lorenz)  # the fixture's coarse set
+    page.locator(".published-granularity button", has_text="multivariate").click()
+    wait_for(lambda: "3 systems of the multivariate benchmark" in text(page, ".published-note"),
+             why=lambda: text(page, ".published-note"))
+    wait_for(lambda: float(lorenz()) == 30, why=lorenz)  # the fixture's multivariate NBEATS
+    wait_for(lambda: "ESN (paper)" in headers(), why=headers)
+    page.screenshot(path=str(log.parent / "leaderboard_multivariate.png"), full_page=True)
     assert page.errors == [] and server_errors(log) == []

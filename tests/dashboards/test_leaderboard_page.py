@@ -136,6 +136,13 @@ def test_the_published_benchmark_shows_the_labs_rerun_beside_the_papers_models(m
     assert "at 15 points per period" in tab.note.object
     assert table.loc[table.system == "Lorenz", "NBEATS"].item() == 40.0
     assert tab.table.value.loc[tab.table.value.system == "Lorenz", "NBEATS"].item() == 32.0
+    tab.granularity.value = "multivariate (Gilpin 2023)"  # the lab's own series beside the paper's 15 models
+    assert "**3 systems of the multivariate benchmark (the lab's own series).**" in tab.note.object
+    assert "median rank" in tab.note.object and "another stretch of the same attractor" in tab.protocol.object
+    shown = tab.table.value.set_index("system")
+    assert sorted(shown.index) == ["Lorenz", "Rossler", "Thomas"]
+    assert shown.loc["Lorenz", "ESN (paper)"] == 70.0 and shown.loc["Lorenz", "NBEATS"] == 30.0
+    assert "median rank" in tab.models.object and "Kalman" in set(tab.models.object.model)
 
 
 def test_without_the_published_folder_the_tab_says_where_it_looked(monkeypatch, tmp_path):

@@ -84,3 +84,33 @@ def test_shipping_one_granularity_keeps_the_other(tmp_path):
     univariate.ship([{"system": "B", "granularity": 15, "family": "auto", "smape": 3.5, "blew_up": False}], 15, path)
     lab = published.lab_results(path)
     assert sorted(zip(lab.system, lab.granularity, lab.smape)) == [("A", 100, 1.5), ("B", 15, 3.5)]
+
+
+def test_each_models_median_rank_among_every_model_shown():
+    models = published.compare(LAB, TABLE, 100).models.set_index("model")
+    # A: ARIMA 5 first, auto 10 and nvar 10 share 2.5, NBEATS 20 fourth, esn 30 fifth
+    # B: ARIMA 40 first, auto 50 and esn 50 share 2.5, NBEATS 60 fourth, nvar 80 fifth
+    assert models.loc["ARIMA", "median rank"] == 1.0 and models.loc["auto", "median rank"] == 2.5
+    assert models.loc["nvar", "median rank"] == 3.75 and models.loc["NBEATS", "median rank"] == 4.0
+
+
+def test_the_multivariate_table_keeps_the_papers_own_runs_at_the_full_training_set(monkeypatch):
+    monkeypatch.setenv("CHAOSLAB_GILPIN2023", str(FIXTURE))
+    table = published.published_multivariate()
+    assert table["Lorenz"] == {"ESN (paper)": 70.0, "NVAR (paper)": 80.0, "NBEATSModel": 30.0,
+                               "KalmanForecaster": 150.0}  # the results file's ESN, not the sweep's; 1000 points
+    assert "NVAR (paper)" not in table["Rossler"]  # a missing score is not a zero
+    lab = _lab([(s, 100, f, v, "nvar" if f == "auto" else "") for s, f, v in
+                [("Lorenz", "auto", 10.0), ("Lorenz", "nvar", 10.0), ("Rossler", "auto", 20.0),
+                 ("Rossler", "nvar", 25.0), ("Thomas", "auto", 55.0), ("Thomas", "nvar", 70.0)]])
+    view = published.compare(lab, table, 100)
+    assert view.auto["beats_nbeats"] == pytest.approx(1 / 3) and view.auto["nbeats_median"] == 30.0
+    ranks = view.models.set_index("model")["median rank"]
+    assert ranks["auto"] == 2.0 and ranks["Kalman"] == 6.0  # Thomas: auto 2nd of six, after NBEATS
+
+
+def test_the_labs_multivariate_rows_cover_the_published_systems():
+    lab = published.lab_results(published.MULTIVARIATE_RESULTS)
+    auto = lab[lab.family == "auto"]
+    assert auto.system.nunique() >= 125 and auto.smape.notna().sum() >= 120
+    assert set(lab.family) == set(published.LAB_FAMILIES) and auto.smape.dropna().between(0, 200).all()
