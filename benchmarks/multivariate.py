@@ -30,15 +30,14 @@ stands; ``--ship`` writes ``assets/multivariate_benchmark.csv`` (the Leaderboard
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.rows import single_threaded, write_csv
-from benchmarks.univariate import FAMILIES, run_system, ship, summary
+from benchmarks.rows import write_csv
+from benchmarks.univariate import chosen_systems, common_arguments, run_all, run_system, ship, summary
 from core.forecasting.published import MULTIVARIATE_POINTS, MULTIVARIATE_RESULTS, compare, published_multivariate
 
 GAP_PERIODS = 100  # periods between the end of the train series and the start of the test series
@@ -76,30 +75,15 @@ def main() -> None:
     from core import systems as catalog
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--systems", default="", help="comma-separated names (default: every published one)")
-    parser.add_argument("--families", default=",".join(FAMILIES))
-    parser.add_argument("--budget", type=float, default=1.5, help="tuning seconds per family and system")
-    parser.add_argument("--limit", type=int, default=0, help="a random sample of this many systems (seed 0)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", default="", help="write one row per system and family to this CSV")
+    common_arguments(parser)
     parser.add_argument("--ship", action="store_true", help=f"write the rows to {MULTIVARIATE_RESULTS.name}")
     args = parser.parse_args()
     table = published_multivariate()
     known = set(catalog.names())
-    names = args.systems.split(",") if args.systems else sorted(n for n in table if n in known)
-    if args.limit and args.limit < len(names):
-        names = sorted(np.random.default_rng(0).choice(names, args.limit, replace=False).tolist())
+    names = chosen_systems(args, sorted(n for n in table if n in known))
     families = args.families.split(",")
-    start, rows = time.perf_counter(), []
-    with ProcessPoolExecutor(max_workers=args.jobs, initializer=single_threaded) as pool:
-        futures = {pool.submit(run_one, n, families, args.budget, args.seed): n for n in names}
-        for k, future in enumerate(as_completed(futures), 1):
-            got = future.result()
-            rows += got
-            auto_row = got[-1]
-            print(f"[{k}/{len(names)}] {futures[future]:26s} auto → {auto_row.get('chosen', '?'):9s} "
-                  f"sMAPE {auto_row.get('smape', float('nan')):6.1f}  ({time.perf_counter() - start:.0f} s)", flush=True)
+    start = time.perf_counter()
+    rows = run_all(names, partial(run_one, families=families, budget=args.budget, seed=args.seed), args.jobs)
     summary(rows, table, families)
     print("\nmedian rank among every model (1: a system's best), lab families and published models:")
     print(ranks(rows, table).round(2).to_string(index=False))

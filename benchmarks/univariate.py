@@ -34,6 +34,7 @@ import argparse
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -148,40 +149,62 @@ def summary(rows: list[dict], table: dict[str, dict[str, float]], families: list
     return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--granularity", type=int, choices=(100, 15), default=100, help="points per period")
-    parser.add_argument("--systems", default="", help="comma-separated names (default: all 131)")
+def common_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options both reruns take (this one and ``benchmarks.multivariate``)."""
+    parser.add_argument("--systems", default="", help="comma-separated names (default: every published one)")
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--budget", type=float, default=1.5, help="tuning seconds per family and system")
     parser.add_argument("--limit", type=int, default=0, help="a random sample of this many systems (seed 0)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", default="", help="write one row per system and family to this CSV")
-    parser.add_argument("--ship", action="store_true",
-                        help=f"replace this granularity's rows of {LAB_RESULTS.relative_to(LAB_RESULTS.parents[1])}")
-    args = parser.parse_args()
-    series, table = load_series(args.granularity), published(args.granularity)
-    names = args.systems.split(",") if args.systems else sorted(n for n in series if n in table)
+
+
+def chosen_systems(args, available: list[str]) -> list[str]:
+    names = args.systems.split(",") if args.systems else available
     if args.limit and args.limit < len(names):
         names = sorted(np.random.default_rng(0).choice(names, args.limit, replace=False).tolist())
-    families = args.families.split(",")
+    return names
+
+
+def run_all(names: list[str], task, jobs: int, data: dict | None = None) -> list[dict]:
+    """``task(name, *data[name])`` (a picklable callable returning a system's rows, "auto" last)
+    for every name on ``jobs`` processes, with a line per system as it ends."""
     start, rows = time.perf_counter(), []
-    with ProcessPoolExecutor(max_workers=args.jobs, initializer=single_threaded) as pool:
-        futures = {pool.submit(run_system, n, *series[n], args.granularity, families, args.budget, args.seed): n
-                   for n in names}
+    with ProcessPoolExecutor(max_workers=jobs, initializer=single_threaded) as pool:
+        futures = {pool.submit(task, n, *(data[n] if data else ())): n for n in names}
         for k, future in enumerate(as_completed(futures), 1):
             got = future.result()
             rows += got
             auto_row = got[-1]
             print(f"[{k}/{len(names)}] {futures[future]:26s} auto → {auto_row.get('chosen', '?'):9s} "
                   f"sMAPE {auto_row.get('smape', float('nan')):6.1f}  ({time.perf_counter() - start:.0f} s)", flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--granularity", type=int, choices=(100, 15), default=100, help="points per period")
+    common_arguments(parser)
+    parser.add_argument("--ship", action="store_true",
+                        help=f"replace this granularity's rows of {LAB_RESULTS.relative_to(LAB_RESULTS.parents[1])}")
+    args = parser.parse_args()
+    series, table = load_series(args.granularity), published(args.granularity)
+    names = chosen_systems(args, sorted(n for n in series if n in table))
+    families = args.families.split(",")
+    start = time.perf_counter()
+    rows = run_all(names, partial(_system_task, granularity=args.granularity, families=families,
+                                  budget=args.budget, seed=args.seed), args.jobs, series)
     summary(rows, table, families)
     print(f"wall time {time.perf_counter() - start:.0f} s on {args.jobs} processes")
     if args.out:
         write_csv(args.out, rows)
     if args.ship:
         ship(rows, args.granularity)
+
+
+def _system_task(name: str, train, test, dt, *, granularity, families, budget, seed) -> list[dict]:
+    return run_system(name, train, test, dt, granularity, families, budget, seed)
 
 
 def ship(rows: list[dict], granularity: int, path=LAB_RESULTS) -> None:
