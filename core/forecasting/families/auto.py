@@ -53,16 +53,16 @@ class AutoForecaster(Forecaster):
         return self
 
     # -- the choice ------------------------------------------------------------------------------
-    def fit(self, train, dt: float, progress=None, stop=None) -> AutoForecaster:
+    def _fit(self, z, dt, progress, stop):
+        """The choice, on the training series as given: ``z`` unstandardised again, since each
+        candidate standardises its own data (and the chosen one forecasts with its own scaling)."""
         from core.forecasting import auto, tuning
 
-        self._begin_fit(train, dt)  # the checks every family makes, and dim_, dt_
-        train = np.asarray(train, dtype=float)
-        train = train[:, None] if train.ndim == 1 else train
+        train = z * self.std_ + self.mean_
         families = CANDIDATES[self.families]
         started = time.perf_counter()
         try:
-            choice = auto.choose(train, float(dt), self.budget, families=families, timescales=self._timescales,
+            choice = auto.choose(train, dt, self.budget, families=families, timescales=self._timescales,
                                  seed=self.seed, progress=progress, stop=stop, **self._tune_options)
         except tuning.TuningError as exc:
             if stop is not None and stop.is_set():
@@ -78,7 +78,6 @@ class AutoForecaster(Forecaster):
         self.trials_ = sum(len(r.trials) for r in choice.tuned.values() if isinstance(r, tuning.TuningResult))
         self.refit_seconds_ = float(choice.tuned[choice.family].validation.get("refit_seconds", np.nan))
         self.model_ = choice.model
-        return self._end_fit(progress)
 
     @property
     def chosen_model(self) -> Forecaster:
@@ -95,11 +94,11 @@ class AutoForecaster(Forecaster):
     def replays_data(self):
         return self.model_.replays_data if self.fitted_ else False
 
-    def predict(self, context, horizon: int) -> np.ndarray:
-        return self.chosen_model.predict(context, horizon)
-
-    def scaling(self, context):
+    def scaling(self, context):  # the chosen model's, so _predict below gets what it standardised for
         return self.chosen_model.scaling(context)
+
+    def _predict(self, zc, horizon):
+        return self.chosen_model._predict(zc, horizon)
 
     def free_run_map(self, zc):
         return self.chosen_model.free_run_map(zc)
@@ -117,12 +116,6 @@ class AutoForecaster(Forecaster):
         if not self.fitted_:
             return self.describe_family()
         return f"auto → {self.chosen_}: {self.model_.describe()}"
-
-    def _fit(self, z, dt, progress, stop):  # fit() above does the work on the raw series
-        raise NotImplementedError
-
-    def _predict(self, zc, horizon):  # predict() above is the chosen model's
-        raise NotImplementedError
 
     # -- persistence: the choice and the chosen model's own arrays -------------------------------
     def state(self) -> dict[str, np.ndarray]:
