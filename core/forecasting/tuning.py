@@ -300,29 +300,38 @@ def fit_that_holds(family: str, params: dict, train, dt: float, steps: int, *,
     train = np.asarray(train, dtype=float)
     train = train[:, None] if train.ndim == 1 else train
     cls = registry.family(family)
-    params = dict(params)
-    ts = timescales or estimate_timescales(train, dt)
-    ladder = [(params, "")]
-    cautious = cls.cautious(ts)
-    start = params | {k: v for k, v in cautious.items() if k in cls.hyper}
-    named = "the cautious configuration (" + _values(cautious) + ")" if start != params else ""
-    if named:
-        ladder.append((start, named))
-    ladder += [(config, f"{named} and {change}" if named else change) for config, change in _stronger_ridge(cls, start)]
-    # then the family's time-aware defaults, as cautiously (NVAR's: quadratic, two delays)
-    plain = registry.defaults(family, ts) | {k: v for k, v in cautious.items() if k in cls.hyper}
-    if plain != start:
-        ladder.append((plain, "its time-aware defaults"))
-        ladder += [(config, f"its time-aware defaults and {change}") for config, change in _stronger_ridge(cls, plain)]
+    tried = 0
     model = None
-    for config, change in ladder:
+    for config, change in _regularised(family, cls, dict(params), train, dt, timescales):
+        tried += 1
         model = registry.create(family, **config).fit(train, dt)
         try:
             model.predict(train, steps)
         except BlowUp:
             continue
         return model, (f"{family}'s free run blew up on these data: refitted with {change}" if change else "")
-    return model, f"{family}'s free run blew up on these data in every configuration tried ({len(ladder)})"
+    return model, f"{family}'s free run blew up on these data in every configuration tried ({tried})"
+
+
+def _regularised(family: str, cls, params: dict, train, dt: float, timescales):
+    """``(configuration, what changed)`` in the order ``fit_that_holds`` tries them; the time
+    scales the cautious configuration and the defaults need are estimated only if the given
+    configuration did not hold."""
+    yield params, ""
+    ts = timescales or estimate_timescales(train, dt)
+    cautious = cls.cautious(ts)
+    start = params | {k: v for k, v in cautious.items() if k in cls.hyper}
+    named = "the cautious configuration (" + _values(cautious) + ")" if start != params else ""
+    if named:
+        yield start, named
+    for config, change in _stronger_ridge(cls, start):
+        yield config, f"{named} and {change}" if named else change
+    # then the family's time-aware defaults, as cautiously (NVAR's: quadratic, two delays)
+    plain = registry.defaults(family, ts) | {k: v for k, v in cautious.items() if k in cls.hyper}
+    if plain != start:
+        yield plain, "its time-aware defaults"
+        for config, change in _stronger_ridge(cls, plain):
+            yield config, f"its time-aware defaults and {change}"
 
 
 def _values(config: dict) -> str:
