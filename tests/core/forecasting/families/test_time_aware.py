@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from core import systems
-from core.dynamics import integrate
+from core.dynamics import integrate, metrics
 from core.forecasting import experiment
 from core.forecasting.families import registry
 from core.forecasting.families.base import Search, Timescales
-from core.forecasting.families.parroting import best_match
+from core.forecasting.families.parroting import best_match, joined
 
 LORENZ = Timescales(dt=0.01, period=1.5, lyapunov_time=1.1)
 CATALOG = Timescales(dt=0.015, period=1.5, lyapunov_time=1.1)
@@ -88,6 +88,23 @@ def test_parroting_repeats_a_periodic_orbit_exactly_and_forecasts_chaos_for_a_wh
     split = experiment.make_split(experiment.ForecastTask(systems.get("Lorenz"), dt=0.01, windows=3, free_run=1))
     parrot = registry.create("parroting", split.timescales).fit(split.train, split.dt)
     assert experiment.score_forecast(parrot, split).vpt > 1  # about 2.7 Λt on 20 windows (benchmarks/forecast.py)
+
+
+def test_parroting_forecasts_from_the_end_of_its_own_training_data_as_from_new_data():
+    """The published benchmarks forecast from the end of the series the model was fitted on: a
+    context that repeats the training series' end is not appended twice (the end would match the
+    context's last states, and the forecast jump back to the context's start)."""
+    x = integrate.trajectory(systems.get("Lorenz"), n=1400, dt=0.01, transient=1000).x
+    head, truth = x[:1000], x[1000:]
+    model = registry.create("parroting", motif=10).fit(head, 0.01)
+    scale = head.std(axis=0)
+    for context in (head, head[-200:], x[700:1000]):  # the whole series, its tail, a piece ending with it
+        first = metrics.error_growth(truth[:5], model.predict(context, 5), scale)
+        assert first.max() < 0.2, first  # (appended twice: about 1.0 from the first step)
+    library = np.arange(12.0)[:, None]
+    assert np.array_equal(joined(library, library[-4:]), library)
+    assert np.array_equal(joined(library, np.arange(9.0, 15.0)[:, None]), np.arange(15.0)[:, None])
+    assert len(joined(library, np.arange(20.0, 24.0)[:, None])) == 16  # new data: appended whole
 
 
 def test_parroting_needs_a_motif_and_something_to_match_it_against():
