@@ -288,7 +288,8 @@ def fit_that_holds(family: str, params: dict, train, dt: float, steps: int, *,
     of ``train`` — where a forecast from these data starts — checked for ``steps``: a fit whose
     free run blows up is refitted more regularised, first with the family's ``cautious``
     configuration, then with its ridge penalty ten times stronger, up to ``HOLD_RIDGE_STEPS``
-    times, then the same from the family's time-aware defaults. Returns ``(model, note)``: the
+    times, then the same from the family's time-aware defaults, then from its least expressive
+    configuration (``plainest``: NVAR's linear features). Returns ``(model, note)``: the
     first fit that holds and what was changed ("" when the given configuration held); if none
     holds, the last one tried, with a note saying so.
 
@@ -332,6 +333,13 @@ def _regularised(family: str, cls, params: dict, train, dt: float, timescales):
         yield plain, "its time-aware defaults"
         for config, change in _stronger_ridge(cls, plain):
             yield config, f"its time-aware defaults and {change}"
+    # last, the family's least expressive model (NVAR's linear features alone)
+    simplest = plain | cls.plainest(ts)
+    if simplest != plain:
+        named = "its least expressive configuration (" + _values(cls.plainest(ts)) + ")"
+        yield simplest, named
+        for config, change in _stronger_ridge(cls, simplest):
+            yield config, f"{named} and {change}"
 
 
 def _values(config: dict) -> str:

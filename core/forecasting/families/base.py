@@ -169,6 +169,13 @@ class Forecaster(abc.ABC):
         return {}
 
     @classmethod
+    def plainest(cls, timescales: Timescales) -> dict:
+        """Hyper-parameters (over the defaults) of the family's least expressive model, such as
+        NVAR's linear features alone: what ``core.forecasting.tuning.fit_that_holds`` tries last
+        when every other configuration's free run blew up. Empty: none."""
+        return {}
+
+    @classmethod
     def search_space(cls, timescales: Timescales) -> dict[str, Search]:
         """Where ``core.forecasting.tuning.tune`` searches this family's hyper-parameters (empty: nothing to tune)."""
         return {}

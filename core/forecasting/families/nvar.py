@@ -49,8 +49,13 @@ class NVAR(Forecaster):
         "delays": Hyper(int, 2, (1, 10), "k: number of delayed states"),
         "skip": Hyper(int, 2, (1, 200), "s: steps between delayed states (time-aware: period / 60)"),
         "ridge": Hyper(float, 1e-6, (0.0, 1e2), "ridge penalty"),
-        "order": Hyper(int, 2, (2, 3), "largest monomial degree (2: Gauthier et al.'s quadratic NVAR)"),
+        "order": Hyper(int, 2, (1, 3), "largest monomial degree (2: Gauthier et al.'s quadratic NVAR; 1: linear "
+                       "features only, a linear autoregression, the last resort of a free run that must hold)"),
     }
+
+    @classmethod
+    def plainest(cls, ts: Timescales) -> dict:
+        return {"order": 1}
 
     @classmethod
     def defaults(cls, ts: Timescales) -> dict:
@@ -87,7 +92,8 @@ class NVAR(Forecaster):
         span, skip, dim = (self.delays - 1) * self.skip, self.skip, zc.shape[1]
         weights = np.asarray(self.weights_)
         n_lin = self.delays * dim
-        pairs = np.array(list(itertools.combinations_with_replacement(range(n_lin), 2))).T
+        pairs = (np.array(list(itertools.combinations_with_replacement(range(n_lin), 2))).T
+                 if self.order >= 2 else np.zeros((2, 0), int))
         triples = (np.array(list(itertools.combinations_with_replacement(range(n_lin), 3))).T
                    if self.order == 3 else np.zeros((3, 0), int))
         newest = [span - j * skip for j in range(self.delays)]  # the linear features, newest first
@@ -133,10 +139,11 @@ def _rollout(history, weights, delays, skip, order, horizon):
         for d in range(delays):
             features[1 + d * dim : 1 + (d + 1) * dim] = buffer[t - d * skip]
         q = 1 + n_lin
-        for i in range(n_lin):
-            for j in range(i, n_lin):
-                features[q] = features[1 + i] * features[1 + j]
-                q += 1
+        if order >= 2:
+            for i in range(n_lin):
+                for j in range(i, n_lin):
+                    features[q] = features[1 + i] * features[1 + j]
+                    q += 1
         if order == 3:
             for i in range(n_lin):
                 for j in range(i, n_lin):

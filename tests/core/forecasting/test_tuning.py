@@ -177,3 +177,32 @@ def test_a_fit_whose_own_free_run_blows_up_is_refitted_more_regularised(split, m
     model, note = tuning.fit_that_holds("nvar", tuned, train, dt, 300, timescales=ts)  # no cautious: ridge, then defaults
     assert model.order == 2 and model.delays == registry.defaults("nvar", ts)["delays"]
     assert note == "nvar's free run blew up on these data: refitted with its time-aware defaults"
+
+    def nonlinear_blows_up(self, context, steps):  # SprottB's first coordinate at 100 points a period
+        if self.order > 1:
+            raise tuning.BlowUp("unstable", 1, context[:1])
+        return nvar_predict(self, context, steps)
+
+    monkeypatch.setattr(NVAR, "predict", nonlinear_blows_up)
+    model, note = tuning.fit_that_holds("nvar", tuned, train, dt, 300, timescales=ts)  # last: linear features alone
+    assert model.order == 1 and model.ridge == registry.defaults("nvar", ts)["ridge"]
+    assert note == "nvar's free run blew up on these data: refitted with its least expressive configuration (order 1)"
+    assert np.isfinite(nvar_predict(model, train, 300)).all()
+
+
+def test_nvar_with_linear_features_alone_is_a_linear_autoregression_with_its_analytic_jacobian(split):
+    from core.forecasting import model_spectrum
+
+    train = split.train[:2000]
+    model = registry.create("nvar", split.timescales, order=1).fit(train, split.dt)
+    assert model.weights_.shape == (1 + model.delays * 3, 3)  # a constant and the delayed states
+    forecast = model.predict(train, 50)
+    assert forecast.shape == (50, 3) and np.isfinite(forecast).all()
+    found = model.free_run_map((train - model.mean_) / model.std_)  # its step, and J·V against differences
+    V = np.eye(len(found.state))
+    new, JV = found.step(found.state, V)
+    differences = np.stack([(found.step(found.state + 1e-6 * v, V)[0] - found.step(found.state - 1e-6 * v, V)[0])
+                            / 2e-6 for v in V.T], axis=1)
+    assert np.abs(JV - differences).max() < 1e-6 * np.abs(JV).max()
+    assert np.allclose(new[-3:] * model.std_ + model.mean_, model.predict(train, 1)[0])  # the rollout's first step
+    assert np.isfinite(model_spectrum.model_spectrum(model, train, steps=200).exponents).all()
