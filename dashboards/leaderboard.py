@@ -46,7 +46,9 @@ TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 
 
 EMPTY_LOG_SPAN = (0.1, 10.0)
-SUMMARY_HEADERS = {"vpt_at_least_1": "VPT ≥ 1 (share)", "median_vpt": "median VPT", "blow_ups": "blow-ups",
+SUMMARY_HEADERS = {"vpt_at_least_1": "VPT ≥ 1 (share)", "median_vpt": "median VPT",
+                   "upper_quartile_vpt": "VPT upper quartile", "at_window_end": "valid to the window's end (share)",
+                   "blow_ups": "blow-ups",
                    "median_fit_s": "median fit (s)", "median_tuning_s": "median tuning (s)",
                    "median_model_lambda_error": "model's own λ1: median error"}
 
@@ -184,6 +186,8 @@ class LeaderboardDashboard(Viewer):
             f"*{rows.system.nunique()} systems × {len(order)} families ({len(rows)} cells, "
             f"{int((rows.status == sweep.ERROR).sum())} failed, {int((rows.status == sweep.BLOW_UP).sum())} with a "
             f"blow-up). Best median: **{plain(best.family)}** at {best.median_vpt:.2f} Lyapunov times. "
+            + (f"Test windows of {scored.max_vpt.median():.0f} Lyapunov times; {int(sweep.at_window_end(scored).sum())} "
+               "forecasts still valid at a window's end. " if len(scored) else "") +
             f"Spearman ρ of VPT with λ1: {plain(rho_text) or 'too few systems'}. Click a cell of the table to "
             "open that forecast.*")
 

@@ -44,7 +44,8 @@ COLUMNS = {
     "hparams": "string", "versions": "string", "finished": "float64",
 }
 OK, BLOW_UP, ERROR = "ok", "blow-up", "error"
-MAX_WINDOW_STEPS = 10_000  # a weakly chaotic flow's 10 Lyapunov times are capped here (and so its VPT)
+HORIZON = 30.0  # Lyapunov times per test window: long enough that no family's upper quartile reaches the end
+MAX_WINDOW_STEPS = 30_000  # a weakly chaotic flow's window is cut here (and so its VPT: ``max_vpt`` says where)
 FREE_RUN = 5_000  # steps of the free run judged as an attractor (D_stsp, D_H, λ1): its scoring is most of a cell
 
 
@@ -68,7 +69,7 @@ class Cell:
     seed: int = 0
     budget: float = 2.0  # seconds of tuning (0: the time-aware defaults)
     windows: int = 5
-    horizon: float = 10.0
+    horizon: float = HORIZON
 
     @property
     def key(self) -> str:
@@ -190,13 +191,16 @@ def chaotic_systems() -> list[str]:
 
 
 def plan(systems_: list[str], families: list[str], settings: list[Setting], seeds=(0,), budget: float = 2.0,
-         windows: int = 5) -> list[Cell]:
-    """Every combination, systems outermost (a sweep that is cut short has whole systems)."""
+         windows: int = 5, horizon: float = HORIZON) -> list[Cell]:
+    """Every combination, systems outermost (a sweep that is cut short has whole systems); test
+    windows of ``horizon`` Lyapunov times."""
     from core.forecasting.families import registry
 
     for family in families:
         registry.family(family)  # an unknown name fails here, before any work
-    return [Cell(s, f, setting, seed, budget, windows) for s in systems_ for setting in settings for seed in seeds
+    if not horizon > 0:
+        raise ValueError(f"the test horizon must be positive, got {horizon}")
+    return [Cell(s, f, setting, seed, budget, windows, horizon) for s in systems_ for setting in settings for seed in seeds
             for f in families]
 
 
@@ -389,21 +393,25 @@ def latest(table, system: str, family: str, setting: tuple):
 
 
 def family_summary(table):
-    """Per family over the systems it ran on: systems, VPT ≥ 1 (fraction), median VPT, blow-ups,
-    failures, median fit and tuning seconds, and how far the λ1 of the model's own dynamics is from
+    """Per family over the systems it ran on: systems, VPT ≥ 1 (fraction), median and upper-quartile
+    VPT, the fraction of cells whose forecast stayed valid to the end of its test window (a VPT
+    that is a lower bound: the window, not the model, ended it), blow-ups, failures, median fit and
+    tuning seconds, and how far the λ1 of the model's own dynamics is from
     the truth's (median relative error; the column is left out for a table swept before it was
     recorded); best median first."""
     import pandas as pd
 
     if not len(table):
-        return pd.DataFrame(columns=["family", "systems", "vpt_at_least_1", "median_vpt", "blow_ups", "errors",
-                                     "median_fit_s", "median_tuning_s"])
+        return pd.DataFrame(columns=["family", "systems", "vpt_at_least_1", "median_vpt", "upper_quartile_vpt",
+                                     "at_window_end", "blow_ups", "errors", "median_fit_s", "median_tuning_s"])
     rows = []
     for family, group in table.groupby("family"):
         scored = group[group.status != ERROR]
         rows.append({"family": family, "systems": group.system.nunique(),
                      "vpt_at_least_1": float((scored.vpt >= 1).mean()) if len(scored) else np.nan,
                      "median_vpt": float(scored.vpt.median()) if len(scored) else np.nan,
+                     "upper_quartile_vpt": float(scored.vpt.quantile(0.75)) if len(scored) else np.nan,
+                     "at_window_end": float(at_window_end(scored).mean()) if len(scored) else np.nan,
                      "blow_ups": int((group.status == BLOW_UP).sum()), "errors": int((group.status == ERROR).sum()),
                      "median_fit_s": float(scored.fit_s.median()), "median_tuning_s": float(scored.tuning_s.median()),
                      "median_model_lambda_error": _model_lambda_error(scored)})
@@ -411,6 +419,13 @@ def family_summary(table):
     if summary.median_model_lambda_error.isna().all():  # a table swept before the models' own spectra
         summary = summary.drop(columns="median_model_lambda_error")
     return summary
+
+
+def at_window_end(rows):
+    """Whether each row's forecast stayed valid to the end of its test window (its VPT is the
+    window's length ``max_vpt``, to a step): there the window, not the model, set the VPT."""
+    step = rows.dt * rows.lambda_max  # one step in Lyapunov times
+    return (rows.vpt >= rows.max_vpt - 0.5 * step) & np.isfinite(rows.max_vpt)
 
 
 def _model_lambda_error(rows) -> float:
@@ -485,7 +500,9 @@ def main(argv=None, prog: str = "python -m core.forecasting.sweep") -> None:
     parser.add_argument("--sampling", default="1", help="sampling steps as multiples of the catalog's dt")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--budget", type=float, default=2.0, help="seconds of tuning per cell (0: defaults)")
-    parser.add_argument("--windows", type=int, default=5, help="test windows of 10 Lyapunov times per cell")
+    parser.add_argument("--windows", type=int, default=5, help="test windows per cell")
+    parser.add_argument("--horizon", type=float, default=HORIZON, help="Lyapunov times per test window "
+                        f"(at most {MAX_WINDOW_STEPS} steps)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N systems")
     parser.add_argument("--scheduler", default=os.environ.get("CHAOSLAB_SCHEDULER", ""),
                         help="a Dask scheduler address (default: a local cluster)")
@@ -504,7 +521,7 @@ def main(argv=None, prog: str = "python -m core.forecasting.sweep") -> None:
                 for noise in _numbers(args.noise) for sampling in _numbers(args.sampling)]
     families = [f for f in args.families.split(",") if f] or registry.names(iterative=False)
     cells = plan(names, families, settings, _numbers(args.seeds, int), args.budget,
-                 args.windows)
+                 args.windows, args.horizon)
     client = jobs.connect(args.scheduler) if args.scheduler else jobs.start_cluster(jobs.BatchPlan(args.workers))
     start = time.perf_counter()
     with tqdm(total=len(cells), unit="cell", file=sys.stderr, dynamic_ncols=True) as bar:

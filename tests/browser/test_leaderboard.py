@@ -82,6 +82,7 @@ def test_the_published_benchmark_shows_the_papers_models_beside_the_labs(server,
     open_app(page, url + "?tab=leaderboard")
     wait_for(lambda: "Best median" in text(page, ".leaderboard-note"), timeout=60,
              why=lambda: text(page, ".leaderboard-note"))
+    assert "Test windows of 30 Lyapunov times" in text(page, ".leaderboard-note")
     page.locator(".leaderboard-sections .bk-tab", has_text="Published benchmark").first.click()
     wait_for(lambda: "3 systems at 100 points per period" in text(page, ".published-note"), timeout=30,
              why=lambda: text(page, ".published-note"))
@@ -107,3 +108,4 @@ def test_the_published_benchmark_shows_the_papers_models_beside_the_labs(server,
     wait_for(lambda: "ESN (paper)" in headers(), why=headers)
     page.screenshot(path=str(log.parent / "leaderboard_multivariate.png"), full_page=True)
     assert page.errors == [] and server_errors(log) == []
+

@@ -154,3 +154,4 @@ def test_without_the_published_folder_the_tab_says_where_it_looked(monkeypatch, 
     note = tab.note.object.replace("\\", "")  # as the Markdown reads, escapes gone
     assert "the lab's own columns only" in note and "set CHAOSLAB_GILPIN2023" in note
     assert "NBEATS" not in tab.table.value and len(tab.table.value) == 131
+

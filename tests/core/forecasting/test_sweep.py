@@ -54,6 +54,7 @@ def test_a_tiny_sweep_on_a_local_cluster_fills_the_schema_and_resumes_without_re
     assert set(table.status) <= {"ok", "blow-up"} and not table.message[table.status == "ok"].any()
     lorenz = table[(table.system == "Lorenz") & (table.family == "nvar")].iloc[0]
     assert lorenz.vpt > 1.0 and lorenz.lambda_max == pytest.approx(0.906, rel=0.02)  # Lorenz λ1 (Sprott)
+    assert lorenz.max_vpt == pytest.approx(sweep.HORIZON, abs=0.01)  # windows of 30 Λt: long enough to see NVAR end
     assert lorenz.trials >= 1 and lorenz.tuning_s > 0 and json.loads(lorenz.hparams)  # tuned, and how
     assert 0 < lorenz.fit_s < lorenz.tuning_s  # the chosen configuration's refit: not the search, not ≈ 0
     assert np.isfinite(lorenz.d_stsp) and np.isfinite(lorenz.d_h) and lorenz.n_train == 2000
@@ -84,6 +85,21 @@ def test_too_little_data_to_tune_on_is_scored_at_the_defaults_and_says_so():
     row = sweep.run_cell(sweep.Cell("Henon", "nvar", sweep.Setting(n_train=400), budget=1.0, windows=1))
     assert row["status"] in ("ok", "blow-up") and row["message"].startswith("not tuned: 400 training points")
     assert row["trials"] == 0 and json.loads(row["hparams"]) and np.isfinite(row["vpt"])
+
+
+def test_the_summary_says_which_forecasts_the_window_ended_rather_than_the_model():
+    import pandas as pd
+
+    rows = pd.DataFrame({"family": ["a"] * 4, "system": list("wxyz"), "status": ["ok"] * 4,
+                         "vpt": [30.0, 29.996, 12.0, 5.0], "max_vpt": [30.0, 30.0, 30.0, 12.0],
+                         "dt": [0.01] * 4, "lambda_max": [1.0] * 4, "fit_s": [0.1] * 4, "tuning_s": [1.0] * 4,
+                         "lambda_model": [np.nan] * 4})
+    assert list(sweep.at_window_end(rows)) == [True, True, False, False]  # to half a step (0.01 Λt)
+    summary = sweep.family_summary(rows).iloc[0]
+    assert summary.at_window_end == 0.5 and summary.upper_quartile_vpt == pytest.approx(29.997)
+    assert all(c.horizon == 20.0 for c in sweep.plan(["Lorenz"], ["nvar"], [SETTING], horizon=20.0))
+    with pytest.raises(ValueError, match="horizon must be positive"):
+        sweep.plan(["Lorenz"], ["nvar"], [SETTING], horizon=0)
 
 
 def test_unknown_families_are_refused_before_any_work():
