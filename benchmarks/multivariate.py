@@ -44,15 +44,16 @@ GAP_PERIODS = 100  # periods between the end of the train series and the start o
 LENGTH = sum(MULTIVARIATE_POINTS)
 
 
-def series(name: str) -> tuple[np.ndarray, np.ndarray, float]:
-    """The lab's ``train`` and ``test`` series of ``name`` (1200 × dim each), 100 points per period."""
+def series(name: str, test_points: int = LENGTH) -> tuple[np.ndarray, np.ndarray, float]:
+    """The lab's ``train`` (1200 × dim) and ``test`` (``test_points`` × dim) series of ``name``, 100
+    points per period, the test series ``GAP_PERIODS`` periods after the train series on one orbit."""
     from core import systems
     from core.dynamics import integrate
 
     system = systems.get(name)
     gap = GAP_PERIODS * 100
-    x = integrate.trajectory(system, n=2 * LENGTH + gap, dt=system.dt, transient=2000).x
-    return x[:LENGTH], x[-LENGTH:], system.dt
+    x = integrate.trajectory(system, n=LENGTH + gap + test_points, dt=system.dt, transient=2000).x
+    return x[:LENGTH], x[-test_points:], system.dt
 
 
 def run_one(name: str, families: list[str], budget: float, seed: int) -> list[dict]:

@@ -7,7 +7,9 @@ against λ1 and against the correlation dimension, and how each family degrades 
 fewer training points. "Sweep this" runs a few systems × families on the cluster and adds them.
 After Gilpin (2023), Figs. 2–4, made live. "auto" (the lab's model choice) is a family here like
 any other. "Published benchmark" (``dashboards.published``) sets the lab beside the 16 models of
-the dysts univariate benchmark (Gilpin 2021) on that benchmark's own series and protocol.
+the dysts univariate benchmark (Gilpin 2021) on that benchmark's own series and protocol; "Long
+horizons" (``dashboards.long_horizon``) draws each family's error against the horizon when fitted
+on 1000 points and forecasting 5000 (Gilpin 2023's long-horizon setting).
 
 The tab opens on the comparison across systems; the scatters, the degradation curves, the
 sweep form and the published benchmark are sub-tabs built when first chosen (``LazyTab``): in the
@@ -36,6 +38,7 @@ from core.runtime import jobs
 from dashboards.background import Runner, on_session_loop
 from dashboards.boxes import draw_boxes
 from dashboards.lazy import LazyTab, lazy_tabs
+from dashboards.long_horizon import LongHorizons
 from dashboards.published import PublishedBenchmark
 from dashboards.selection import Selection, plain
 
@@ -371,6 +374,7 @@ class LeaderboardDashboard(Viewer):
                                   ("Noise and data length", LazyTab(self.degradation)),
                                   ("Sweep this", LazyTab(self.sweep_form)),
                                   ("Published benchmarks (dysts 2021, 2023)", LazyTab(PublishedBenchmark)),
+                                  ("Long horizons (5000 steps)", LazyTab(LongHorizons)),
                                   css_classes=["leaderboard-sections"], sizing_mode="stretch_width")
         return pn.Column(pn.Row(self.families, self.kind, self.setting), self.note, self.sections,
                          sizing_mode="stretch_width")

@@ -109,3 +109,20 @@ def test_the_published_benchmark_shows_the_papers_models_beside_the_labs(server,
     page.screenshot(path=str(log.parent / "leaderboard_multivariate.png"), full_page=True)
     assert page.errors == [] and server_errors(log) == []
 
+
+def test_the_long_horizon_sub_tab_draws_the_shipped_curves(server, page):
+    """Gilpin 2023's long-horizon setting: the shipped rows' median error against the horizon per
+    family, and the per-family table."""
+    url, log = server
+    open_app(page, url + "?tab=leaderboard")
+    wait_for(lambda: "Best median" in text(page, ".leaderboard-note"), timeout=60,
+             why=lambda: text(page, ".leaderboard-note"))
+    assert "Lyapunov times; " in text(page, ".leaderboard-note")  # the test windows' length, said
+    page.locator(".leaderboard-sections .bk-tab", has_text="Long horizons").first.click()
+    wait_for(lambda: "chaotic flows ×" in text(page, ".long-horizon-note"), timeout=30,
+             why=lambda: text(page, ".long-horizon-note"))
+    page.wait_for_function(PAINTED, arg=["median forecast error against the horizon"], timeout=30_000)
+    summary = text(page, ".long-horizon-summary")
+    assert "auto" in summary and "nvar" in summary and "median VPT (Λt)" in summary
+    page.screenshot(path=str(log.parent / "leaderboard_long_horizons.png"), full_page=True)
+    assert page.errors == [] and server_errors(log) == []

@@ -93,14 +93,14 @@ def test_the_scatters_curves_and_sweep_form_are_built_when_their_sub_tab_is_firs
     tab = LeaderboardDashboard(Selection(), sources=(results, tmp_path))
     tab.prepare()
     sections = tab.main()[-1]
-    assert [len(holder) for holder in sections.objects[1:]] == [0, 0, 0, 0]  # only the comparison is built
+    assert [len(holder) for holder in sections.objects[1:]] == [0, 0, 0, 0, 0]  # only the comparison is built
     sections.active = 1
     (scatters,) = sections.objects[1].objects
     lam, dim = (pane.object for pane in scatters)
     assert lam.x_range is tab.lambda_range and lam.x_scale.__class__.__name__ == "LogScale"
     assert {r.data_source for r in lam.renderers} == {tab.lambda_points}  # the data already drawn
     assert {r.data_source for r in dim.renderers} == {tab.dimension_points} and len(tab.dimension_points.data["x"])
-    assert [len(holder) for holder in sections.objects[2:]] == [0, 0, 0]
+    assert [len(holder) for holder in sections.objects[2:]] == [0, 0, 0, 0]
     sections.active = 2
     noise, length = (pane.object for pane in sections.objects[2][0])
     assert noise.title is tab.noise_title and length.x_range is tab.length_range
@@ -155,3 +155,32 @@ def test_without_the_published_folder_the_tab_says_where_it_looked(monkeypatch, 
     assert "the lab's own columns only" in note and "set CHAOSLAB_GILPIN2023" in note
     assert "NBEATS" not in tab.table.value and len(tab.table.value) == 131
 
+
+def _long_rows():
+    from core.forecasting import long_horizon
+
+    rows = []
+    for k, system in enumerate(["Lorenz", "Rossler", "Thomas"]):
+        for family, level in (("nvar", 0.01), ("analog", 0.2)):
+            curve = np.minimum(level * np.exp(long_horizon.GRID[:80 + 10 * k] / 4), np.sqrt(2))
+            vpt = float(long_horizon.GRID[np.argmax(curve > 0.5)])
+            rows.append({"system": system, "family": family, "curve": curve.astype(np.float32), "vpt": vpt,
+                         "horizon": 40.0 + 5 * k, "valid_to_end": False, "blew_up": False, "smape": 50.0})
+    return pd.DataFrame(rows)
+
+
+def test_the_long_horizon_sub_tab_draws_each_familys_median_error_against_the_horizon():
+    from dashboards.long_horizon import CEILING, LongHorizons
+
+    tab = LongHorizons(_long_rows())
+    tab.prepare()
+    lines = tab.lines.data
+    assert lines["family"] == ["nvar", "analog"]  # best median VPT first
+    assert all(len(x) == len(y) for x, y in zip(lines["xs"], lines["ys"])) and max(lines["ys"][1]) <= CEILING
+    assert lines["xs"][0][-1] == 40.0 and tab.plot.x_range.end == 40.0  # every system reaches 40 Λt
+    summary = tab.summary.object
+    assert list(summary.family) == ["nvar", "analog"] and "median VPT (Λt)" in summary and "error at 10 Λt" in summary
+    assert "**3 chaotic flows × 2 families.**" in tab.note.object and "**nvar**" in tab.note.object
+    empty = LongHorizons(_long_rows().iloc[:0])
+    empty.prepare()
+    assert "python -m benchmarks.long_horizon --ship" in empty.note.object and not len(empty.lines.data["xs"])
