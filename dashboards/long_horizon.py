@@ -22,13 +22,17 @@ HEADERS = {"median_horizon": "median horizon (Λt)", "median_vpt": "median VPT (
 PROTOCOL = (
     "**The setting (Gilpin 2023's headline task):** every coordinate at 100 points per period; each family is tuned "
     "on a separate 1200-point series (validated on its last 200 points), fitted on the first 1000 points of a test "
-    "series and forecasts the next 5000 in one free run (50 periods: a median of about 45 Lyapunov times over the "
-    "catalog, as in the paper). The error is normalised by each coordinate's standard deviation on the fitted data; "
+    "series and forecasts the next 5000 in one free run (50 periods; the paper counted a median of 45 Lyapunov times "
+    "over its systems with dysts's λ_max, the lab counts in its own λ1). The error is normalised by each coordinate's standard deviation on the fitted data; "
     "two independent points of the attractor are about √2 apart on that scale (dashed), so a forecast that lost the "
     "trajectory but stays on the attractor levels off there. VPT (dotted line: ε = 0.5) is read from each curve. "
     "The median at a time counts the systems whose horizon reaches it (cut where fewer than "
     f"{long_horizon.MIN_SYSTEMS} do); a blown-up forecast counts as an infinite error. The paper's per-system "
     "results of this task were never published, so the lab's rerun stands alone here.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 class LongHorizons(param.Parameterized):
@@ -86,7 +90,7 @@ class LongHorizons(param.Parameterized):
             f"**{frame.system.nunique()} chaotic flows × {len(order)} families.** Forecast horizon: median "
             f"{best.median_horizon:.0f} Lyapunov times. Longest median VPT: **{best.family}** at "
             f"{best.median_vpt:.1f} Lyapunov times (upper quartile {best.upper_quartile_vpt:.1f}); "
-            f"{summary.blow_ups.sum()} forecasts blew up.")
+            f"{_count(int(summary.blow_ups.sum()), 'forecast')} blew up.")
 
     def main(self) -> pn.Column:
         return pn.Column(self.note, self.figure, "#### Per family (VPT and horizons in Lyapunov times)", self.summary,
