@@ -33,10 +33,6 @@ from benchmarks.univariate import chosen_systems, common_arguments, run_all, run
 from core.forecasting import long_horizon
 
 
-def _score(head, truth, forecast, *, dt: float, lam: float) -> dict:
-    return long_horizon.score(head, truth, forecast, dt, lam)
-
-
 def run_one(name: str, families: list[str], budget: float, seed: int) -> list[dict]:
     """One system's rows: each family and "auto", scored against the horizon."""
     from core import systems
@@ -49,7 +45,7 @@ def run_one(name: str, families: list[str], budget: float, seed: int) -> list[di
     except Exception as exc:  # a system the lab cannot integrate is a row, not a crash
         return [{"system": name, "family": f, "error": f"{type(exc).__name__}: {exc}"} for f in (*families, "auto")]
     rows = run_system(name, train, test, dt, 100, families, budget, seed, points=long_horizon.POINTS,
-                      score=partial(_score, dt=dt, lam=lam), hold=target)
+                      score=partial(long_horizon.score, dt=dt, lam=lam), hold=target)
     return [{k: v for k, v in row.items() if k != "granularity"} | {"lambda_max": lam} for row in rows]
 
 

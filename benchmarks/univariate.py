@@ -40,25 +40,17 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.rows import single_threaded, write_csv
+from core.dynamics import metrics
 from core.forecasting.published import LAB_RESULTS, TARGET_POINTS, TRAIN_POINTS, load_series, published
 
 FAMILIES = ("nvar", "esn", "parroting", "analog")
 HOLD_HORIZONS = 5  # the final fit's own free run must hold for this many scored horizons
-
-
-def smape_with_blow_up(truth: np.ndarray, forecast: np.ndarray) -> float:
-    """sMAPE (0–200) over the whole target; points a blown-up forecast did not reach count 200."""
-    from core.dynamics import metrics
-
-    reached = len(forecast)
-    if reached == 0:
-        return 200.0
-    return (metrics.smape(truth[:reached], forecast) * reached + 200.0 * (len(truth) - reached)) / len(truth)
+smape_with_blow_up = metrics.smape_with_blow_up  # the benchmarks' score (core.dynamics.metrics), by its old name
 
 
 def smape_score(head: np.ndarray, truth: np.ndarray, forecast: np.ndarray) -> dict:
     """The published benchmarks' score of one forecast (``run_system``'s default ``score``)."""
-    return {"smape": smape_with_blow_up(truth, forecast)}
+    return {"smape": metrics.smape_with_blow_up(truth, forecast)}
 
 
 def run_system(name: str, train: np.ndarray, test: np.ndarray, dt: float, granularity: int, families: list[str],

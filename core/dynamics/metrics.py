@@ -59,6 +59,15 @@ def smape(true, pred) -> float:
     return float(100 * np.mean(np.abs(true - pred) / (np.abs(true) + np.abs(pred) + 1e-10)))
 
 
+def smape_with_blow_up(truth, forecast) -> float:
+    """sMAPE (0–200) over the whole of ``truth``, of a ``forecast`` that may be shorter (the finite
+    part of one that blew up): every point it did not reach counts 200, the scale's maximum."""
+    reached = min(len(forecast), len(truth))
+    if reached == 0:
+        return 200.0
+    return (smape(truth[:reached], forecast[:reached]) * reached + 200.0 * (len(truth) - reached)) / len(truth)
+
+
 def pearson(true, pred) -> float:
     """Pearson correlation of each coordinate over time, averaged over coordinates."""
     true, pred = _pair(true, pred)

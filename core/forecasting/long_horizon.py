@@ -60,10 +60,8 @@ def score(head: np.ndarray, truth: np.ndarray, forecast: np.ndarray, dt: float, 
     valid_steps = above[0] if len(above) else n
     grid = GRID[GRID <= n * step + 1e-9]
     at = np.clip(np.ceil(grid / step - 1e-9).astype(int) - 1, 0, n - 1)  # the step at or just after each time
-    smape = (metrics.smape(truth[:reached], forecast[:reached]) * reached + 200.0 * (n - reached)) / n \
-        if reached else 200.0
     return {"horizon": n * step, "vpt": valid_steps * step, "valid_to_end": bool(valid_steps == n),
-            "smape": float(smape), "curve": error[at].astype(np.float32)}
+            "smape": metrics.smape_with_blow_up(truth, forecast), "curve": error[at].astype(np.float32)}
 
 
 def read(path: Path = SHIPPED) -> pd.DataFrame:

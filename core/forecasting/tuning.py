@@ -322,24 +322,26 @@ def _regularised(family: str, cls, params: dict, train, dt: float, timescales):
     ts = timescales or estimate_timescales(train, dt)
     cautious = cls.cautious(ts)
     start = params | {k: v for k, v in cautious.items() if k in cls.hyper}
-    named = "the cautious configuration (" + _values(cautious) + ")" if start != params else ""
-    if named:
-        yield start, named
-    for config, change in _stronger_ridge(cls, start):
-        yield config, f"{named} and {change}" if named else change
+    yield from _and_stronger_ridge(cls, start, "the cautious configuration (" + _values(cautious) + ")"
+                                   if start != params else "")
     # then the family's time-aware defaults, as cautiously (NVAR's: quadratic, two delays)
     plain = registry.defaults(family, ts) | {k: v for k, v in cautious.items() if k in cls.hyper}
     if plain != start:
-        yield plain, "its time-aware defaults"
-        for config, change in _stronger_ridge(cls, plain):
-            yield config, f"its time-aware defaults and {change}"
+        yield from _and_stronger_ridge(cls, plain, "its time-aware defaults")
     # last, the family's least expressive model (NVAR's linear features alone)
     simplest = plain | cls.plainest(ts)
     if simplest != plain:
-        named = "its least expressive configuration (" + _values(cls.plainest(ts)) + ")"
-        yield simplest, named
-        for config, change in _stronger_ridge(cls, simplest):
-            yield config, f"{named} and {change}"
+        yield from _and_stronger_ridge(cls, simplest,
+                                       "its least expressive configuration (" + _values(cls.plainest(ts)) + ")")
+
+
+def _and_stronger_ridge(cls, config: dict, named: str):
+    """``config`` said as ``named`` (not again when ``named`` is empty: it was tried as given),
+    then the same with a stronger ridge penalty each time."""
+    if named:
+        yield config, named
+    for stronger, change in _stronger_ridge(cls, config):
+        yield stronger, f"{named} and {change}" if named else change
 
 
 def _values(config: dict) -> str:
