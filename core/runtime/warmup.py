@@ -30,4 +30,17 @@ def compile_kernels() -> float:
     lyapunov.max_exponent_from_data(integrate.trajectory(lorenz, n=2000).x[:, 0], lorenz.dt)
     portraits.run(lorenz, {"n": 1000}, portraits.ViewSpec(), (10, 0.1), job=local_context())
     portraits.run(systems.get("Henon"), {"n": 1000}, portraits.ViewSpec(embed_lag=1), job=local_context())
+    _warm_fields()
     return time.perf_counter() - start
+
+
+def _warm_fields() -> None:
+    """The fields' ETDRK4 kernels (both fields, with and without tangents) and Datashader's raster."""
+    from core.dynamics import fields as field_dynamics
+    from core.pictures import fields as field_pictures
+    from core.systems import fields
+
+    field_pictures.field_picture(fields.get("KuramotoSivashinsky", grid=16), 4)
+    field_dynamics.spectrum(fields.get("KuramotoSivashinsky", grid=16), 1, t_max=1.0, transient=0.0)
+    field_dynamics.simulate(fields.get("LambdaOmega", grid=16), 2, transient=0.0)
+    field_dynamics.spectrum(fields.get("LambdaOmega", grid=16), 1, t_max=0.2, transient=0.0)
