@@ -9,6 +9,7 @@ import math
 import param
 
 from core import systems
+from core.systems import fields
 from core.forecasting.families import registry
 
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|~"})
@@ -96,7 +97,11 @@ class Selection(param.Parameterized):
     butterfly_members = param.Integer(default=2, bounds=(2, 10_000), doc="members of the butterfly animation")
     butterfly_distance = param.Number(default=1e-5, bounds=(1e-12, 1.0), doc="their initial distance from member 0")
     butterfly_speed = param.Selector(default=2, objects=[1, 2, 5, 10, 20], doc="frames per animation tick")
-    tab = param.Selector(default="explorer", objects=["explorer", "lyapunov", "forecast", "teach", "leaderboard"], doc="the open tab")
+    # the Fields tab
+    field = param.Selector(default="KuramotoSivashinsky", objects=fields.names(), doc="the Fields tab's field")
+    field_settings = param.Dict(default={}, doc="the field's settings changed from its defaults")
+    tab = param.Selector(default="explorer", objects=["explorer", "lyapunov", "forecast", "teach", "leaderboard", "fields"],
+                         doc="the open tab")
 
     def overrides(self) -> dict[str, float]:
         """Parameter overrides as floats (raises ValueError with a message for bad text)."""
