@@ -1,0 +1,125 @@
+"""Pictures of fields: a 1-D field's space–time image and a 2-D field's frames, made where the
+data is, and their leading Lyapunov exponents beside the literature's.
+
+The space–time image is the (time × space) array resampled to the view's pixels by Datashader's
+``Canvas.raster`` (the mean of the samples behind each pixel, so 10⁵ snapshots stay one small
+image); a 2-D field's frames are its grid's own pixels (Bokeh scales them), colour levels over
+the whole run's span so that a colour means one value in every frame.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import datashader as ds
+import numpy as np
+import xarray as xr
+
+from core.dynamics import fields as F
+from core.dynamics import lyapunov
+from core.errors import ArgumentError
+from core.pictures import raster
+from core.pictures.raster import LEVELS, Raster
+from core.systems.fields import Field
+
+SPACE_TIME_PIXELS = (760, 250)
+FRAME_PIXELS = (380, 380)
+CMAP = "coolwarm"  # signed fields: blue below the middle of the span, red above
+MAX_FRAME_BYTES = 32 * 2**20  # a 2-D run's frames the page may hold
+
+
+@dataclass(frozen=True)
+class FieldPicture:
+    """What the Fields tab shows of one run: ``image`` (1-D: time on x, space on y) or
+    ``frames`` (2-D: one level array per snapshot over ``extent``), the colour ``span`` and the
+    run's times."""
+
+    field: Field
+    t: np.ndarray
+    span: tuple[float, float]
+    extent: tuple[float, float, float, float]
+    image: Raster | None = None
+    frames: np.ndarray | None = None
+    palette: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    def frame(self, i: int) -> Raster:
+        """Frame ``i`` as a shaded raster for a ``RasterView``."""
+        return Raster(np.empty(0), np.empty(0), None, self.extent, 0.0, index=self.frames[i], palette=self.palette)
+
+
+def levels(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Colour levels 1 … 255 of ``values`` mapped linearly over ``[low, high]`` (uint8)."""
+    scaled = (np.asarray(values, dtype=np.float32) - low) / max(high - low, 1e-12)
+    return (1 + np.rint(np.clip(scaled, 0, 1) * (LEVELS - 1))).astype(np.uint8)
+
+
+def _span(u: np.ndarray, signed: bool) -> tuple[float, float]:
+    low, high = float(np.min(u)), float(np.max(u))
+    if signed:  # Kuramoto–Sivashinsky and λ–ω swing about zero: white is zero
+        m = max(abs(low), abs(high), 1e-12)
+        return -m, m
+    return low, high
+
+
+def field_picture(field: Field, n: int, seed: int = 0, *, job=None) -> FieldPicture:
+    """A job: ``n`` snapshots of ``field`` (``fields.simulate``) drawn for the page."""
+    if field.space_dims == 2 and n * field.grid**2 > MAX_FRAME_BYTES:
+        raise ArgumentError(f"{n} frames of {field.grid}² pixels exceed the {MAX_FRAME_BYTES // 2**20} MB a page may "
+                            f"hold: ask for at most {MAX_FRAME_BYTES // field.grid**2} frames or a coarser grid")
+    progress = (lambda f: job.progress(f)) if job is not None else None
+    run = F.simulate(field, n, seed=seed, progress=progress, stop=job.stop if job is not None else None)
+    start = time.perf_counter()
+    span = _span(run.u, signed=field.name != "Lorenz96")
+    if field.space_dims == 2:
+        half = field.spacing / 2
+        extent = (run.x[0] - half, run.x[-1] + half, run.x[0] - half, run.x[-1] + half)
+        return FieldPicture(field, run.t, span, extent, frames=levels(run.u, *span), palette=raster.palette(CMAP),
+                            seconds=run.wall_time + time.perf_counter() - start)
+    return FieldPicture(field, run.t, span, space_time_extent(run.t, field),
+                        image=space_time(run.t, run.x, run.u, span, field), seconds=run.wall_time)
+
+
+def space_time_extent(t: np.ndarray, field: Field) -> tuple[float, float, float, float]:
+    step = t[1] - t[0] if len(t) > 1 else field.dt
+    return float(t[0]), float(t[-1] + step), 0.0, float(field.length)
+
+
+def space_time(t: np.ndarray, x: np.ndarray, u: np.ndarray, span: tuple[float, float], field: Field,
+               pixels: tuple[int, int] = SPACE_TIME_PIXELS) -> Raster:
+    """The (time × space) field as an image: time on x, space on y, each pixel the mean of the
+    samples behind it (``Canvas.raster``, mean downsampling), coloured linearly over ``span``."""
+    start = time.perf_counter()
+    extent = space_time_extent(t, field)
+    width, height = min(pixels[0], len(t)), min(pixels[1], len(x))
+    step = t[1] - t[0] if len(t) > 1 else field.dt
+    grid = xr.DataArray(u.T, coords={"y": x + field.spacing / 2, "x": t + step / 2}, dims=("y", "x"))
+    canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=extent[:2], y_range=extent[2:])
+    image = canvas.raster(grid, agg="mean", downsample_method="mean").data
+    return Raster(np.empty(0), np.empty(0), None, extent, time.perf_counter() - start,
+                  index=levels(np.nan_to_num(image, nan=np.nanmean(image)), *span), palette=raster.palette(CMAP))
+
+
+@dataclass(frozen=True)
+class FieldSpectrum:
+    """A field's leading exponents, its Kaplan–Yorke text and the reference it is checked against."""
+
+    exponents: np.ndarray
+    dimension: str
+    reference: float | None
+    source: str
+    seconds: float
+    t_max: float
+
+
+def field_spectrum(field: Field, n_exponents: int = 6, t_max: float | None = None, *, job=None) -> FieldSpectrum:
+    """A job: ``fields.spectrum`` over ``t_max`` (default: the field's), with the published λ1
+    where the field sits at the published parameters."""
+    progress = (lambda f: job.progress(f)) if job is not None else None
+    result = F.spectrum(field, n_exponents, t_max=t_max, progress=progress, stop=job.stop if job is not None else None)
+    ref = field.lyapunov_reference
+    partial = n_exponents < field.state_dim
+    return FieldSpectrum(result.exponents, lyapunov.kaplan_yorke_text(result.exponents, partial=partial),
+                         ref.value if ref else None, ref.source if ref else "", result.wall_time,
+                         float(result.t[-1]))
