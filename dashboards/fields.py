@@ -25,6 +25,7 @@ from dashboards.selection import Selection, plain
 TICK_MS = 100  # ten frames a second
 SNAPSHOTS = {"KuramotoSivashinsky": 2000, "LambdaOmega": 200, "Lorenz96": 600}  # a run's default length
 EXPONENTS = 6
+FORECAST_TIME = "time (the forecast's window)"
 INTEGER_SETTINGS = ("grid",)
 SETTING_LABELS = {"grid": "grid points", "length": "domain length L", "step": "time step", "dt": "sampling Δt",
                   "beta": "β", "alpha": "α (dispersion)", "d": "diffusion d", "F": "forcing F"}
@@ -67,6 +68,25 @@ class FieldsDashboard(Viewer):
         self.averaging = pn.widgets.FloatInput(label="averaging time (empty: the field's default)", value=None,
                                                start=1.0, width=250)
         self.spectrum_note = pn.pane.Markdown("", css_classes=["fields-spectrum"], sizing_mode="stretch_width")
+        self.train_steps = pn.widgets.IntInput(label="training steps", value=20_000, start=1000, end=100_000,
+                                               width=130)
+        self.horizon = pn.widgets.IntInput(label="forecast steps", value=1000, start=10, end=10_000, width=120)
+        self.units = pn.widgets.IntInput(label="units per reservoir", value=1000, start=10, end=5000, width=140)
+        self.forecast_button = pn.widgets.Button(label="Forecast with parallel reservoirs", color="primary",
+                                                 width=260)
+        self.forecast_button.on_click(lambda _: self.request_forecast())
+        self.forecast_progress = pn.indicators.Progress(value=0, max=100, width=200, visible=False)
+        self.forecast_stop = pn.widgets.Button(label="Stop", width=80, visible=False)
+        self.forecast_note = pn.pane.Markdown("", css_classes=["fields-forecast"], sizing_mode="stretch_width")
+        self.forecast_views = {name: RasterView(FORECAST_TIME, "x", pictures.FORECAST_PIXELS, cmap=pictures.CMAP,
+                                                title=name)
+                               for name in ("truth", "forecast", "forecast − truth")}
+        self.forecast_box = pn.Column(
+            "##### Forecast: parallel local reservoirs (Pathak et al. 2018)",
+            pn.Row(self.train_steps, self.horizon, self.units, self.forecast_button, self.forecast_progress,
+                   self.forecast_stop),
+            self.forecast_note, *(view.panel(css_classes=["field-forecast"]) for view in self.forecast_views.values()))
+        self.forecasts = Runner(self.forecast_progress, self.forecast_stop)
         self.runs = Runner(coalesce=True)  # typing or scripting settings keeps one run in flight
         self.spectra = Runner(self.progress, self.stop_button)
         self.picture: pictures.FieldPicture | None = None
@@ -80,7 +100,7 @@ class FieldsDashboard(Viewer):
             pn.Row(self.field_select, self.snapshots), self.settings_row, self.message, self.note,
             self.space_time_box, self.frames_box,
             pn.Row(self.averaging, self.spectrum_button, self.progress, self.stop_button), self.spectrum_note,
-            sizing_mode="stretch_width")
+            self.forecast_box, sizing_mode="stretch_width")
 
     def main(self):
         return self.__panel__()
@@ -115,7 +135,7 @@ class FieldsDashboard(Viewer):
         with param.parameterized.discard_events(self.sel):  # the new field's inputs first, then one request
             self.sel.field_settings = {}
         self._build_inputs()
-        self.spectrum_note.object = ""
+        self.spectrum_note.object = self.forecast_note.object = ""
         self._draw()
 
     @param.depends("active", "sel.field_settings", watch=True)
@@ -163,6 +183,7 @@ class FieldsDashboard(Viewer):
         field = picture.field
         two_d = field.space_dims == 2
         self.space_time_box.visible, self.frames_box.visible = not two_d, two_d
+        self.forecast_box.visible = not two_d
         low, high = picture.span
         what = f"{len(picture.t)} snapshots every {field.dt:g} from t = {picture.t[0]:g} to {picture.t[-1]:g}, " \
                f"grid {field.grid}{'²' if two_d else ''}, colours from {low:.3g} (blue) to {high:.3g} (red); " \
@@ -209,3 +230,31 @@ class FieldsDashboard(Viewer):
         else:
             text += " No published value at these settings (the references are at the published parameters)."
         self.spectrum_note.object = text
+
+    # -- the forecast -----------------------------------------------------------------------------
+    def request_forecast(self) -> None:
+        field = self.current_field()
+        if field is None:
+            return
+        self.forecast_note.object = f"*training {pictures.reservoir_groups(field.grid)} reservoirs on " \
+                                    f"{self.train_steps.value} steps of {field.title}…*"
+
+        def failed(message: str) -> None:
+            self.forecast_note.object = f"**No forecast:** {plain(message)}"
+
+        self.forecasts.run(pictures.field_forecast, field, self.train_steps.value, self.horizon.value,
+                           self.units.value, kind=jobs.TRAIN, label="field forecast",
+                           on_result=lambda job: self._show_forecast(job.result), on_error=failed)
+
+    def _show_forecast(self, result: pictures.FieldForecast) -> None:
+        field = result.field
+        ylabel = "site i" if field.name == "Lorenz96" else "x"
+        for view, image in zip(self.forecast_views.values(), (result.truth, result.prediction, result.difference)):
+            view.show(image, (FORECAST_TIME, ylabel))
+        unit = f"Lyapunov times (λ1 = {result.lyapunov:g})" if result.lyapunov else \
+            "time units (no published λ1 at these settings)"
+        self.forecast_note.object = (
+            f"Valid for **{result.vpt:.2f} {unit}**: the error, each site normalised by its training standard "
+            f"deviation, first exceeds 0.5 there. {result.groups} reservoirs of {self.units.value} units, "
+            f"each learning {field.grid // result.groups} sites from {field.grid // result.groups + 12} "
+            f"(6 either side), fitted on {self.train_steps.value} steps in {result.fit_seconds:.1f} s.")

@@ -1,5 +1,6 @@
 """Pictures of fields: a 1-D field's space–time image and a 2-D field's frames, made where the
-data is, and their leading Lyapunov exponents beside the literature's.
+data is, their leading Lyapunov exponents beside the literature's, and a 1-D field's forecast by
+parallel local reservoirs beside the truth.
 
 The space–time image is the (time × space) array resampled to the view's pixels by Datashader's
 ``Canvas.raster`` (the mean of the samples behind each pixel, so 10⁵ snapshots stay one small
@@ -17,13 +18,15 @@ import numpy as np
 import xarray as xr
 
 from core.dynamics import fields as F
-from core.dynamics import lyapunov
-from core.errors import ArgumentError
+from core.dynamics import lyapunov, metrics
+from core.errors import ArgumentError, Stopped
+from core.forecasting.parallel_reservoir import ParallelReservoir
 from core.pictures import raster
 from core.pictures.raster import LEVELS, Raster
 from core.systems.fields import Field
 
 SPACE_TIME_PIXELS = (760, 250)
+FORECAST_PIXELS = (760, 150)  # each of a forecast's three space–time images
 FRAME_PIXELS = (380, 380)
 CMAP = "coolwarm"  # signed fields: blue below the middle of the span, red above
 MAX_FRAME_BYTES = 32 * 2**20  # a 2-D run's frames the page may hold
@@ -123,3 +126,66 @@ def field_spectrum(field: Field, n_exponents: int = 6, t_max: float | None = Non
     return FieldSpectrum(result.exponents, lyapunov.kaplan_yorke_text(result.exponents, partial=partial),
                          ref.value if ref else None, ref.source if ref else "", result.wall_time,
                          float(result.t[-1]))
+
+
+CONTEXT = 200  # steps that warm the reservoirs up before a forecast
+
+
+@dataclass(frozen=True)
+class FieldForecast:
+    """A forecast of a 1-D field: the true, predicted and difference space–time images over the
+    forecast window (one colour span), the normalised error per step and the VPT."""
+
+    field: Field
+    truth: Raster
+    prediction: Raster
+    difference: Raster
+    error: np.ndarray
+    vpt: float
+    lyapunov: float | None  # the λ1 the VPT is counted in (None: counted in time units)
+    fit_seconds: float
+    groups: int
+
+
+def reservoir_groups(sites: int, width: int = 8) -> int:
+    """How many groups of contiguous sites: the divisor of ``sites`` whose groups are nearest to
+    ``width`` sites (Pathak et al.'s 8)."""
+    divisors = [d for d in range(1, sites + 1) if sites % d == 0]
+    return sites // min(divisors, key=lambda d: (abs(d - width), d))
+
+
+def field_forecast(field: Field, train_steps: int = 20_000, horizon: int = 1000, units: int = 1000, seed: int = 0,
+                   *, job=None) -> FieldForecast:
+    """A job: parallel local reservoirs (``core.forecasting.parallel_reservoir``) fitted on
+    ``train_steps`` snapshots of a 1-D field, warmed up on the next ``CONTEXT`` and run free for
+    ``horizon`` steps against the truth. The VPT (ε = 0.5, each site normalised by its training
+    standard deviation) is in Lyapunov times where the field has a published λ1."""
+    if field.space_dims != 1:
+        raise ArgumentError("forecasts are for 1-D fields (Kuramoto–Sivashinsky, Lorenz-96) so far")
+    train_steps, horizon, units = int(train_steps), int(horizon), int(units)
+    if not 1000 <= train_steps <= 100_000 or not 10 <= horizon <= 10_000 or not 10 <= units <= 5000:
+        raise ArgumentError("training steps must be 1000–100 000, the horizon 10–10 000 steps and the units 10–5000")
+    stop = job.stop if job is not None else None
+    run = F.simulate(field, train_steps + CONTEXT + horizon, seed=seed, stop=stop)
+    if len(run.u) < train_steps + CONTEXT + horizon:
+        raise Stopped("the forecast was stopped while its data were integrated")
+    train = run.u[:train_steps]
+    context, truth = run.u[train_steps: train_steps + CONTEXT], run.u[train_steps + CONTEXT:]
+    model = ParallelReservoir(groups=reservoir_groups(field.grid), units=units, seed=seed)
+    start = time.perf_counter()
+    model.fit(train, field.dt, progress=(lambda f, info: job.progress(f)) if job is not None else None, stop=stop)
+    fitted = time.perf_counter() - start
+    prediction = model.predict(context, horizon)
+    scale = train.std(axis=0)
+    lam = field.lyapunov_reference.value if field.lyapunov_reference else None
+    t = run.t[train_steps + CONTEXT:]
+    span = _span(truth, signed=field.name != "Lorenz96")
+    shown = np.where(np.isfinite(prediction), prediction, np.nan)
+    low, high = span
+    width = (high - low) / 2
+    px = FORECAST_PIXELS
+    return FieldForecast(
+        field, space_time(t, run.x, truth, span, field, px), space_time(t, run.x, np.nan_to_num(shown), span, field, px),
+        space_time(t, run.x, np.nan_to_num(shown - truth), (-width, width), field, px),
+        metrics.error_growth(truth, prediction, scale), metrics.vpt(truth, prediction, field.dt, lam, scale=scale),
+        lam, fitted, model.groups)

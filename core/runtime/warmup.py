@@ -35,8 +35,10 @@ def compile_kernels() -> float:
 
 
 def _warm_fields() -> None:
-    """The fields' ETDRK4 kernels (both fields, with and without tangents) and Datashader's raster."""
+    """The fields' ETDRK4 kernels (both fields, with and without tangents), Datashader's raster and
+    the parallel reservoirs' loops."""
     from core.dynamics import fields as field_dynamics
+    from core.forecasting.parallel_reservoir import ParallelReservoir
     from core.pictures import fields as field_pictures
     from core.systems import fields
 
@@ -44,3 +46,5 @@ def _warm_fields() -> None:
     field_dynamics.spectrum(fields.get("KuramotoSivashinsky", grid=16), 1, t_max=1.0, transient=0.0)
     field_dynamics.simulate(fields.get("LambdaOmega", grid=16), 2, transient=0.0)
     field_dynamics.spectrum(fields.get("LambdaOmega", grid=16), 1, t_max=0.2, transient=0.0)
+    data = np.random.default_rng(0).normal(size=(150, 8))
+    ParallelReservoir(groups=2, overlap=1, units=10, warmup=10).fit(data, 1.0).predict(data[:20], 5)

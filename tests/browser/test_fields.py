@@ -1,7 +1,8 @@
 """The Fields tab in a real browser: Kuramoto–Sivashinsky's space–time image, a bad grid refused
-in the page, the rd-spiral played, paused and stepped, and a spectrum beside the literature's."""
+in the page, the rd-spiral played, paused and stepped, a spectrum beside the literature's, and a
+forecast by parallel reservoirs beside the truth."""
 
-from tests.browser.helpers import IDLE, images, open_app, server_errors, set_text, text, wait_for
+from tests.browser.helpers import IDLE, images, open_app, server_errors, set_text, text, titled_images, wait_for
 
 SPIRAL = "λ–ω reaction–diffusion (rd-spiral)"
 
@@ -14,7 +15,7 @@ def frame_time(page) -> float:
     return float(note(page).split("t = ")[1].split(":")[0])
 
 
-def test_space_time_a_refused_grid_the_spiral_animated_and_a_spectrum(server, page):
+def test_space_time_a_refused_grid_the_spiral_animated_a_spectrum_and_a_forecast(server, page):
     url, log = server
     open_app(page, url + "?tab=fields")
     wait_for(lambda: images(page).get("time", (0, 0))[0] > 10_000, timeout=60,
@@ -57,4 +58,16 @@ def test_space_time_a_refused_grid_the_spiral_animated_and_a_spectrum(server, pa
     wait_for(lambda: "Published λ1 0.048" in spectrum(), timeout=90, why=spectrum)
     assert "λ1 … λ6" in spectrum() and "over 3000 time units" in spectrum()
     page.screenshot(path=str(log.parent / "fields_spectrum.png"), full_page=True)
+
+    # a forecast by parallel reservoirs: the truth, the forecast and their difference, and the VPT
+    set_text(page, "training steps", 8000)
+    set_text(page, "forecast steps", 400)
+    set_text(page, "units per reservoir", 400)
+    page.get_by_role("button", name="Forecast with parallel reservoirs", exact=True).click()
+    forecast = lambda: text(page, ".fields-forecast")  # noqa: E731
+    wait_for(lambda: "Valid for" in forecast(), timeout=120, why=forecast)
+    assert "Lyapunov times (λ1 = 0.048)" in forecast() and "8 reservoirs of 400 units" in forecast()
+    wait_for(lambda: {"truth", "forecast", "forecast − truth"} <= set(titled_images(page)),
+             why=lambda: titled_images(page))
+    page.screenshot(path=str(log.parent / "fields_forecast.png"), full_page=True)
     assert page.errors == [] and server_errors(log) == []

@@ -56,3 +56,19 @@ def test_the_leading_exponents_beside_the_published_value():
     tab.averaging.value = 200.0
     tab.spectrum_button.clicks += 1
     assert "No published value" in tab.spectrum_note.object
+
+
+def test_a_forecast_by_parallel_reservoirs_beside_the_truth():
+    selection = Selection(tab="fields", field="KuramotoSivashinsky")
+    tab = FieldsDashboard(selection, active=True)
+    assert tab.forecast_box.visible
+    tab.train_steps.value, tab.horizon.value, tab.units.value = 8000, 400, 400
+    tab.forecast_button.clicks += 1
+    note = tab.forecast_note.object
+    assert "Lyapunov times (λ1 = 0.048)" in note and "8 reservoirs of 400 units" in note
+    assert float(note.split("**")[1].split()[0]) > 0.5
+    for name in ("truth", "forecast", "forecast − truth"):
+        image = tab.forecast_views[name].source.data["image"][0]
+        assert image.shape == (64, 400) and (image != 0).all()
+    tab.field_select.value = "LambdaOmega"  # 2-D: no forecast yet, said by hiding it
+    assert not tab.forecast_box.visible and tab.forecast_note.object == ""
