@@ -73,6 +73,8 @@ def field_picture(field: Field, n: int, seed: int = 0, *, job=None) -> FieldPict
                             f"hold: ask for at most {MAX_FRAME_BYTES // field.grid**2} frames or a coarser grid")
     progress = (lambda f: job.progress(f)) if job is not None else None
     run = F.simulate(field, n, seed=seed, progress=progress, stop=job.stop if job is not None else None)
+    if len(run.u) < n:  # a newer request replaced this one
+        raise Stopped(f"the run of {field.title} was stopped after {len(run.u)} of {n} snapshots")
     start = time.perf_counter()
     span = _span(run.u, signed=field.name != "Lorenz96")
     if field.space_dims == 2:

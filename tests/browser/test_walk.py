@@ -160,6 +160,18 @@ def leaderboard(page, log):
     clean(page, log, "the Leaderboard tab")
 
 
+def fields(page, log):
+    tab(page, "Fields")
+    note = lambda: text(page, ".fields-note")  # noqa: E731
+    wait_for(lambda: "2000 snapshots" in note() and images(page).get("time", (0, 0))[0] > 0, timeout=60, why=note)
+    spiral = "λ–ω reaction–diffusion (rd-spiral)"
+    page.locator("select:not([multiple])").filter(has=page.locator(f"option[value='{spiral}']")).select_option(spiral)
+    wait_for(lambda: note().startswith("t = 0.00"), timeout=60, why=note)
+    page.get_by_role("button", name="Step frame", exact=True).click()
+    wait_for(lambda: "frame 2 of 200" in note(), why=note)
+    clean(page, log, "the Fields tab")
+
+
 def test_a_newcomer_walks_every_tab_without_one_error(server, page):
     url, log = server
     open_app(page, url)
@@ -173,3 +185,4 @@ def test_a_newcomer_walks_every_tab_without_one_error(server, page):
     teach(page, log)
     forecast(page, log)
     leaderboard(page, log)
+    fields(page, log)

@@ -1,8 +1,15 @@
 """The Fields tab without a browser: a space–time image, settings refused with a message, the
 λ–ω field's frames stepped, and a spectrum beside the literature's."""
 
-import numpy as np
+import threading
 
+import numpy as np
+import pytest
+
+from core.errors import Stopped
+from core.pictures import fields as pictures
+from core.runtime.jobs import local_context
+from core.systems import fields
 from dashboards.fields import FieldsDashboard
 from dashboards.selection import Selection
 
@@ -72,3 +79,14 @@ def test_a_forecast_by_parallel_reservoirs_beside_the_truth():
         assert image.shape == (64, 400) and (image != 0).all()
     tab.field_select.value = "LambdaOmega"  # 2-D: no forecast yet, said by hiding it
     assert not tab.forecast_box.visible and tab.forecast_note.object == ""
+
+
+def test_a_run_replaced_by_a_newer_request_stops_without_a_picture():
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Stopped, match="stopped after"):
+        pictures.field_picture(fields.get("KuramotoSivashinsky"), 500, job=local_context(stop=stop))
+    with pytest.raises(Stopped):
+        pictures.field_spectrum(fields.get("KuramotoSivashinsky"), 2, 500.0, job=local_context(stop=stop))
+    with pytest.raises(Stopped):
+        pictures.field_forecast(fields.get("KuramotoSivashinsky"), 2000, 100, 50, job=local_context(stop=stop))
