@@ -109,12 +109,18 @@ class FieldsDashboard(Viewer):
     def _build_inputs(self) -> None:
         """One input per setting of the selected field, filled from the shared selection."""
         defaults = fields.get(self.sel.field).settings()
-        values = {**defaults, **{k: v for k, v in (self.sel.field_settings or {}).items() if k in defaults}}
+        values = dict(defaults)
+        for key, value in (self.sel.field_settings or {}).items():
+            try:  # a shared link may carry anything: what is not a number shows the default
+                values[key] = float(value) if key in defaults else values[key]
+            except (TypeError, ValueError, KeyError):
+                continue
         self.inputs = {}
         for key, value in values.items():
             kind = pn.widgets.IntInput if key in INTEGER_SETTINGS else pn.widgets.FloatInput
-            widget = kind(label=SETTING_LABELS.get(key, key), value=int(value) if key in INTEGER_SETTINGS else value,
-                          width=120)
+            number = int(value) if key in INTEGER_SETTINGS and float(value).is_integer() else value
+            widget = kind(label=SETTING_LABELS.get(key, key), value=number if key not in INTEGER_SETTINGS
+                          or isinstance(number, int) else int(defaults[key]), width=120)
             widget.param.watch(self._setting_changed, "value")
             self.inputs[key] = widget
         self.settings_row.objects = list(self.inputs.values())

@@ -90,3 +90,10 @@ def test_a_run_replaced_by_a_newer_request_stops_without_a_picture():
         pictures.field_spectrum(fields.get("KuramotoSivashinsky"), 2, 500.0, job=local_context(stop=stop))
     with pytest.raises(Stopped):
         pictures.field_forecast(fields.get("KuramotoSivashinsky"), 2000, 100, 50, job=local_context(stop=stop))
+
+
+def test_a_shared_link_with_text_for_a_number_shows_the_default_and_the_refusal():
+    selection = Selection(tab="fields", field="KuramotoSivashinsky", field_settings={"length": "abc", "grid": 63.5})
+    tab = FieldsDashboard(selection, active=True)
+    assert tab.inputs["length"].value == 22.0 and tab.inputs["grid"].value == 64
+    assert tab.message.visible and "Not drawn" in tab.message.object  # the link's values are refused, not hidden
