@@ -38,11 +38,12 @@ def vpt(true, pred, dt: float, lyapunov_max: float | None, eps: float = 0.5, sca
 
     Normalisation by the training standard deviation per coordinate (pass it as ``scale``;
     default: the standard deviation of ``true``), as in Pathak et al. (2018) and Gilpin (2023).
-    A forecast that never exceeds ``eps`` scores its full length. With ``lyapunov_max`` None the
+    A forecast that never exceeds ``eps`` scores its full length; one that turns NaN or infinite is
+    invalid from that step on (a free run that blew up). With ``lyapunov_max`` None the
     result is in time units.
     """
     err = error_growth(true, pred, scale)
-    above = np.flatnonzero(err > eps)
+    above = np.flatnonzero(~(err <= eps))  # a step that blew up (NaN or infinite) is not valid
     steps = above[0] if len(above) else len(err)
     t = steps * dt
     return float(t * lyapunov_max) if lyapunov_max else float(t)

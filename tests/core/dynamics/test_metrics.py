@@ -15,6 +15,15 @@ def test_vpt_by_hand():
     assert metrics.vpt(true, true, dt=0.1, lyapunov_max=None, scale=[1, 1]) == pytest.approx(10.0)
 
 
+def test_a_forecast_that_blew_up_is_valid_only_until_it_did():
+    true = np.ones((10, 2))
+    pred = true.copy()
+    pred[6:] = np.nan  # a free run that left every finite value after 6 steps
+    assert metrics.vpt(true, pred, dt=0.5, lyapunov_max=2.0, scale=np.ones(2)) == 6 * 0.5 * 2.0
+    pred[6:] = np.inf
+    assert metrics.vpt(true, pred, dt=0.5, lyapunov_max=None, scale=np.ones(2)) == 3.0
+
+
 def test_error_growth_nrmse_smape_by_hand():
     true = np.array([[1.0], [2.0]])
     pred = np.array([[2.0], [2.0]])
