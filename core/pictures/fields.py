@@ -82,13 +82,8 @@ def field_picture(field: Field, n: int, seed: int = 0, *, job=None) -> FieldPict
         extent = (run.x[0] - half, run.x[-1] + half, run.x[0] - half, run.x[-1] + half)
         return FieldPicture(field, run.t, span, extent, frames=levels(run.u, *span), palette=raster.palette(CMAP),
                             seconds=run.wall_time + time.perf_counter() - start)
-    return FieldPicture(field, run.t, span, space_time_extent(run.t, field),
-                        image=space_time(run.t, run.x, run.u, span, field), seconds=run.wall_time)
-
-
-def space_time_extent(t: np.ndarray, field: Field) -> tuple[float, float, float, float]:
-    step = t[1] - t[0] if len(t) > 1 else field.dt
-    return float(t[0]), float(t[-1] + step), 0.0, float(field.length)
+    image = space_time(run.t, run.x, run.u, span, field)
+    return FieldPicture(field, run.t, span, image.extent, image=image, seconds=run.wall_time)
 
 
 def space_time(t: np.ndarray, x: np.ndarray, u: np.ndarray, span: tuple[float, float], field: Field,
@@ -96,9 +91,9 @@ def space_time(t: np.ndarray, x: np.ndarray, u: np.ndarray, span: tuple[float, f
     """The (time × space) field as an image: time on x, space on y, each pixel the mean of the
     samples behind it (``Canvas.raster``, mean downsampling), coloured linearly over ``span``."""
     start = time.perf_counter()
-    extent = space_time_extent(t, field)
-    width, height = min(pixels[0], len(t)), min(pixels[1], len(x))
     step = t[1] - t[0] if len(t) > 1 else field.dt
+    extent = (float(t[0]), float(t[-1] + step), 0.0, float(field.length))
+    width, height = min(pixels[0], len(t)), min(pixels[1], len(x))
     grid = xr.DataArray(u.T, coords={"y": x + field.spacing / 2, "x": t + step / 2}, dims=("y", "x"))
     canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=extent[:2], y_range=extent[2:])
     image = canvas.raster(grid, agg="mean", downsample_method="mean").data
@@ -182,12 +177,12 @@ def field_forecast(field: Field, train_steps: int = 20_000, horizon: int = 1000,
     lam = field.lyapunov_reference.value if field.lyapunov_reference else None
     t = run.t[train_steps + CONTEXT:]
     span = _span(truth, signed=field.name != "Lorenz96")
-    shown = np.where(np.isfinite(prediction), prediction, np.nan)
-    low, high = span
-    width = (high - low) / 2
+    shown = np.nan_to_num(prediction)  # a free run that blew up is NaN from there: drawn as 0, scored invalid
+    difference = np.nan_to_num(prediction - truth)
+    width = (span[1] - span[0]) / 2
     px = FORECAST_PIXELS
     return FieldForecast(
-        field, space_time(t, run.x, truth, span, field, px), space_time(t, run.x, np.nan_to_num(shown), span, field, px),
-        space_time(t, run.x, np.nan_to_num(shown - truth), (-width, width), field, px),
+        field, space_time(t, run.x, truth, span, field, px), space_time(t, run.x, shown, span, field, px),
+        space_time(t, run.x, difference, (-width, width), field, px),
         metrics.error_growth(truth, prediction, scale), metrics.vpt(truth, prediction, field.dt, lam, scale=scale),
         lam, fitted, model.groups)
