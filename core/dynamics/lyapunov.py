@@ -482,6 +482,9 @@ def delay_grid(system: System, h: float | None = None) -> tuple[int, float]:
     return points, tau / points
 
 
+# a system of more dimensions (a network of maps, Lorenz-96 of many sites) gives its leading
+# exponents by default: each costs a tangent vector, and the full spectrum of 2000 would take hours
+MAX_DEFAULT_EXPONENTS = 10
 MAX_TANGENT_STEPS = 2_000_000  # a flow's default averaging takes at most this many RK4 steps
 DELAY_POINTS = 100  # at least this many grid points per delay in a delay system's spectrum
 MAX_DELAY_POINTS = 20_000
@@ -627,15 +630,17 @@ def spectrum(
     dynamics use dysts's analytic Jacobian where it has one (checked against finite differences),
     otherwise central differences. The full spectrum checks itself against Liouville's formula
     (sum of exponents = time average of trace J, the divergence of the field) and refines the step until it holds. For
-    maps ``t_max`` counts iterates (default 10^5) and QR is done every iterate. A delay system
-    gives its ``DELAY_EXPONENTS`` leading exponents by default, by the method of steps
+    maps ``t_max`` counts iterates (default 10^5) and QR is done every iterate. A system of more
+    than ``MAX_DEFAULT_EXPONENTS`` dimensions gives that many leading exponents by default (a
+    network of 10³ maps: 2000). A delay system gives its ``DELAY_EXPONENTS`` leading exponents by default, by the method of steps
     (``delay_grid``: ``h`` is then the grid's step, tau / N; ``_delay_run`` for the defaults).
     Returns the
     exponents in descending order with their running estimates. ``progress(fraction)`` is called
     as it goes; setting the ``stop`` event raises ``errors.Stopped``.
     """
     start = time.perf_counter()
-    k = (DELAY_EXPONENTS if system.kind == "delay" else system.state_dim) if n_exponents is None else int(n_exponents)
+    k = (DELAY_EXPONENTS if system.kind == "delay" else min(system.state_dim, MAX_DEFAULT_EXPONENTS)) \
+        if n_exponents is None else int(n_exponents)
     run = _tangent_run(system, k, t_max, transient, h, qr_interval, eps, ic, seed, progress, stop)
     running = run.log_growth / run.times[:, None]
     return LyapunovResult(
@@ -808,10 +813,11 @@ def covariant_vectors(
     ``C <- R^-1 C`` from the end and settles them onto the covariant vectors' coordinates; the
     vectors ``Q.T C`` are returned at each QR step of the ``t_max`` between. Defaults: flows
     ``t_max`` 100 dominant periods, ``forward`` and ``backward`` 50 each, QR every 10 RK4
-    steps; maps 1000 iterates and 200 each, QR every iterate. ``n_vectors`` (default all): the
-    first ones only, which need only the first Q vectors (Ginelli's triangular structure).
+    steps; maps 1000 iterates and 200 each, QR every iterate. ``n_vectors`` (default all, at most
+    ``MAX_DEFAULT_EXPONENTS``): the first ones only, which need only the first Q vectors
+    (Ginelli's triangular structure).
     """
-    k = system.state_dim if n_vectors is None else int(n_vectors)
+    k = min(system.state_dim, MAX_DEFAULT_EXPONENTS) if n_vectors is None else int(n_vectors)
     if system.kind == "map":
         t_max, forward, backward = int(t_max or 1000), int(forward or 200), int(backward or 200)
         every = max(1, int(qr_interval or 1))

@@ -31,7 +31,8 @@ from core.systems.compiled import RhsSource
 log = logging.getLogger("chaoslab.systems")
 
 KINDS = ("flow", "map", "delay")
-GROUPS = {"flow": "Flows", "map": "Maps", "delay": "Delay systems", "ours": "Chaos Lab additions"}
+GROUPS = {"flow": "Flows", "map": "Maps", "delay": "Delay systems", "ours": "Chaos Lab additions",
+          "network": "Networks of maps"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +76,7 @@ class System:
     ic_for_size: Callable | None = field(default=None, repr=False)
     origin: str = "dysts"
     coordinate_names: tuple[str, ...] = ()  # the variables' own names where known (typed systems)
+    network: object | None = field(default=None, repr=False)  # a network's structure (core.systems.networks)
 
     # -- parameters -------------------------------------------------------------------------
     @property
@@ -103,6 +105,13 @@ class System:
             for k, v in self.published_params.items()
             if not np.array_equal(np.asarray(self.params[k]), np.asarray(v))
         }
+
+    @property
+    def continuous_params(self) -> list[str]:
+        """The scalar parameters a diagram may sweep: all but a size (Lorenz-96's or a network's
+        N) and a network's radius R, which take whole numbers only."""
+        whole = {self.source.dim_param, "R" if self.network is not None else None}
+        return [k for k in sorted(self.params) if np.ndim(self.params[k]) == 0 and k not in whole]
 
     @property
     def delay_tau(self) -> float | None:
@@ -387,13 +396,28 @@ def _catalog() -> dict[str, System]:
     return catalog
 
 
+@cache
+def _networks() -> dict[str, System]:
+    from core.systems import networks
+
+    return networks.catalog(_catalog())
+
+
+def _lookup(name: str) -> System:
+    catalog = _catalog()
+    return catalog[name] if name in catalog else _networks()[name]
+
+
 def names(kind: str | None = None, group: str | None = None) -> list[str]:
-    """Sorted system names, optionally only those of one ``kind`` (flow, map, delay) or ``group``."""
+    """Sorted system names, optionally only those of one ``kind`` (flow, map, delay) or ``group``.
+    Networks of maps (``core.systems.networks``) are listed only by their group, ``"network"``:
+    what runs over the catalog (spectra, sweeps, the leaderboard) runs over its systems."""
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose one of {KINDS}")
+    pool = _networks() if group == "network" else _catalog()
     return sorted(
         s.name
-        for s in _catalog().values()
+        for s in pool.values()
         if (kind is None or s.kind == kind) and (group is None or s.group == group)
     )
 
@@ -450,9 +474,10 @@ def get(name: str, **params) -> System:
     value of the wrong shape, each listing close matches.
     """
     catalog = _catalog()
-    if name not in catalog:
-        raise KeyError(f"no system named {name!r}{_close(name, catalog)}")
-    return vary(catalog[name], **params) if params else catalog[name]
+    if name not in catalog and name not in _networks():
+        raise KeyError(f"no system named {name!r}{_close(name, [*catalog, *_networks()])}")
+    system = _lookup(name)
+    return vary(system, **params) if params else system
 
 
 def vary(system: System, **params) -> System:
@@ -490,9 +515,12 @@ def _with_params(system: System, params: dict) -> System:
         n = params[system.source.dim_param]
         if n != int(n) or n < system.min_size:
             raise ValueError(f"{system.name}.{system.source.dim_param} must be an integer >= {system.min_size}, got {n}")
-        changes["dim"] = int(n)
-        changes["ic"] = _readonly(system.ic_for_size(int(n), params))
+        ic = _readonly(system.ic_for_size(int(n), params))
+        changes.update(dim=ic.size, ic=ic)
+        if system.coordinate_names and system.network is not None:  # x0, y0, x1, y1, …
+            names = system.coordinate_names[: system.network.node_dim]
+            changes["coordinate_names"] = tuple(f"{v[:-1]}{i}" for i in range(int(n)) for v in names)
     candidate = replace(system, **changes)
     if candidate.is_published and system.origin != "typed":
-        return _catalog()[system.name]
+        return _lookup(system.name)
     return candidate

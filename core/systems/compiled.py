@@ -63,6 +63,7 @@ class RhsSource:
     get the iteration index), or ``None`` when the function takes none. A ``delay`` system's
     state is ``(x(t), x(t - tau))`` and its right-hand side returns the scalar ``dx/dt``.
     ``output="jacobian"`` wraps a Jacobian returning rows (dysts's ``_jac``) into ``out[i*d + j]``.
+    ``per_size`` is the number of variables per unit of ``dim_param`` (``core.systems.networks``).
     ``code`` carries the module's source for right-hand sides that live nowhere else (systems
     typed by hand, ``core.systems.equations``): any process, a Dask worker included, rebuilds the module
     from it.
@@ -78,6 +79,8 @@ class RhsSource:
     delay: bool = False
     output: str = "state"
     code: str | None = field(default=None, repr=False, compare=True)
+    # variables per unit of ``dim_param`` (a network of N two-variable maps integrates 2N)
+    per_size: int = field(default=1, repr=False)
 
 
 def _module(source: RhsSource):
@@ -194,6 +197,8 @@ def generate_source(source: RhsSource) -> str:
     ]
     if source.convention == "vector":
         dim = f"int(p[{params[source.dim_param][2:-1]}])" if source.dim_param else str(source.dim)
+        if source.dim_param and source.per_size != 1:
+            dim = f"{dim} * {source.per_size}"
         lines.append(f"    _f({', '.join(['x', 't', 'out'] + [params[a] for a in args[3:]])})")
         n_out = dim
     else:
