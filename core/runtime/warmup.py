@@ -31,7 +31,17 @@ def compile_kernels() -> float:
     portraits.run(lorenz, {"n": 1000}, portraits.ViewSpec(), (10, 0.1), job=local_context())
     portraits.run(systems.get("Henon"), {"n": 1000}, portraits.ViewSpec(embed_lag=1), job=local_context())
     _warm_fields()
+    _warm_networks()
     return time.perf_counter() - start
+
+
+def _warm_networks() -> None:
+    """The default network's kernel (the others load from the disk cache on first use) and its
+    picture: the complexity measures' kernels, the Hilbert phases and the raster."""
+    from core import systems
+    from core.pictures import networks
+
+    networks.network_picture(systems.get("ChialvoRingStar", N=8.0, R=1.0), 64, 10)
 
 
 def _warm_fields() -> None:

@@ -63,3 +63,15 @@ def test_bad_series_are_refused():
         complexity.sample_entropy(np.random.default_rng(0).standard_normal(100), r=1e-9)
     with pytest.raises(ArgumentError, match="two nodes"):
         complexity.synchronization_error(np.ones((10, 1)))
+
+
+def test_the_order_parameter_is_one_for_identical_phases_and_small_for_independent_ones():
+    t = np.arange(2000) * 0.05
+    same = np.column_stack([np.sin(t)] * 5)
+    shifted = np.column_stack([np.sin(t + k * np.pi / 2) for k in range(4)])  # four phases evenly round
+    noise = np.random.default_rng(0).standard_normal((4000, 100))
+    assert np.mean(complexity.order_parameter(same)[100:-100]) > 0.999
+    assert np.mean(complexity.order_parameter(shifted)[100:-100]) < 0.01
+    assert 0.05 < np.mean(complexity.order_parameter(noise)) < 0.15  # about 1/√N, N = 100
+    with pytest.raises(ArgumentError, match="fewer than two nodes change"):
+        complexity.order_parameter(np.ones((100, 3)))
