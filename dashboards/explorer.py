@@ -220,7 +220,7 @@ class Explorer(Viewer):
         system = self.sel.current_system()
         ic = parse_vector("initial condition", self.sel.ic, system.state_dim if system.kind != "delay" else 1)
         kwargs = dict(
-            n=self.sel.n_points, dt=self.sel.dt, ic=ic, transient=self.sel.transient, method=self.sel.method,
+            n=min(self.sel.n_points, portraits.max_points(system.dim)), dt=self.sel.dt, ic=ic, transient=self.sel.transient, method=self.sel.method,
             noise=self.sel.noise, seed=self.sel.noise_seed,
         )
         return system, kwargs
@@ -287,7 +287,9 @@ class Explorer(Viewer):
         shown = self._shown
         if shown is None:
             return
-        stopped = " (stopped early)" if shown.n_points < self.sel.n_points else ""
+        cap = portraits.max_points(shown.dim)
+        stopped = "" if shown.n_points >= self.sel.n_points else \
+            f" (at most {cap:,} for {shown.dim} variables)" if shown.n_points == cap else " (stopped early)"
         render = self.attractor.render_time
         self.status.object = (
             f"**{shown.system_name}** · {shown.n_points:,} points{stopped} · integrated in "

@@ -17,6 +17,7 @@ from core import systems
 from dashboards.diagnostics import LyapunovDashboard
 from dashboards.explorer import Explorer
 from dashboards.fields import FieldsDashboard
+from dashboards.networks import NetworksDashboard
 from dashboards.forecast import ForecastDashboard
 from dashboards.lazy import LazyTab
 from dashboards.leaderboard import LeaderboardDashboard
@@ -25,7 +26,7 @@ from dashboards.teach import TeachDashboard
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 log = logging.getLogger(__name__)
-TAB_LABELS = ("Explorer", "Lyapunov", "Forecast", "Teach", "Leaderboard", "Fields")  # in the order of Selection.tab
+TAB_LABELS = ("Explorer", "Lyapunov", "Forecast", "Teach", "Leaderboard", "Fields", "Networks")  # in the order of Selection.tab
 
 
 def when_loaded(callback) -> None:
@@ -152,6 +153,7 @@ def build_page() -> pn.template.BaseTemplate:
         "leaderboard": LazyTab(lambda: LeaderboardDashboard(
             selection, open_forecast=lambda cell: open_forecast(selection, forecast_tab, cell))),
         "fields": LazyTab(lambda: FieldsDashboard(selection)),
+        "networks": LazyTab(lambda: NetworksDashboard(selection)),
     }
     names = Selection.param.tab.objects
     contents = {"explorer": explorer.main(), **{name: tab.holder for name, tab in lazy.items()}}

@@ -80,11 +80,11 @@ class OrbitDiagram(TeachCard):
     def sync(self, system: systems.System) -> None:
         """The selection's orbit fields completed with the system's defaults, and the widgets
         showing them."""
-        scalars = [name for name in sorted(system.params) if np.ndim(system.params[name]) == 0]
+        scalars = system.continuous_params
         sel = self.sel
         with param.parameterized.batch_call_watchers(sel):
-            if sel.orbit_parameter not in scalars:
-                sel.orbit_parameter = scalars[0] if scalars else ""
+            if sel.orbit_parameter not in scalars:  # a network's: its coupling first
+                sel.orbit_parameter = "coupling" if system.network is not None else scalars[0] if scalars else ""
             if sel.orbit_parameter and (sel.orbit_low is None or sel.orbit_high is None):
                 sel.orbit_low, sel.orbit_high = textbook.default_window(system, sel.orbit_parameter)
             if not 0 <= sel.orbit_coordinate < system.dim:

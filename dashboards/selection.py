@@ -50,7 +50,8 @@ TYPED = "Typed by hand"  # the system slot of the equations a user typed (``Sele
 class Selection(param.Parameterized):
     """State of the page; mirrored in the URL, so a copied link reopens the same view."""
 
-    system = param.Selector(default="Lorenz", objects=systems.names() + [TYPED], doc="catalog name, or TYPED")
+    system = param.Selector(default="Lorenz", objects=systems.names() + systems.names(group="network") + [TYPED],
+                            doc="catalog name (a network of maps included), or TYPED")
     equations = param.String(default="", doc="the system typed by hand (core.systems.equations), shown when system is TYPED")
     param_overrides = param.Dict(default={}, doc="parameters changed from the published ones, e.g. {'rho': 35.0}")
     ic = param.String(default="", doc="initial condition; empty for the published one")
@@ -100,7 +101,8 @@ class Selection(param.Parameterized):
     # the Fields tab
     field = param.Selector(default="KuramotoSivashinsky", objects=fields.names(), doc="the Fields tab's field")
     field_settings = param.Dict(default={}, doc="the field's settings changed from its defaults")
-    tab = param.Selector(default="explorer", objects=["explorer", "lyapunov", "forecast", "teach", "leaderboard", "fields"],
+    tab = param.Selector(default="explorer", objects=["explorer", "lyapunov", "forecast", "teach", "leaderboard",
+                                                      "fields", "networks"],
                          doc="the open tab")
 
     def overrides(self) -> dict[str, float]:

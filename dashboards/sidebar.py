@@ -104,7 +104,7 @@ class SystemPicker(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.search = pn.widgets.AutocompleteInput(
-            label="Search systems", options=systems.names(), case_sensitive=False, search_strategy="includes",
+            label="Search systems", options=systems.names() + systems.names(group="network"), case_sensitive=False, search_strategy="includes",
             placeholder="type a name, e.g. Rossler", restrict=True, min_characters=1,
         )
         self.picker = pn.widgets.Select(label="System", groups=system_groups(), value=self.sel.system)
@@ -113,7 +113,7 @@ class SystemPicker(Viewer):
         pn.bind(self._picked, self.picker, watch=True)
 
     def _found(self, name: str) -> None:
-        if name and name in systems.names():
+        if name and name in self.search.options:
             self.sel.system = name
 
     def _picked(self, name: str) -> None:

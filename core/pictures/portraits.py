@@ -19,6 +19,7 @@ from core import systems
 from core.dynamics import integrate
 from core.pictures import raster
 
+MAX_VALUES = 8_000_000  # a kept trajectory's values (64 MB): a network of 10³ maps keeps 4000 points
 MAX_ENSEMBLE_STEPS = 2e8  # members x steps per request, about 10 s of RK4 on one core
 
 
@@ -61,6 +62,12 @@ def series_window(trajectory: integrate.Trajectory) -> tuple[float, float]:
     system = trajectory.system
     span = 200.0 if system is None or system.kind == "map" else SERIES_PERIODS * (system.period or 100 * system.dt)
     return max(float(t[0]), float(t[-1]) - span), float(t[-1])
+
+
+def max_points(dim: int) -> int:
+    """The most points the explorer keeps of a ``dim``-dimensional state (``MAX_VALUES`` values,
+    and never fewer than 1000 points)."""
+    return max(1000, MAX_VALUES // max(1, dim))
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,18 @@ def fields(page, log):
     clean(page, log, "the Fields tab")
 
 
+def networks(page, log):
+    tab(page, "Networks")
+    about = lambda: text(page, ".networks-about")  # noqa: E731
+    wait_for(lambda: "is not a network of maps" in about(), timeout=30, why=about)
+    choice = "LogisticRing"
+    page.locator("select:not([multiple])").filter(has=page.locator(f"option[value='{choice}']")).first.select_option(choice)
+    note = lambda: text(page, ".networks-note")  # noqa: E731
+    wait_for(lambda: "100 Logistic maps on a ring" in note() and images(page).get("iterate", (0, 0))[0] > 0,
+             timeout=60, why=note)
+    clean(page, log, "the Networks tab")
+
+
 def test_a_newcomer_walks_every_tab_without_one_error(server, page):
     url, log = server
     open_app(page, url)
@@ -186,3 +198,4 @@ def test_a_newcomer_walks_every_tab_without_one_error(server, page):
     forecast(page, log)
     leaderboard(page, log)
     fields(page, log)
+    networks(page, log)
