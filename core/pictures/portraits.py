@@ -19,7 +19,9 @@ from core import systems
 from core.dynamics import integrate
 from core.pictures import raster
 
-MAX_VALUES = 8_000_000  # a kept trajectory's values (64 MB): a network of 10³ maps keeps 4000 points
+# a kept trajectory's values (240 MB): the 10⁷ points of a 3-D flow the sidebar allows, 15 000 of a
+# network of 10³ two-variable maps
+MAX_VALUES = 30_000_000
 MAX_ENSEMBLE_STEPS = 2e8  # members x steps per request, about 10 s of RK4 on one core
 
 

@@ -88,3 +88,11 @@ def test_the_noise_seed_picks_the_noisy_run_and_the_same_seed_gives_it_again():
         runs.append(explorer._trajectory().x.copy())
     assert not np.array_equal(runs[0], runs[1]) and np.array_equal(runs[0], runs[2])
     assert "noise_seed" in URL_STATE  # a copied link reproduces the run
+
+
+def test_a_network_of_a_thousand_maps_keeps_a_bounded_trajectory_and_says_so():
+    selection = Selection(system="ChialvoRingStar", param_overrides={"N": 1000.0}, n_points=100_000, transient=10)
+    explorer = Explorer(selection)
+    explorer.request(wait=True)
+    assert "15,000 points (at most 15,000 for 2000 variables)" in explorer.status.object
+    assert explorer._shown.dim == 2000 and not explorer.error.visible
