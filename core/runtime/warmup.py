@@ -32,7 +32,24 @@ def compile_kernels() -> float:
     portraits.run(systems.get("Henon"), {"n": 1000}, portraits.ViewSpec(embed_lag=1), job=local_context())
     _warm_fields()
     _warm_networks()
+    _warm_datashader()
     return time.perf_counter() - start
+
+
+def _warm_datashader() -> None:
+    """Every Datashader glyph and reduction the pictures use, built once. Datashader builds a
+    glyph's loop on first use by parsing Python source (``datashader.macros``), and CPython 3.11's
+    AST conversion keeps its recursion depth per process, not per thread: a worker building a
+    line glyph while another thread parsed source failed with "AST constructor recursion depth
+    mismatch" (a fresh-clone CI run, the Lyapunov tab's covariant-vector segments)."""
+    from core.pictures import raster
+
+    x = np.linspace(0.0, 1.0, 50)
+    raster.density(x, x**2, 40, 30, lines=True)
+    raster.density(x, x**2, 40, 30, lines=False)
+    raster.mean(x, x**2, x, 40, 30)
+    xy = np.column_stack([x, x**2])
+    raster.segments_picture(xy, xy + 0.01, x, 40, 30, 0.0, 1.0)
 
 
 def _warm_networks() -> None:
