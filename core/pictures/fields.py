@@ -13,16 +13,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import datashader as ds
 import numpy as np
-import xarray as xr
 
 from core.dynamics import fields as F
 from core.dynamics import lyapunov, metrics
 from core.errors import ArgumentError, Stopped
 from core.forecasting.parallel_reservoir import ParallelReservoir
 from core.pictures import raster
-from core.pictures.raster import LEVELS, Raster
+from core.pictures.raster import Raster, levels
 from core.systems.fields import Field
 
 SPACE_TIME_PIXELS = (760, 250)
@@ -50,12 +48,6 @@ class FieldPicture:
     def frame(self, i: int) -> Raster:
         """Frame ``i`` as a shaded raster for a ``RasterView``."""
         return Raster(np.empty(0), np.empty(0), None, self.extent, 0.0, index=self.frames[i], palette=self.palette)
-
-
-def levels(values: np.ndarray, low: float, high: float) -> np.ndarray:
-    """Colour levels 1 … 255 of ``values`` mapped linearly over ``[low, high]`` (uint8)."""
-    scaled = (np.asarray(values, dtype=np.float32) - low) / max(high - low, 1e-12)
-    return (1 + np.rint(np.clip(scaled, 0, 1) * (LEVELS - 1))).astype(np.uint8)
 
 
 def _span(u: np.ndarray, signed: bool) -> tuple[float, float]:
@@ -88,17 +80,11 @@ def field_picture(field: Field, n: int, seed: int = 0, *, job=None) -> FieldPict
 
 def space_time(t: np.ndarray, x: np.ndarray, u: np.ndarray, span: tuple[float, float], field: Field,
                pixels: tuple[int, int] = SPACE_TIME_PIXELS) -> Raster:
-    """The (time × space) field as an image: time on x, space on y, each pixel the mean of the
-    samples behind it (``Canvas.raster``, mean downsampling), coloured linearly over ``span``."""
-    start = time.perf_counter()
+    """The (time × space) field as an image: time on x, space on y (``raster.space_time``),
+    coloured linearly over ``span``."""
     step = t[1] - t[0] if len(t) > 1 else field.dt
     extent = (float(t[0]), float(t[-1] + step), 0.0, float(field.length))
-    width, height = min(pixels[0], len(t)), min(pixels[1], len(x))
-    grid = xr.DataArray(u.T, coords={"y": x + field.spacing / 2, "x": t + step / 2}, dims=("y", "x"))
-    canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=extent[:2], y_range=extent[2:])
-    image = canvas.raster(grid, agg="mean", downsample_method="mean").data
-    return Raster(np.empty(0), np.empty(0), None, extent, time.perf_counter() - start,
-                  index=levels(np.nan_to_num(image, nan=np.nanmean(image)), *span), palette=raster.palette(CMAP))
+    return raster.space_time(u, t + step / 2, x + field.spacing / 2, extent, span, CMAP, pixels)
 
 
 @dataclass(frozen=True)

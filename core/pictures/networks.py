@@ -15,15 +15,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import datashader as ds
 import numpy as np
-import xarray as xr
 
 from core import systems
 from core.dynamics import complexity, integrate
 from core.errors import ArgumentError, IntegrationError, Stopped
 from core.pictures import raster
-from core.pictures.fields import levels
 from core.pictures.raster import Raster
 
 SPACE_TIME_PIXELS = (760, 260)
@@ -90,18 +87,12 @@ def _network(system: systems.System):
 
 def space_time(coupled: np.ndarray, first: int, span: tuple[float, float],
                pixels: tuple[int, int] = SPACE_TIME_PIXELS) -> Raster:
-    """The coupled variables (time, nodes) as an image: iterates on x from ``first``, nodes on y,
-    each pixel the mean of the values behind it, coloured over ``span``."""
-    start = time.perf_counter()
+    """The coupled variables (time, nodes) as an image: iterates on x from ``first``, nodes on y
+    (``raster.space_time``), coloured over ``span``."""
     n_t, n_nodes = coupled.shape
     extent = (float(first), float(first + n_t), -0.5, n_nodes - 0.5)
-    grid = xr.DataArray(coupled.T, coords={"y": np.arange(n_nodes, dtype=float), "x": first + np.arange(n_t) + 0.5},
-                        dims=("y", "x"))
-    canvas = ds.Canvas(plot_width=min(pixels[0], n_t), plot_height=min(pixels[1], n_nodes), x_range=extent[:2],
-                       y_range=extent[2:])
-    image = canvas.raster(grid, agg="mean", downsample_method="mean").data
-    return Raster(np.empty(0), np.empty(0), None, extent, time.perf_counter() - start,
-                  index=levels(np.nan_to_num(image, nan=np.nanmean(image)), *span), palette=raster.palette(CMAP))
+    return raster.space_time(coupled, first + np.arange(n_t) + 0.5, np.arange(n_nodes, dtype=float), extent, span,
+                             CMAP, pixels)
 
 
 def network_picture(system: systems.System, n: int = 1000, transient: int = 1000, *, job=None) -> NetworkPicture:

@@ -179,6 +179,29 @@ def mean(x: np.ndarray, y: np.ndarray, values: np.ndarray, width: int, height: i
     return _mean_raster(canvas.points(frame, "x", "y", agg=ds.mean("v")), extent, start)
 
 
+def levels(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Colour levels 1 … 255 of ``values`` mapped linearly over ``[low, high]`` (uint8)."""
+    scaled = (np.asarray(values, dtype=np.float32) - low) / max(high - low, 1e-12)
+    return (1 + np.rint(np.clip(scaled, 0, 1) * (LEVELS - 1))).astype(np.uint8)
+
+
+def space_time(values: np.ndarray, times: np.ndarray, places: np.ndarray, extent: tuple[float, float, float, float],
+               span: tuple[float, float], cmap: str, pixels: tuple[int, int]) -> Raster:
+    """Samples on a (time × place) grid, ``values[i, j]`` at ``times[i]`` and ``places[j]`` (cell
+    centres), as an image over ``extent``: time on x, place on y, each of at most ``pixels`` the
+    mean of the samples behind it (``Canvas.raster``, mean downsampling), coloured linearly over
+    ``span``. A field's space–time image, and a network's node × iterate one."""
+    import xarray as xr
+
+    start = time.perf_counter()
+    grid = xr.DataArray(np.asarray(values).T, coords={"y": places, "x": times}, dims=("y", "x"))
+    canvas = ds.Canvas(plot_width=min(pixels[0], len(times)), plot_height=min(pixels[1], len(places)),
+                       x_range=extent[:2], y_range=extent[2:])
+    image = canvas.raster(grid, agg="mean", downsample_method="mean").data
+    return Raster(np.empty(0), np.empty(0), None, extent, time.perf_counter() - start,
+                  index=levels(np.nan_to_num(image, nan=np.nanmean(image)), *span), palette=palette(cmap))
+
+
 def shade_linear(image: Raster, cmap: str, low: float, high: float) -> Raster:
     """Colour levels mapped linearly over ``[low, high]`` (fixed, so a zoom keeps the colour
     meanings), empty pixels level 0: for signed fields with a diverging map such as ``coolwarm``."""

@@ -22,11 +22,13 @@ import os
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numba
 from numba import types
+from numba.core.compiler_lock import global_compiler_lock
 
 from core import written_aside
 
@@ -152,6 +154,11 @@ def allocation_free(fn):
     unchanged, as is one whose source cannot be read.
     """
     py = getattr(fn, "py_func", fn)
+    with global_compiler_lock:  # CPython 3.11's ast is not safe in two threads at once (gh-106905)
+        return _allocation_free(fn, py)
+
+
+def _allocation_free(fn, py):
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(py)))
     except (OSError, TypeError, SyntaxError):
@@ -169,6 +176,21 @@ def allocation_free(fn):
     namespace = dict(py.__globals__)
     exec(compile(tree, f"<allocation-free {py.__qualname__}>", "exec"), namespace)
     return namespace[definition.name]
+
+
+def scalar_call(source: RhsSource, args: list[str], state: list[str], params: Mapping[str, str], time: str) -> str:
+    """The argument list of a call to a scalar-convention right-hand side with arguments
+    ``args``: ``state`` for its variables, then ``time`` for its time argument and each
+    parameter's expression from ``params``; a ``TypeError`` names any other argument."""
+    call = list(state)
+    for name in args[len(state):]:
+        if name == source.time_arg:
+            call.append(time)
+        elif name in params:
+            call.append(params[name])
+        else:
+            raise TypeError(f"{source.qualname}: argument {name!r} is neither time nor a parameter")
+    return ", ".join(call)
 
 
 def generate_source(source: RhsSource) -> str:
@@ -203,15 +225,9 @@ def generate_source(source: RhsSource) -> str:
         n_out = dim
     else:
         dim = str(source.dim)
-        call = [f"x[{i}]" for i in range(source.dim)]
-        for name in args[source.dim:]:
-            if name == source.time_arg:
-                call.append("t" if source.time_arg == "t" else "int(t)")
-            elif name in params:
-                call.append(params[name])
-            else:
-                raise TypeError(f"{source.qualname}: argument {name!r} is neither time nor a parameter")
-        lines.append(f"    r = _f({', '.join(call)})")
+        call = scalar_call(source, args, [f"x[{i}]" for i in range(source.dim)], params,
+                           "t" if source.time_arg == "t" else "int(t)")
+        lines.append(f"    r = _f({call})")
         if source.output == "jacobian":
             lines += [f"    out[{i * source.dim + j}] = r[{i}][{j}]" for i in range(source.dim) for j in range(source.dim)]
             n_out = str(source.dim * source.dim)

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from numba.core.compiler_lock import global_compiler_lock
 
 from core.errors import ArgumentError
 
@@ -158,7 +159,8 @@ def _checked(source: str, allowed: set[str], what: str) -> ast.expr:
     if not source:
         raise EquationError(f"{what} is empty")
     try:
-        tree = ast.parse(source, mode="eval").body
+        with global_compiler_lock:  # CPython 3.11's ast is not safe in two threads at once (gh-106905)
+            tree = ast.parse(source, mode="eval").body
     except SyntaxError as exc:
         raise EquationError(f"{what}: {source!r} is not an expression ({exc.msg})") from None
     except (ValueError, RecursionError, MemoryError):

@@ -35,8 +35,8 @@ system's (``RhsSource.code``): any process rebuilds it from the text.
 from __future__ import annotations
 
 import hashlib
-import inspect
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -115,35 +115,20 @@ def initial_condition(node_ic, n: int) -> np.ndarray:
     return (base + kick * np.maximum(0.05 * np.abs(base), 0.05)).ravel()
 
 
-def _call_arguments(fn, source: RhsSource, state: list[str], params: Mapping[str, str]) -> str:
-    """``fn``'s argument list: the node's state, its time argument (0: the maps take the iterate
-    only for a forcing, which a network does not use) and its parameters by name."""
-    py = getattr(fn, "py_func", fn)
-    names = list(inspect.signature(py).parameters)
-    call = list(state)
-    for name in names[len(state):]:
-        if name == source.time_arg:
-            call.append("0")
-        elif name in params:
-            call.append(params[name])
-        else:
-            raise TypeError(f"{source.qualname}: argument {name!r} is neither time nor a parameter")
-    return ", ".join(call)
-
-
 def generate(node_source: RhsSource, node_params: Mapping, topology: str, heterogeneous: str,
              after_map: bool = False) -> str:
     """The Python source of the network's right-hand side ``network(X, t, out, N, R, coupling,
     hub, triadic, spread, <node parameters>)`` in the vector convention; ``after_map`` couples
     the mapped values (Kaneko) rather than the present ones."""
-    from core.systems.compiled import _full_repr, _resolve
+    from core.systems.compiled import _argument_names, _full_repr, _resolve, scalar_call
 
     d = node_source.dim
     names = sorted(node_params)
     node_args = {k: k for k in names}
     node_args[heterogeneous] = "_het"
     state = [f"X[_b + {v}]" for v in range(d)]
-    call = _call_arguments(_resolve(node_source), node_source, state, node_args)
+    # the maps take the iterate only for a forcing, which a network does not use: time is 0
+    call = scalar_call(node_source, _argument_names(_resolve(node_source)), state, node_args, "0")
     hubbed = topology in ("star", "ring-star")
     periodic = topology in ("ring", "ring-star")
     lines = [
@@ -210,8 +195,6 @@ def generate(node_source: RhsSource, node_params: Mapping, topology: str, hetero
         "                        continue",
         f"                    if not {periodic} and (_q + _o1 < 0 or _q + _o2 >= _m):",
         "                        continue",
-        f"                    if {periodic} and (_q + _o1) % _m == (_q + _o2) % _m:",
-        "                        continue",
         "                    _h += _x(_v, _first, _m, _q + _o1) + _x(_v, _first, _m, _q + _o2) - 2.0 * _xq",
         "        out[(_first + _q) * D] += _w * _s + triadic * _h",
     ]
@@ -232,8 +215,8 @@ def generate(node_source: RhsSource, node_params: Mapping, topology: str, hetero
             "        _h0 = 0.0",
             "        for _q in range(_m):",
             "            _xq = _v[_first + _q]",
-            "            for _o in range(-_r, _r + 1):",
-            "                if _o != 0 and (_q + _o) % _m != _q:",
+            "            for _o in range(-_r, _r + 1):  # 2R < m: q + o is another ring node",
+            "                if _o != 0:",
             "                    _xo = _x(_v, _first, _m, _q + _o)",
             "                    out[(_first + _q) * D] += triadic * (_x0 + _xo - 2.0 * _xq)",
             "                    if _o > 0:",
@@ -291,21 +274,16 @@ def build(node, topology: str):
     )
 
 
+@dataclass(frozen=True)
 class Network:
     """What a network system is made of: its node map, topology, the node's number of
     variables, the parameter spread over the nodes, and whether the mapped values are coupled."""
 
-    __slots__ = ("node", "topology", "node_dim", "heterogeneous", "after_map")
-
-    def __init__(self, node: str, topology: str, node_dim: int, heterogeneous: str, after_map: bool = False):
-        self.node, self.topology, self.node_dim, self.heterogeneous = node, topology, node_dim, heterogeneous
-        self.after_map = after_map
-
-    def __repr__(self) -> str:
-        return f"Network({self.node!r}, {self.topology!r})"
-
-    def __reduce__(self):
-        return Network, (self.node, self.topology, self.node_dim, self.heterogeneous, self.after_map)
+    node: str
+    topology: str
+    node_dim: int
+    heterogeneous: str
+    after_map: bool = False
 
     def nodes(self, system) -> int:
         """The number of nodes of ``system`` (a network with this structure)."""
