@@ -142,9 +142,10 @@ def build_page() -> pn.template.BaseTemplate:
         pn.state.location.sync(selection, {name: name for name in URL_STATE})
     explorer = Explorer(selection)
     linked = frozenset(pn.state.location.query_params) if pn.state.location is not None else frozenset()
-    # every tab but the explorer is built when first shown: its plots, tables and widgets in every
-    # page's document weigh on the page's load and on each update of every tab (BokehJS lays the
-    # whole document out again), and most visitors of a lesson never open most tabs
+    # every tab but the explorer is built when first shown, and leaves the document while hidden:
+    # its plots, tables and widgets in every page's document weigh on the page's load and on each
+    # update of every tab (BokehJS lays the whole document out again), and most visitors of a
+    # lesson never open most tabs
     forecast_tab = LazyTab(lambda: ForecastDashboard(selection, linked=linked))
     lazy = {
         "lyapunov": LazyTab(lambda: LyapunovDashboard(selection)),
@@ -168,6 +169,7 @@ def build_page() -> pn.template.BaseTemplate:
         selection.param.watch(lambda e, name=name, tab=tab: tab.show(e.new == name), "tab")
         if selection.tab == name:  # a link to the tab: built with the page, its work once the page is there
             tab.build()
+            tab.attach()
             when_loaded(lambda tab=tab: tab.show(True))
     # Bootstrap, not FAST: FAST pulls its font from an external CDN, and the lab must work offline
     template = pn.template.BootstrapTemplate(

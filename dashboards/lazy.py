@@ -13,7 +13,14 @@ from dashboards.background import on_session_loop
 
 class LazyTab:
     """A tab whose content is built the first time it is shown, into a holder that the tabs hold
-    from the start.
+    from the start, and taken out of the document while another tab is shown.
+
+    BokehJS lays the whole document out again, and paints every plot in it, whenever any part of
+    it changes size (a progress note, a plot shown): a built tab left in the document while
+    hidden made each of those cost the hidden tab's plots too. After the explorer, Lyapunov and
+    Teach tabs, a 5 s forecast took 16-34 s to appear, the browser's thread busy reading the
+    hidden plots' styles. A hidden tab's dashboard keeps its state; its models are sent again when
+    it is shown.
 
     ``build`` returns a dashboard (``main()``, and optionally ``prepare()``, called before its
     models are sent, and an ``active`` parameter, told when it is shown or hidden) or any Panel
@@ -23,17 +30,23 @@ class LazyTab:
     def __init__(self, build: Callable[[], object]):
         self._build = build
         self.dashboard = None
+        self.content = None
         self.holder = pn.Column(sizing_mode="stretch_width")
 
     def build(self) -> None:
         if self.dashboard is None:
             self.dashboard = self._build()
             if isinstance(self.dashboard, pn.viewable.Viewable):
-                self.holder.objects = [self.dashboard]
+                self.content = self.dashboard
                 return
             if hasattr(self.dashboard, "prepare"):  # drawn before its models are sent
                 self.dashboard.prepare()
-            self.holder.objects = [self.dashboard.main()]
+            self.content = self.dashboard.main()
+
+    def attach(self, shown: bool = True) -> None:
+        """Put the built content in the holder (in the document), or take it out."""
+        if self.content is not None and (len(self.holder) == 1) != shown:
+            self.holder.objects = [self.content] if shown else []
 
     def show(self, shown: bool) -> None:
         if not shown and self.dashboard is None:
@@ -43,8 +56,12 @@ class LazyTab:
     def _show(self, shown: bool) -> None:
         if shown:
             self.build()
-        if self.dashboard is not None and not isinstance(self.dashboard, pn.viewable.Viewable):
-            self.dashboard.active = shown
+        told = self.dashboard is not None and not isinstance(self.dashboard, pn.viewable.Viewable)
+        if not shown and told:
+            self.dashboard.active = False
+        self.attach(shown)
+        if shown and told:
+            self.dashboard.active = True
 
 
 def lazy_tabs(*tabs: tuple[str, object], **params) -> pn.Tabs:

@@ -22,7 +22,7 @@ class Counted(param.Parameterized):
         return pn.pane.Markdown("the tab")
 
 
-def test_a_lazy_tab_is_built_when_first_shown_and_then_only_told():
+def test_a_lazy_tab_is_built_when_first_shown_and_left_out_of_the_page_while_hidden():
     Counted.built = 0
     tab = LazyTab(Counted)
     tab.show(False)  # another tab opened: nothing built
@@ -30,7 +30,7 @@ def test_a_lazy_tab_is_built_when_first_shown_and_then_only_told():
     tab.show(True)
     assert Counted.built == 1 and tab.dashboard.active and tab.dashboard.prepared
     assert tab.holder[0].object == "the tab"
-    tab.show(False)
-    assert not tab.dashboard.active
+    tab.show(False)  # hidden: out of the document, its dashboard kept
+    assert not tab.dashboard.active and len(tab.holder) == 0
     tab.show(True)  # shown again: the same dashboard, not a new one
     assert Counted.built == 1 and tab.dashboard.active and len(tab.holder) == 1
