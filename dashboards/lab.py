@@ -19,7 +19,7 @@ from dashboards.explorer import Explorer
 from dashboards.fields import FieldsDashboard
 from dashboards.networks import NetworksDashboard
 from dashboards.forecast import ForecastDashboard
-from dashboards.lazy import LazyTab
+from dashboards.lazy import LazyTab, out_of_page_while_hidden
 from dashboards.leaderboard import LeaderboardDashboard
 from dashboards.selection import URL_STATE, Selection
 from dashboards.teach import TeachDashboard
@@ -142,10 +142,10 @@ def build_page() -> pn.template.BaseTemplate:
         pn.state.location.sync(selection, {name: name for name in URL_STATE})
     explorer = Explorer(selection)
     linked = frozenset(pn.state.location.query_params) if pn.state.location is not None else frozenset()
-    # every tab but the explorer is built when first shown, and leaves the document while hidden:
-    # its plots, tables and widgets in every page's document weigh on the page's load and on each
-    # update of every tab (BokehJS lays the whole document out again), and most visitors of a
-    # lesson never open most tabs
+    # every tab but the explorer is built when first shown, and every tab leaves the document
+    # while hidden: its plots, tables and widgets in every page's document weigh on the page's
+    # load and on each update of every tab (BokehJS lays the whole document out again), and most
+    # visitors of a lesson never open most tabs
     forecast_tab = LazyTab(lambda: ForecastDashboard(selection, linked=linked))
     lazy = {
         "lyapunov": LazyTab(lambda: LyapunovDashboard(selection)),
@@ -158,6 +158,9 @@ def build_page() -> pn.template.BaseTemplate:
     }
     names = Selection.param.tab.objects
     contents = {"explorer": explorer.main(), **{name: tab.holder for name, tab in lazy.items()}}
+    show_explorer = out_of_page_while_hidden(contents["explorer"])
+    show_explorer(selection.tab == "explorer")
+    selection.param.watch(lambda e: show_explorer(e.new == "explorer"), "tab")
     # Panel's own lazy tabs (dynamic=True) are not used: an earlier try saw them render a tab opened
     # later with stylesheets linked from cdn.holoviz.org, and the lab must work offline
     tabs = pn.Tabs(*((label, contents[name]) for label, name in zip(TAB_LABELS, names)),

@@ -64,6 +64,19 @@ class LazyTab:
             self.dashboard.active = True
 
 
+def out_of_page_while_hidden(column: pn.Column) -> Callable[[bool], None]:
+    """``show(shown)`` for a tab built with the page: the tab's own column keeps its children
+    while shown and drops them while hidden (as a ``LazyTab`` does; not a holder around it,
+    which would change how the tab lays out)."""
+    children = list(column.objects)
+
+    def show(shown: bool) -> None:
+        if (len(column) > 0) != shown:
+            on_session_loop(lambda: setattr(column, "objects", children if shown else []))
+
+    return show
+
+
 def lazy_tabs(*tabs: tuple[str, object], **params) -> pn.Tabs:
     """``pn.Tabs`` of (label, content) where a content may be a ``LazyTab``: it is built when its
     tab is first chosen (and at once if it is the active one)."""

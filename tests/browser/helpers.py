@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 IDLE = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
@@ -88,9 +89,13 @@ WATCH_FRAMES = """() => {
 
 
 def open_app(page, url, timeout=30_000):
+    """The page loaded, with the explorer's attractor drawn when the explorer is the tab it opens on
+    (a hidden tab is not in the document)."""
     page.goto(url)
     page.wait_for_function(IDLE, timeout=timeout)
-    wait_for(lambda: attractor(page) is not None and attractor(page)[0] > 0, timeout=timeout / 1000)
+    tab = re.search(r"[?&]tab=(\w+)", url)
+    if tab is None or tab.group(1) == "explorer":
+        wait_for(lambda: attractor(page) is not None and attractor(page)[0] > 0, timeout=timeout / 1000)
 
 
 def images(page) -> dict:

@@ -157,6 +157,9 @@ def leaderboard(page, log):
     active = lambda: page.locator(".bk-tab.bk-active").first.inner_text()  # noqa: E731
     wait_for(lambda: active() == "Forecast", why=active)
     wait_for(lambda: text(page, ".forecast-family").startswith("esn"), why=lambda: text(page, ".forecast-family"))
+    # the Forecast tab left the page while hidden, and comes back as it was: the session's six models
+    rows = page.locator(".forecast-table .tabulator-row")
+    wait_for(lambda: rows.count() == 6, why=lambda: rows.count())
     clean(page, log, "the Leaderboard tab")
 
 
@@ -199,3 +202,6 @@ def test_a_newcomer_walks_every_tab_without_one_error(server, page):
     leaderboard(page, log)
     fields(page, log)
     networks(page, log)
+    tab(page, "Explorer")  # back where the walk began: the explorer's attractor drawn again
+    wait_for(lambda: (attractor(page) or (0,))[0] > 0, why=lambda: attractor(page))
+    clean(page, log, "the return to the explorer")
