@@ -7,7 +7,10 @@ Two cases on Lorenz (10^4 training points, the page's defaults), each repeated:
 1. auto-tune off: every click trains a new model (on a training set a few points longer each
    time, so nothing is loaded and the test window moves);
 2. auto-tune on with the tuned configuration already stored (the first click tunes and is not
-   counted): a click reuses the tuning and the model.
+   counted): a click reuses the tuning and the model;
+3. case 1 again after the Lyapunov and Teach tabs were opened: a hidden tab's plots must not
+   weigh on the shown one (BokehJS lays out and paints every plot of its document at each change,
+   so a hidden tab leaves the document).
 The clock stops when the truth-and-forecast plot's data in the Bokeh document has changed and two
 animation frames have passed. The reference is the server's own share of the same work, timed
 in-process: integrating the split, fitting and the short-term forecast (``core.forecasting.experiment``).
@@ -32,8 +35,8 @@ FORECAST_SIGNATURE = """() => {
     if (!(m.left[0] && m.left[0].axis_label === "x0")) continue;
     for (const r of m.renderers) {
       const d = r.data_source && r.data_source.data;
-      if (!d || !d.x0) continue;
-      for (const v of d.x0) { if (Number.isFinite(v)) { sum += v * (1 + (n % 5)); n++; } }
+      if (!d || !d.y) continue;
+      for (const v of d.y) { if (Number.isFinite(v)) { sum += v * (1 + (n % 5)); n++; } }
     }
   }
   return [n, sum];
@@ -125,6 +128,22 @@ def main() -> None:
             set_length(10_000 + 7 * (k + 1))
             stored.append(click_and_time())
         results["tuned configuration and model stored"] = stored[1:]
+        # 3. the Lyapunov and Teach tabs opened in between, as a lesson does: their plots stay
+        # with the session, and the page must not pay for them while the Forecast tab is shown
+        page.locator(".bk-tab", has_text="Lyapunov").click()
+        wait_for(lambda: "λ1 =" in text(page, ".lyapunov-summary"), timeout=120)
+        page.locator(".bk-tab", has_text="Teach").click()
+        wait_for(lambda: "t = 0.00" in text(page, ".butterfly-note"), timeout=120)
+        wait_for(lambda: "crossings of one orbit" in text(page, ".section-note"), timeout=120)
+        page.wait_for_function(IDLE)
+        page.locator(".bk-tab", has_text="Forecast").click()
+        page.wait_for_function(IDLE)
+        autotune.uncheck()
+        visited = []
+        for k in range(args.repeat + 1):
+            set_length(10_000 + 7 * (k + 1) + 3)
+            visited.append(click_and_time())
+        results["tuning off, after the Lyapunov and Teach tabs"] = visited[1:]
         browser.close()
     reference = server_share(args.family, [10_000 + 7 * (k + 1) for k in range(args.repeat + 1)][1:])
     print(f"{'case (' + args.family + ' on Lorenz, Train → forecast painted in Chromium)':62s} {'median':>7s} "
