@@ -202,6 +202,10 @@ def test_a_newcomer_walks_every_tab_without_one_error(server, page):
     leaderboard(page, log)
     fields(page, log)
     networks(page, log)
-    tab(page, "Explorer")  # back where the walk began: the explorer's attractor drawn again
+    tab(page, "Explorer")  # back where the walk began: the explorer's attractor drawn again, on screen
     wait_for(lambda: (attractor(page) or (0,))[0] > 0, why=lambda: attractor(page))
+    wait_for(lambda: (page.evaluate(FRAME, "screen x") or {}).get("width", 0) > 100,
+             why=lambda: page.evaluate(FRAME, "screen x"))
+    page.wait_for_function(IDLE)
+    page.screenshot(path=str(log.parent / "walk_explorer_again.png"))
     clean(page, log, "the return to the explorer")
